@@ -1,0 +1,3 @@
+module github.com/aethertensor/aether
+
+go 1.26.8
