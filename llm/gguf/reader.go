@@ -196,8 +196,8 @@ func (p *parser) file() (*File, error) {
 	}
 	switch {
 	case f.Version >= 1 && f.Version <= 3:
-	case f.Version&0xffff == 0 && bits.ReverseBytes32(f.Version) <= 3:
-		return nil, p.errAt("version", at, nil, "big-endian GGUF (version %d byte-swapped) is not supported", bits.ReverseBytes32(f.Version))
+	case f.Version != 0 && f.Version&0xffff == 0:
+		return nil, p.errAt("version", at, nil, "version %#x looks byte-swapped: big-endian GGUF files are not supported", f.Version)
 	default:
 		return nil, p.errAt("version", at, nil, "unsupported version %d (want 1, 2 or 3)", f.Version)
 	}
@@ -273,6 +273,7 @@ func (p *parser) file() (*File, error) {
 	}
 
 	f.DataOffset = int64(alignUp(uint64(p.off), f.Alignment))
+	var prevEnd uint64 // end of the previous tensor's data, relative to DataOffset
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
 		p.ctxKind, p.ctxIdx, p.ctxName, p.hasName = "tensor info", uint64(i), t.Name, true
@@ -280,6 +281,11 @@ func (p *parser) file() (*File, error) {
 			return nil, p.errAt("offset", starts[i], nil, "data offset %d is not a multiple of the alignment %d", t.Offset, f.Alignment)
 		}
 		size, _ := tensorBytes(t.Type, t.Dims) // checked in tensorInfo
+		// llama.cpp requires tensors packed in order; we accept gaps but not
+		// overlap or reordering, which the Builder could not reproduce.
+		if t.Offset < prevEnd {
+			return nil, p.errAt("offset", starts[i], nil, "data offset %d precedes the end of the previous tensor's data (%d)", t.Offset, prevEnd)
+		}
 		start, c1 := bits.Add64(uint64(f.DataOffset), t.Offset, 0)
 		end, c2 := bits.Add64(start, size, 0)
 		if c1 != 0 || c2 != 0 || end > uint64(len(p.data)) {
@@ -287,6 +293,7 @@ func (p *parser) file() (*File, error) {
 				"data [%d, +%d) at absolute offset %d runs past the end of the file (%d bytes)", t.Offset, size, uint64(f.DataOffset)+t.Offset, len(p.data))
 		}
 		t.Data = p.data[start:end:end]
+		prevEnd = t.Offset + size
 	}
 	return f, nil
 }
