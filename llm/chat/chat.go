@@ -65,7 +65,7 @@ func (t *Template) Render(msgs []Message, addGenerationPrompt bool) (string, err
 		if err := t.checkRole(m.Role); err != nil {
 			return "", fmt.Errorf("%w: %s: message %d: %v", ErrRole, t.Name, i, err)
 		}
-		size += len(m.Role) + len(m.Content) + 32
+		size += len(m.Role) + len(m.Content) + 64 // 64 covers the longest per-turn markup
 	}
 	var b strings.Builder
 	b.Grow(size)

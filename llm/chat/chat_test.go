@@ -458,3 +458,32 @@ func BenchmarkDetect(b *testing.B) {
 		}
 	}
 }
+
+// FuzzRender feeds arbitrary templates and messages to Detect and Render:
+// they must return an error or a prompt, never panic, and a prompt must
+// contain every message's content for formats that keep content verbatim.
+func FuzzRender(f *testing.F) {
+	f.Add("<|im_start|>", "user", "hi", "assistant", "  yo ", true)
+	f.Add("[INST] <<SYS>>", "system", "s", "user", "", false)
+	f.Add("gigachat", "system", "", "system", "x", true)
+	f.Add("bailing2", "assistant", "a", "tool", "b", true)
+	f.Fuzz(func(t *testing.T, jinja, r1, c1, r2, c2 string, gen bool) {
+		tmpl, err := Detect(jinja)
+		if err != nil {
+			if !errors.Is(err, ErrUnknownTemplate) {
+				t.Fatalf("Detect error %v does not wrap ErrUnknownTemplate", err)
+			}
+			return
+		}
+		out, err := tmpl.Render([]Message{{r1, c1}, {r2, c2}}, gen)
+		if err != nil {
+			if !errors.Is(err, ErrRole) {
+				t.Fatalf("Render error %v does not wrap ErrRole", err)
+			}
+			return
+		}
+		if tmpl.Name == "chatml" && (!strings.Contains(out, c1) || !strings.Contains(out, c2)) {
+			t.Fatalf("chatml lost content: %q", out)
+		}
+	})
+}
