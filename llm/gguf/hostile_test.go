@@ -86,7 +86,7 @@ func TestMalformed(t *testing.T) {
 			return c.b
 		}(), "nested deeper than 8", false},
 		{"duplicate key", header(3, 0, 2).s("k").u32(uint32(TypeUint8)).u8(1).s("k").u32(uint32(TypeUint8)).u8(1).b, `key/value 1 ("k"): key at offset 38: duplicate key`, false},
-		{"alignment zero", header(3, 0, 1).s(KeyAlignment).u32(uint32(TypeUint32)).u32(0).b, "general.alignment at offset 0", false},
+		{"alignment zero", header(3, 0, 1).s(KeyAlignment).u32(uint32(TypeUint32)).u32(0).b, "general.alignment at offset 49: alignment 0 (uint32)", false},
 		{"alignment odd", header(3, 0, 1).s(KeyAlignment).u32(uint32(TypeUint32)).u32(48).b, "not a power of two", false},
 		{"alignment string", header(3, 0, 1).s(KeyAlignment).u32(uint32(TypeString)).s("32").b, "not a power of two", false},
 		{"n_dims", header(3, 1, 0).tensor("t", 0, 0, 1, 1, 1, 1, 1).b, `tensor info 0 ("t"): n_dims at offset 33: 5 dimensions`, false},

@@ -36,7 +36,7 @@ type File struct {
 	Alignment  uint64       // general.alignment, default 32
 	Meta       Metadata     // key/values in file order
 	Tensors    []TensorInfo // in file order
-	DataOffset int64        // absolute offset of the tensor data section
+	DataOffset int64        // absolute offset of the tensor data section (past the end of a file with no tensors)
 
 	index  map[string]int
 	size   int64  // input length in bytes
@@ -223,6 +223,7 @@ func (p *parser) file() (*File, error) {
 		return nil, err
 	}
 
+	atAlign := 0 // offset of general.alignment's value type, for errors
 	for i := range nKV {
 		p.ctxKind, p.ctxIdx, p.hasName = "key/value", i, false
 		key, err := p.str("key")
@@ -242,6 +243,9 @@ func (p *parser) file() (*File, error) {
 		if err != nil {
 			return nil, err
 		}
+		if key == KeyAlignment {
+			atAlign = atType
+		}
 		f.Meta.set(key, v)
 	}
 	p.ctxKind, p.hasName = "", false
@@ -249,7 +253,7 @@ func (p *parser) file() (*File, error) {
 	if v, ok := f.Meta.Lookup(KeyAlignment); ok {
 		u, _, neg, isInt := asInt(v.V)
 		if !isInt || neg || u == 0 || u&(u-1) != 0 || u > maxAlignment {
-			return nil, p.errAt(KeyAlignment, 0, nil, "alignment %v (%s) is not a power of two in [1, 2^30]", v.V, v.Type)
+			return nil, p.errAt(KeyAlignment, atAlign, nil, "alignment %v (%s) is not a power of two in [1, 2^30]", v.V, v.Type)
 		}
 		f.Alignment = u
 	}

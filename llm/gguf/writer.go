@@ -45,16 +45,20 @@ func NewBuilder() *Builder { return &Builder{Version: 3} }
 // shared, not copied) and tensors at their original offsets, so that
 // writing it reproduces a file laid out as f was. The tensor data is
 // read from f when the Builder is written, so f must stay open until then.
-func FromFile(f *File) *Builder {
+// It fails, wrapping ErrWrite, only if f's tensors were edited into an
+// invalid state.
+func FromFile(f *File) (*Builder, error) {
 	b := &Builder{Version: f.Version}
 	for _, k := range f.Meta.Keys() {
 		v, _ := f.Meta.Lookup(k)
 		b.Meta.set(k, v)
 	}
 	for _, t := range f.Tensors {
-		b.add(t, true)
+		if err := b.add(t, true); err != nil {
+			return nil, err
+		}
 	}
-	return b
+	return b, nil
 }
 
 // AddTensor appends a tensor. Its offset is the first aligned position after

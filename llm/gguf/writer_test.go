@@ -26,7 +26,11 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			n, err := FromFile(f).WriteTo(&buf)
+			b, err := FromFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := b.WriteTo(&buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +104,7 @@ func TestBuilderAllTypes(t *testing.T) {
 			t.Errorf("tensor q = %+v", q)
 		}
 		var again bytes.Buffer
-		if _, err := FromFile(f).WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), data) {
+		if err := rewrite(f, &again); err != nil || !bytes.Equal(again.Bytes(), data) {
 			t.Errorf("v%d: rewrite differs (%v)", version, err)
 		}
 	}
@@ -150,4 +154,14 @@ func TestBuilderErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rewrite writes f back out through FromFile.
+func rewrite(f *File, w *bytes.Buffer) error {
+	b, err := FromFile(f)
+	if err != nil {
+		return err
+	}
+	_, err = b.WriteTo(w)
+	return err
 }
