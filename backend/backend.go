@@ -1,0 +1,66 @@
+// Package backend defines the Device interface that every execution target
+// (the CPU, WebGPU) implements, and the kernel description a compiled
+// Program hands to it.
+//
+// A device allocates buffers, moves host arrays in and out of them, and
+// prepares kernels once so that a Program can launch them many times.
+package backend
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// ErrUnsupported is returned by Prepare for a kernel the device cannot run.
+var ErrUnsupported = errors.New("backend: unsupported kernel")
+
+// Operand is the dtype and shape of one kernel input or output.
+type Operand struct {
+	DType tensor.DType
+	Shape tensor.Shape
+}
+
+// Kernel describes one launch: a primitive operation with its attributes
+// over operands of known dtypes and shapes.
+type Kernel struct {
+	Op    op.Code
+	Attrs *op.Attrs
+	In    []Operand
+	Out   Operand
+}
+
+// Buffer is device memory holding one tensor. Its concrete type belongs to
+// the device that made it.
+type Buffer interface {
+	// Len returns the number of elements.
+	Len() int
+}
+
+// Launch runs a prepared kernel over buffers made by the same device.
+type Launch interface {
+	Run(in []Buffer, out Buffer) error
+}
+
+// Device is an execution target.
+type Device interface {
+	// Name identifies the device, e.g. "cpu".
+	Name() string
+	// Alloc returns a zeroed buffer for an operand.
+	Alloc(o Operand) (Buffer, error)
+	// Bind returns a buffer backed by a host array. A host device shares the
+	// array's memory, so writes through the buffer are seen in the array.
+	Bind(a *tensor.Array) (Buffer, error)
+	// Write copies a host array into a buffer of the same size.
+	Write(dst Buffer, src *tensor.Array) error
+	// Read copies a buffer into a host array of the same size.
+	Read(dst *tensor.Array, src Buffer) error
+	// Copy copies one buffer into another of the same dtype and size.
+	Copy(dst, src Buffer) error
+	// Prepare compiles a kernel once for repeated launches.
+	Prepare(k Kernel) (Launch, error)
+	// Sync waits until every launched kernel has finished.
+	Sync(ctx context.Context) error
+}

@@ -1,0 +1,205 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// split views a shape as (outer, n, inner) around the axes [a, b].
+func split(s tensor.Shape, a, b int) (outer, n, inner int) {
+	outer, n, inner = 1, 1, 1
+	for i, d := range s {
+		switch {
+		case i < a:
+			outer *= d
+		case i <= b:
+			n *= d
+		default:
+			inner *= d
+		}
+	}
+	return
+}
+
+// reduceStep is one pass over a contiguous run of reduced axes.
+type reduceStep struct{ outer, n, inner int }
+
+// reduceKernel reduces runs of adjacent axes one run at a time, innermost
+// first, through scratch buffers allocated once here.
+func reduceKernel(c op.Code, in backend.Operand, axes []int) (kernelFunc, error) {
+	red := make([]bool, len(in.Shape))
+	for _, a := range axes {
+		red[a] = true
+	}
+	var steps []reduceStep
+	shape := in.Shape.Clone()
+	for i := len(shape) - 1; i >= 0; {
+		if !red[i] {
+			i--
+			continue
+		}
+		j := i
+		for j > 0 && red[j-1] {
+			j--
+		}
+		o, n, inner := split(shape, j, i)
+		steps = append(steps, reduceStep{o, n, inner})
+		for k := j; k <= i; k++ {
+			shape[k] = 1
+		}
+		i = j - 1
+	}
+	switch in.DType {
+	case tensor.F32:
+		return reduceSteps[float32](c, steps), nil
+	case tensor.F64:
+		return reduceSteps[float64](c, steps), nil
+	case tensor.I32:
+		return reduceSteps[int32](c, steps), nil
+	case tensor.I64:
+		return reduceSteps[int64](c, steps), nil
+	}
+	return nil, unsupported(c, in.DType)
+}
+
+func reduceSteps[T number](c op.Code, steps []reduceStep) kernelFunc {
+	var scratch [][]T
+	for i := 0; i+1 < len(steps); i++ {
+		s := steps[i]
+		scratch = append(scratch, make([]T, s.outer*s.inner))
+	}
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		src := typed[T](in[0])
+		if len(steps) == 0 {
+			copy(typed[T](out), src)
+			return nil
+		}
+		for i, s := range steps {
+			dst := typed[T](out)
+			if i+1 < len(steps) {
+				dst = scratch[i]
+			}
+			reduceRun(c, s, src, dst)
+			src = dst
+		}
+		return nil
+	}
+}
+
+func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
+	parallelFor(s.outer, s.n*s.inner, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			row := x[o*s.n*s.inner : (o+1)*s.n*s.inner]
+			acc := y[o*s.inner : (o+1)*s.inner]
+			if s.inner == 1 && c == op.ReduceSum {
+				var sum float64 // wide accumulator for long rows
+				for _, v := range row {
+					sum += float64(v)
+				}
+				acc[0] = T(sum)
+				continue
+			}
+			copy(acc, row[:s.inner])
+			for r := 1; r < s.n; r++ {
+				v := row[r*s.inner : (r+1)*s.inner]
+				switch c {
+				case op.ReduceSum:
+					for i := range acc {
+						acc[i] += v[i]
+					}
+				case op.ReduceMax:
+					for i := range acc {
+						acc[i] = maxNaN(acc[i], v[i])
+					}
+				case op.ReduceMin:
+					for i := range acc {
+						acc[i] = -maxNaN(-acc[i], -v[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+func argmaxKernel(in backend.Operand, axis int) (kernelFunc, error) {
+	outer, n, inner := split(in.Shape, axis, axis)
+	switch in.DType {
+	case tensor.F32:
+		return argmax[float32](outer, n, inner), nil
+	case tensor.F64:
+		return argmax[float64](outer, n, inner), nil
+	case tensor.I32:
+		return argmax[int32](outer, n, inner), nil
+	case tensor.I64:
+		return argmax[int64](outer, n, inner), nil
+	}
+	return nil, unsupported(op.ArgMax, in.DType)
+}
+
+// argmax returns the first index of the largest value; a NaN wins, as in
+// torch.argmax.
+func argmax[T number](outer, n, inner int) kernelFunc {
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		x, y := typed[T](in[0]), out.Int64s()
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				base := o*n*inner + i
+				best, bi := x[base], 0
+				for r := 1; r < n && best == best; r++ {
+					if v := x[base+r*inner]; v > best || v != v {
+						best, bi = v, r
+					}
+				}
+				y[o*inner+i] = int64(bi)
+			}
+		}
+		return nil
+	}
+}
+
+func softmaxKernel(c op.Code, in backend.Operand, axis int) (kernelFunc, error) {
+	outer, n, inner := split(in.Shape, axis, axis)
+	switch in.DType {
+	case tensor.F32:
+		return softmax[float32](c == op.LogSoftmax, outer, n, inner), nil
+	case tensor.F64:
+		return softmax[float64](c == op.LogSoftmax, outer, n, inner), nil
+	}
+	return nil, unsupported(c, in.DType)
+}
+
+// softmax subtracts the row maximum so exp never overflows, and sums in
+// float64.
+func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		x, y := typed[T](in[0]), typed[T](out)
+		parallelFor(outer*inner, n*4, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				o, i := r/inner, r%inner
+				base := o*n*inner + i
+				m := math.Inf(-1)
+				for k := 0; k < n; k++ {
+					m = math.Max(m, float64(x[base+k*inner]))
+				}
+				var sum float64
+				for k := 0; k < n; k++ {
+					sum += math.Exp(float64(x[base+k*inner]) - m)
+				}
+				if logOut {
+					ls := m + math.Log(sum)
+					for k := 0; k < n; k++ {
+						y[base+k*inner] = T(float64(x[base+k*inner]) - ls)
+					}
+					continue
+				}
+				for k := 0; k < n; k++ {
+					y[base+k*inner] = T(math.Exp(float64(x[base+k*inner])-m) / sum)
+				}
+			}
+		})
+		return nil
+	}
+}
