@@ -353,7 +353,7 @@ func dequantQ3_K(dst []float32, src []byte) {
 		dAll := fp16(b[108:])
 		y := dst[i*qkK : i*qkK+qkK]
 		is := 0
-		m := byte(1)
+		hbit := uint(0) // hmask bit of the current 32 elements
 		for n := 0; n < qkK; n += 128 {
 			for shift := uint(0); shift < 8; shift += 2 {
 				for half := 0; half < 2; half++ {
@@ -361,16 +361,14 @@ func dequantQ3_K(dst []float32, src []byte) {
 					is++
 					qq, hh := q[16*half:16*half+16], hm[16*half:16*half+16]
 					yy := y[:16]
+					// A clear high bit means the level is 4 lower.
 					for l := range yy {
-						v := int32((qq[l] >> shift) & 3)
-						if hh[l]&m == 0 {
-							v -= 4
-						}
+						v := int32((qq[l]>>shift)&3) - 4 + 4*int32(hh[l]>>hbit&1)
 						yy[l] = dl * float32(v)
 					}
 					y = y[16:]
 				}
-				m <<= 1
+				hbit++
 			}
 			q = q[32:]
 		}
@@ -486,27 +484,22 @@ func dequantQ5_K(dst []float32, src []byte) {
 		d, dmin := fp16(b), fp16(b[2:])
 		s, qh, ql := b[4:16], b[16:48], b[48:176]
 		y := dst[i*qkK : i*qkK+qkK]
-		u1, u2 := byte(1), byte(2)
 		for is := 0; is < 8; is += 2 {
 			sc, m := scaleMinK4(is, s)
 			d1, m1 := d*float32(sc), dmin*float32(m)
 			sc, m = scaleMinK4(is+1, s)
 			d2, m2 := d*float32(sc), dmin*float32(m)
 			qq := ql[16*is : 16*is+32]
+			hh := qh[:32]
 			y0, y1 := y[32*is:32*is+32], y[32*is+32:32*is+64]
+			// Sub-block is takes its fifth bit from bit is of qh, is+1 from
+			// bit is+1 (shifts, not branches: the bits are random).
 			for l := range qq {
-				v0, v1 := qq[l]&0xf, qq[l]>>4
-				if qh[l]&u1 != 0 {
-					v0 += 16
-				}
-				if qh[l]&u2 != 0 {
-					v1 += 16
-				}
+				v0 := qq[l]&0xf | (hh[l]>>is&1)<<4
+				v1 := qq[l]>>4 | (hh[l]>>(is+1)&1)<<4
 				y0[l] = float32(d1*float32(v0)) - m1
 				y1[l] = float32(d2*float32(v1)) - m2
 			}
-			u1 <<= 2
-			u2 <<= 2
 		}
 	}
 }
@@ -619,16 +612,19 @@ func dequantQ6_K(dst []float32, src []byte) {
 		y := dst[i*qkK : i*qkK+qkK]
 		for n := 0; n < 2; n++ {
 			l4, h4, s4, y4 := ql[64*n:64*n+64], qh[32*n:32*n+32], sc[8*n:8*n+8], y[128*n:128*n+128]
-			for l := 0; l < 32; l++ {
-				is := l / 16
-				q1 := int32(l4[l]&0xf|(h4[l]>>0&3)<<4) - 32
-				q2 := int32(l4[l+32]&0xf|(h4[l]>>2&3)<<4) - 32
-				q3 := int32(l4[l]>>4|(h4[l]>>4&3)<<4) - 32
-				q4 := int32(l4[l+32]>>4|(h4[l]>>6&3)<<4) - 32
-				y4[l] = d * float32(int8(s4[is])) * float32(q1)
-				y4[l+32] = d * float32(int8(s4[is+2])) * float32(q2)
-				y4[l+64] = d * float32(int8(s4[is+4])) * float32(q3)
-				y4[l+96] = d * float32(int8(s4[is+6])) * float32(q4)
+			for half := 0; half < 2; half++ {
+				// ggml computes d*sc*q as (d*sc)*q; hoisting d*sc keeps that.
+				d1 := d * float32(int8(s4[half]))
+				d2 := d * float32(int8(s4[half+2]))
+				d3 := d * float32(int8(s4[half+4]))
+				d4 := d * float32(int8(s4[half+6]))
+				for l := 16 * half; l < 16*half+16; l++ {
+					lo, hi, h := l4[l], l4[l+32], h4[l]
+					y4[l] = d1 * float32(int32(lo&0xf|(h&3)<<4)-32)
+					y4[l+32] = d2 * float32(int32(hi&0xf|(h>>2&3)<<4)-32)
+					y4[l+64] = d3 * float32(int32(lo>>4|(h>>4&3)<<4)-32)
+					y4[l+96] = d4 * float32(int32(hi>>4|(h>>6)<<4)-32)
+				}
 			}
 		}
 	}

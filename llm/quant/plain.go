@@ -17,6 +17,7 @@ var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
 })
 
 func dequantF32(dst []float32, src []byte) {
+	src = src[:4*len(dst)]
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
