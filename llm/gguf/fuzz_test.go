@@ -32,7 +32,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data[:min(int(g.DataOffset), 64<<10)])
+		f.Add(data[:min(int(g.DataOffset), 8<<10)])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := Parse(data)

@@ -164,10 +164,12 @@ func (p *parser) checkCount(field string, at int, n, min uint64) error {
 // strBytes reads a length-prefixed string and returns its bytes (a view).
 func (p *parser) strBytes(field string) ([]byte, error) {
 	at := p.off
-	n, err := p.count(field + " length")
-	if err != nil {
-		return nil, err
+	if uint64(len(p.data)-p.off) < p.lenSize() {
+		// Build the field name only on error: this is the hot path for
+		// vocabularies of 100k+ strings.
+		return nil, p.need(field+" length", p.lenSize())
 	}
+	n, _ := p.count("")
 	if rem := uint64(len(p.data) - p.off); n > rem {
 		return nil, p.errAt(field, at, io.ErrUnexpectedEOF, "string length %d exceeds the %d bytes left", n, rem)
 	}
