@@ -28,7 +28,7 @@ type Traits struct {
 }
 
 // traits is indexed by Type; a nil entry has no conversions.
-var traits [MXFP4 + 1]*Traits
+var traits [MXFP4 + 1]*Traits // entries are never handed out, only copies
 
 func init() {
 	reg := func(t Type, to func([]float32, []byte), from func([]byte, []float32)) {
@@ -61,25 +61,29 @@ func init() {
 	reg(IQ4_XS, dequantIQ4_XS, quantIQ4_XS)
 }
 
-// TraitsOf returns the traits of t. An unknown or retired ID gives an error
+// TraitsOf returns (a copy of) the traits of t. An unknown or retired ID gives an error
 // wrapping ErrUnknownType; a known type this package cannot convert gives
 // one wrapping ErrUnsupported.
-func TraitsOf(t Type) (*Traits, error) {
+func TraitsOf(t Type) (Traits, error) {
 	if _, err := LayoutOf(t); err != nil {
-		return nil, err
+		return Traits{}, err
 	}
 	if int(t) >= len(traits) || traits[t] == nil {
-		return nil, fmt.Errorf("%w: %s has no dequantiser", ErrUnsupported, t)
+		return Traits{}, fmt.Errorf("%w: %s has no dequantiser", ErrUnsupported, t)
 	}
-	return traits[t], nil
+	return *traits[t], nil
 }
 
 // CanQuantize reports whether Quantize is implemented for the type.
-func (tr *Traits) CanQuantize() bool { return tr.fromFloat != nil }
+func (tr Traits) CanQuantize() bool { return tr.fromFloat != nil }
 
 // Dequantize decodes src, which must hold whole blocks, into dst, which must
-// have exactly BlockSize elements per block of src.
-func (tr *Traits) Dequantize(dst []float32, src []byte) error {
+// have exactly BlockSize elements per block of src. The zero Traits has no
+// conversions and returns an error wrapping ErrUnsupported.
+func (tr Traits) Dequantize(dst []float32, src []byte) error {
+	if tr.toFloat == nil {
+		return fmt.Errorf("%w: no dequantiser for %s", ErrUnsupported, tr.Type)
+	}
 	if len(src)%tr.TypeSize != 0 {
 		return fmt.Errorf("%w: %d bytes is not a whole number of %d-byte %s blocks", ErrLength, len(src), tr.TypeSize, tr.Type)
 	}
@@ -95,7 +99,7 @@ func (tr *Traits) Dequantize(dst []float32, src []byte) error {
 // of llama.cpp's reference quantiser for the type (for IQ4_NL and IQ4_XS,
 // that of llama-quantize without an importance matrix), so the bytes match
 // files llama.cpp writes.
-func (tr *Traits) Quantize(dst []byte, src []float32) error {
+func (tr Traits) Quantize(dst []byte, src []float32) error {
 	if tr.fromFloat == nil {
 		return fmt.Errorf("%w: no quantiser for %s", ErrUnsupported, tr.Type)
 	}

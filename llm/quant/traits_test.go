@@ -198,3 +198,33 @@ func TestZeroAndConstantBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestNonFiniteInput: NaN, infinities and extreme values must not panic any
+// quantiser, and the result must still decode.
+func TestNonFiniteInput(t *testing.T) {
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 0}
+	x := make([]float32, 4*256)
+	for i := range x {
+		x[i] = specials[(i*5+i/256)%len(specials)]
+	}
+	for b := 0; b < 256; b++ {
+		x[3*256+b] = float32(b) * 1e30 // one large finite block
+	}
+	for _, tc := range allTypes {
+		if !tc.quantize {
+			continue
+		}
+		tr, _ := quant.TraitsOf(tc.typ)
+		q := make([]byte, len(x)/tr.BlockSize*tr.TypeSize)
+		if err := tr.Quantize(q, x); err != nil {
+			t.Errorf("%s: %v", tc.typ, err)
+		}
+		if err := tr.Dequantize(make([]float32, len(x)), q); err != nil {
+			t.Errorf("%s: %v", tc.typ, err)
+		}
+	}
+	var zero quant.Traits
+	if err := zero.Dequantize(nil, nil); !errors.Is(err, quant.ErrUnsupported) {
+		t.Errorf("zero Traits: %v, want ErrUnsupported", err)
+	}
+}
