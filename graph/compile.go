@@ -3,11 +3,13 @@ package graph
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
+	"github.com/aethertensor/aether/compiler"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
@@ -16,11 +18,19 @@ import (
 type Option func(*config)
 
 type config struct {
-	dev backend.Device
+	dev      backend.Device
+	debug    io.Writer
+	optimize bool
 }
 
 // OnDevice compiles for device d. The default is the CPU.
 func OnDevice(d backend.Device) Option { return func(c *config) { c.dev = d } }
+
+// Debug prints the compiler IR before and after every pass that changes it.
+func Debug(w io.Writer) Option { return func(c *config) { c.debug = w } }
+
+// Optimize turns the compiler passes on (the default) or off.
+func Optimize(on bool) Option { return func(c *config) { c.optimize = on } }
 
 // Feeds maps placeholder names to the arrays fed to them for one run.
 type Feeds map[string]*tensor.Array
@@ -31,11 +41,12 @@ type Feeds map[string]*tensor.Array
 type Program struct {
 	mu      sync.Mutex
 	dev     backend.Device
-	bufs    []backend.Buffer // by schedule slot
+	ir      *compiler.Func
+	bufs    []backend.Buffer // by IR value
 	steps   []step
 	places  []feedSlot
 	assigns []assignSlot
-	outs    []int // slots of the outputs
+	outs    []int // values of the outputs
 	results []*tensor.Array
 	ins     []backend.Buffer // scratch for one launch's inputs
 	known   map[string]bool  // every placeholder of the graph at compile time
@@ -59,12 +70,13 @@ type feedSlot struct {
 
 type assignSlot struct{ dst, src int }
 
-// Compile turns the computation of outputs into a Program: it keeps only
-// the operations the outputs need, prepares one kernel per operation on the
-// device and allocates every buffer once. The first error recorded while
-// building the graph is returned here.
+// Compile turns the computation of outputs into a Program: it lowers the
+// operations the outputs need into the compiler's IR, optimises it,
+// prepares one kernel per remaining operation on the device and allocates
+// every buffer once. The first error recorded while building the graph is
+// returned here.
 func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
-	cfg := config{}
+	cfg := config{optimize: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -86,74 +98,125 @@ func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
+	f := g.lower(outputs)
+	if cfg.optimize {
+		pipe := compiler.Pipeline{
+			Passes: []compiler.Pass{
+				compiler.DCE{},
+				compiler.Simplify{},
+				compiler.ConstFold{Eval: evalCPU},
+				compiler.CSE{},
+			},
+			Debug: cfg.debug,
+		}
+		var err error
+		if f, err = pipe.Run(f); err != nil {
+			return nil, fmt.Errorf("graph: compile: %w", err)
+		}
+	}
+	return g.build(f, cfg.dev)
+}
+
+// lower copies the nodes the outputs depend on into compiler IR.
+func (g *Graph) lower(outputs []Tensor) *compiler.Func {
 	order := g.reachable(outputs)
-	slot := make(map[int]int, len(order))
-	p := &Program{dev: cfg.dev, known: make(map[string]bool, len(g.names))}
+	id := make(map[int]int, len(order))
+	f := &compiler.Func{Values: make([]compiler.Value, 0, len(order))}
+	for _, n := range order {
+		nd := g.nodes[n]
+		ins := make([]int, len(nd.in))
+		for i, in := range nd.in {
+			ins[i] = id[in]
+		}
+		id[n] = f.Add(compiler.Value{Op: nd.op, In: ins, DType: nd.dtype, Shape: nd.shape, Attrs: nd.attrs})
+	}
+	for _, t := range outputs {
+		f.Outputs = append(f.Outputs, id[t.id])
+	}
+	return f
+}
+
+// evalCPU runs one operation on the CPU for constant folding.
+func evalCPU(v compiler.Value, in []*tensor.Array) (*tensor.Array, error) {
+	k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: backend.Operand{DType: v.DType, Shape: v.Shape}}
+	bufs := make([]backend.Buffer, len(in))
+	for i, a := range in {
+		k.In = append(k.In, backend.Operand{DType: a.DType(), Shape: a.Shape()})
+		bufs[i] = a
+	}
+	dev := cpu.New()
+	l, err := dev.Prepare(k)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tensor.Zeros(v.DType, v.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Run(bufs, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// build prepares kernels and buffers for an optimised IR.
+func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
+	p := &Program{dev: dev, ir: f, known: make(map[string]bool, len(g.names)), bufs: make([]backend.Buffer, len(f.Values))}
 	for name := range g.names {
 		p.known[name] = true
 	}
+	alias := make([]int, len(f.Values)) // the buffer each value lives in
 	maxIn := 0
-	for _, id := range order {
-		n := g.nodes[id]
-		s := len(p.bufs)
-		slot[id] = s
-		buf, err := p.buffer(n)
-		if err != nil {
-			return nil, fmt.Errorf("graph: compile %v#%d: %w", n.op, id, err)
-		}
-		p.bufs = append(p.bufs, buf)
-		switch n.op {
-		case op.Const, op.Param, op.Variable:
-			continue
+	for i, v := range f.Values {
+		alias[i] = i
+		var err error
+		switch v.Op {
+		case op.Const:
+			p.bufs[i], err = dev.Bind(v.Attrs.Value)
+		case op.Param, op.Variable:
+			p.bufs[i], err = dev.Bind(g.vars[v.Attrs.Name].value)
 		case op.Placeholder:
-			p.places = append(p.places, feedSlot{name: n.attrs.Name, slot: s, dtype: n.dtype, store: n.store, shape: n.shape})
-			continue
+			nd := g.nodes[g.names[v.Attrs.Name]]
+			p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
+			p.bufs[i], err = dev.Alloc(backend.Operand{DType: v.DType, Shape: v.Shape})
 		case op.Assign:
 			// The value is copied into the variable after every launch.
-			p.bufs[s] = nil
-			slot[id] = slot[n.in[1]]
-			p.assigns = append(p.assigns, assignSlot{dst: slot[n.in[0]], src: slot[n.in[1]]})
-			continue
+			alias[i] = alias[v.In[1]]
+			p.assigns = append(p.assigns, assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]})
+		default:
+			p.bufs[i], err = dev.Alloc(backend.Operand{DType: v.DType, Shape: v.Shape})
+			if err != nil {
+				break
+			}
+			k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: backend.Operand{DType: v.DType, Shape: v.Shape}}
+			ins := make([]int, len(v.In))
+			for j, in := range v.In {
+				k.In = append(k.In, backend.Operand{DType: f.Values[in].DType, Shape: f.Values[in].Shape})
+				ins[j] = alias[in]
+			}
+			var l backend.Launch
+			if l, err = dev.Prepare(k); err != nil {
+				return nil, fmt.Errorf("graph: compile %v (value %d) on %s: %w", v.Op, i, dev.Name(), err)
+			}
+			maxIn = max(maxIn, len(ins))
+			p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: v.Op.String()})
 		}
-		k := backend.Kernel{Op: n.op, Attrs: n.attrs, Out: backend.Operand{DType: n.dtype, Shape: n.shape}}
-		ins := make([]int, len(n.in))
-		for i, in := range n.in {
-			m := g.nodes[in]
-			k.In = append(k.In, backend.Operand{DType: m.dtype, Shape: m.shape})
-			ins[i] = slot[in]
-		}
-		l, err := cfg.dev.Prepare(k)
 		if err != nil {
-			return nil, fmt.Errorf("graph: compile %v#%d on %s: %w", n.op, id, cfg.dev.Name(), err)
+			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
 		}
-		maxIn = max(maxIn, len(ins))
-		p.steps = append(p.steps, step{launch: l, in: ins, out: s, name: n.op.String()})
 	}
 	p.ins = make([]backend.Buffer, maxIn)
 	sort.Slice(p.places, func(i, j int) bool { return p.places[i].name < p.places[j].name })
-	for _, t := range outputs {
-		n := t.node()
-		p.outs = append(p.outs, slot[t.id])
-		r, err := tensor.Zeros(n.dtype, n.shape)
+	for _, o := range f.Outputs {
+		v := f.Values[o]
+		p.outs = append(p.outs, alias[o])
+		r, err := tensor.Zeros(v.DType, v.Shape)
 		if err != nil {
 			return nil, err
 		}
 		p.results = append(p.results, r)
 	}
 	return p, nil
-}
-
-// buffer allocates, or binds to existing host memory, the buffer for n.
-func (p *Program) buffer(n *node) (backend.Buffer, error) {
-	switch n.op {
-	case op.Const:
-		return p.dev.Bind(n.attrs.Value)
-	case op.Param, op.Variable:
-		return p.dev.Bind(n.v.value)
-	case op.Assign:
-		return nil, nil
-	}
-	return p.dev.Alloc(backend.Operand{DType: n.dtype, Shape: n.shape})
 }
 
 // reachable returns, in topological order, the ids of every node an output
@@ -181,6 +244,9 @@ func (g *Graph) reachable(outputs []Tensor) []int {
 	}
 	return order
 }
+
+// IR returns the optimised compiler IR the program runs.
+func (p *Program) IR() *compiler.Func { return p.ir }
 
 // Steps returns the number of kernel launches in one run.
 func (p *Program) Steps() int { return len(p.steps) }
