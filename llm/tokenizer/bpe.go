@@ -49,7 +49,7 @@ func (t *Tokenizer) bpeWord(s *session, word string, out []int32) []int32 {
 		syms = append(syms, symbol{prev: idx - 1, next: next, start: int32(off), n: int32(n)})
 		off += n
 	}
-	q := bigramHeap{h: s.heap[:0], less: bpeLess}
+	q := s.heap[:0]
 	key := s.key
 	tryAdd := func(l, r int32) {
 		if l < 0 || r < 0 {
@@ -63,12 +63,12 @@ func (t *Tokenizer) bpeWord(s *session, word string, out []int32) []int32 {
 		if !ok {
 			return
 		}
-		q.push(bigram{left: l, right: r, size: a.n + b.n, rank: rank})
+		q.push(bigram{key: bpeKey(rank, l), left: l, right: r, size: a.n + b.n})
 	}
 	for i := 1; i < len(syms); i++ {
 		tryAdd(int32(i-1), int32(i))
 	}
-	for len(q.h) > 0 {
+	for len(q) > 0 {
 		bg := q.pop()
 		l, r := &syms[bg.left], &syms[bg.right]
 		// Symbols only grow, so a size mismatch is exactly llama.cpp's
@@ -100,6 +100,6 @@ func (t *Tokenizer) bpeWord(s *session, word string, out []int32) []int32 {
 			}
 		}
 	}
-	s.syms, s.heap, s.key = syms, q.h, key
+	s.syms, s.heap, s.key = syms, q, key
 	return out
 }

@@ -1,6 +1,9 @@
 package tokenizer
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // symbol is one piece of the text being merged: bytes [start, start+n) and
 // its neighbours in the linked list (-1 at the ends). n == 0 marks a symbol
@@ -10,74 +13,86 @@ type symbol struct {
 	start, n   int32
 }
 
-// bigram is a candidate merge of two adjacent symbols. For SPM, score orders
-// it (higher first); for BPE, rank does (lower first). Ties go to the
-// leftmost pair, as in llama.cpp's priority queues.
+// bigram is a candidate merge of two adjacent symbols. key orders the queue
+// (smallest first): for SPM the score, highest first, for BPE the merge rank,
+// lowest first; ties go to the leftmost pair, as in llama.cpp's priority
+// queues. Packing both into one integer keeps the heap comparisons cheap.
 type bigram struct {
+	key         uint64
 	left, right int32
 	size        int32
-	score       float32
-	rank        int32
+}
+
+// spmKey orders by descending score, then ascending left index.
+func spmKey(score float32, left int32) uint64 {
+	if score == 0 {
+		score = 0 // -0 and +0 compare equal in llama.cpp's float comparison
+	}
+	b := math.Float32bits(score)
+	if b&0x80000000 != 0 {
+		b = ^b
+	} else {
+		b |= 0x80000000
+	}
+	// b now increases with score; invert it so higher scores come first.
+	return uint64(^b)<<32 | uint64(uint32(left))
+}
+
+// bpeKey orders by ascending rank, then ascending left index.
+func bpeKey(rank, left int32) uint64 {
+	return uint64(uint32(rank))<<32 | uint64(uint32(left))
 }
 
 // session holds per-call scratch buffers, pooled by the Tokenizer.
 type session struct {
 	syms  []symbol
-	heap  []bigram
+	heap  bigramHeap
 	key   []byte
 	word  []byte
 	split splitScratch
 }
 
-// bigramHeap is a binary heap ordered by less.
-type bigramHeap struct {
-	h    []bigram
-	less func(a, b *bigram) bool
-}
+// bigramHeap is a binary min-heap on bigram.key.
+type bigramHeap []bigram
 
 func (q *bigramHeap) push(b bigram) {
-	q.h = append(q.h, b)
-	i := len(q.h) - 1
+	h := append(*q, b)
+	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q.less(&q.h[i], &q.h[p]) {
+		if h[p].key <= h[i].key {
 			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		h[i], h[p] = h[p], h[i]
 		i = p
 	}
+	*q = h
 }
 
 func (q *bigramHeap) pop() bigram {
-	top := q.h[0]
-	last := len(q.h) - 1
-	q.h[0] = q.h[last]
-	q.h = q.h[:last]
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
 	i := 0
 	for {
 		l := 2*i + 1
-		if l >= len(q.h) {
+		if l >= len(h) {
 			break
 		}
 		m := l
-		if r := l + 1; r < len(q.h) && q.less(&q.h[r], &q.h[l]) {
+		if r := l + 1; r < len(h) && h[r].key < h[l].key {
 			m = r
 		}
-		if !q.less(&q.h[m], &q.h[i]) {
+		if h[i].key <= h[m].key {
 			break
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		h[i], h[m] = h[m], h[i]
 		i = m
 	}
+	*q = h
 	return top
-}
-
-func spmLess(a, b *bigram) bool {
-	return a.score > b.score || (a.score == b.score && a.left < b.left)
-}
-
-func bpeLess(a, b *bigram) bool {
-	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
 }
 
 // encodeSPM is llama.cpp's SentencePiece tokenizer: start from single UTF-8
@@ -85,6 +100,48 @@ func bpeLess(a, b *bigram) bool {
 // highest-scoring token, then emit each symbol as a token or, failing that,
 // as byte tokens.
 func (t *Tokenizer) encodeSPM(s *session, text string, out []int32) ([]int32, error) {
+	// No merge can join two characters that are never adjacent inside a
+	// token, so the text splits there into runs that merge independently
+	// (the queue order within each run is unchanged). Splitting before
+	// "▁" where allowed keeps the heaps small on long inputs.
+	start, prev := 0, ""
+	for off := 0; off < len(text); {
+		n := min(utf8Len(text[off]), len(text)-off)
+		c := text[off : off+n]
+		if c == "▁" && off > start && !t.spaceJoin[prev] {
+			var err error
+			if out, err = t.encodeSPMRun(s, text[start:off], out); err != nil {
+				return nil, err
+			}
+			start = off
+		}
+		prev = c
+		off += n
+	}
+	return t.encodeSPMRun(s, text[start:], out)
+}
+
+// spaceJoins returns the characters that precede "▁" inside some token:
+// the only places where encodeSPM may not split before a "▁".
+func spaceJoins(tokens []string) map[string]bool {
+	m := map[string]bool{}
+	for _, tok := range tokens {
+		prev := ""
+		for off := 0; off < len(tok); {
+			n := min(utf8Len(tok[off]), len(tok)-off)
+			c := tok[off : off+n]
+			if c == "▁" && prev != "" {
+				m[prev] = true
+			}
+			prev = c
+			off += n
+		}
+	}
+	return m
+}
+
+// encodeSPMRun runs the merge loop on one run of text.
+func (t *Tokenizer) encodeSPMRun(s *session, text string, out []int32) ([]int32, error) {
 	syms := s.syms[:0]
 	for off := 0; off < len(text); {
 		n := min(utf8Len(text[off]), len(text)-off)
@@ -96,7 +153,7 @@ func (t *Tokenizer) encodeSPM(s *session, text string, out []int32) ([]int32, er
 		syms = append(syms, symbol{prev: idx - 1, next: next, start: int32(off), n: int32(n)})
 		off += n
 	}
-	q := bigramHeap{h: s.heap[:0], less: spmLess}
+	q := s.heap[:0]
 	tryAdd := func(l, r int32) {
 		if l < 0 || r < 0 {
 			return
@@ -110,12 +167,12 @@ func (t *Tokenizer) encodeSPM(s *session, text string, out []int32) ([]int32, er
 		if t.v.Scores != nil {
 			score = t.v.Scores[id]
 		}
-		q.push(bigram{left: l, right: r, size: a.n + b.n, score: score})
+		q.push(bigram{key: spmKey(score, l), left: l, right: r, size: a.n + b.n})
 	}
 	for i := 1; i < len(syms); i++ {
 		tryAdd(int32(i-1), int32(i))
 	}
-	for len(q.h) > 0 {
+	for len(q) > 0 {
 		bg := q.pop()
 		l, r := &syms[bg.left], &syms[bg.right]
 		if l.n == 0 || r.n == 0 || l.n+r.n != bg.size {
@@ -151,6 +208,6 @@ func (t *Tokenizer) encodeSPM(s *session, text string, out []int32) ([]int32, er
 			out = append(out, id)
 		}
 	}
-	s.syms, s.heap = syms, q.h
+	s.syms, s.heap = syms, q
 	return out, nil
 }

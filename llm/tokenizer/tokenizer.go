@@ -20,7 +20,8 @@ type Tokenizer struct {
 	special []int32 // CONTROL, USER_DEFINED and UNKNOWN tokens, longest first
 
 	// SPM
-	byteTok [256]int32 // <0xNN> (or the raw byte) token per byte, NoToken if none
+	byteTok   [256]int32      // <0xNN> (or the raw byte) token per byte, NoToken if none
+	spaceJoin map[string]bool // characters that precede "▁" inside a token
 
 	// BPE
 	ranks map[string]int32 // "left right" -> merge rank
@@ -87,6 +88,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 
 	switch v.Model {
 	case ModelSPM:
+		t.spaceJoin = spaceJoins(t.v.Tokens)
 		for b := range t.byteTok {
 			t.byteTok[b] = NoToken
 			if id, ok := t.ids[fmt.Sprintf("<0x%02X>", b)]; ok {

@@ -1,0 +1,55 @@
+package tokenizer
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzEncodeDecode encodes arbitrary input with an SPM, a BPE and a
+// WordPiece vocabulary: no errors or panics, and SPM and BPE round-trip
+// through their pieces (SPM for any bytes except "▁", which it reads as a
+// space; BPE for valid UTF-8, since invalid bytes become U+FFFD).
+func FuzzEncodeDecode(f *testing.F) {
+	spm := openTokenizer(f, "models/stories260K.gguf")
+	bpe := openTokenizer(f, "vocab/ggml-vocab-gpt-2.gguf")
+	wpm := openTokenizer(f, "vocab/ggml-vocab-bert-bge.gguf")
+	for _, c := range readVectors(f, "ggml-vocab-gpt-2") {
+		f.Add(c.input)
+	}
+	f.Add("\xff\xfe\xe2\x41 <s></s><unk><|endoftext|>")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, flags := range []EncodeFlags{0, AddSpecial | ParseSpecial} {
+			for _, tok := range []*Tokenizer{spm, bpe, wpm} {
+				ids, err := tok.Encode(s, flags)
+				if err != nil {
+					t.Fatalf("%s Encode(%q): %v", tok.v.Model, s, err)
+				}
+				if _, err := tok.Decode(ids); err != nil {
+					t.Fatalf("%s Decode: %v", tok.v.Model, err)
+				}
+				d := tok.NewStreamDecoder()
+				for _, id := range ids {
+					if _, err := d.Next(id); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		ids, _ := spm.Encode(s, 0)
+		if got, _ := spm.Decode(ids); !strings.Contains(s, "▁") && got != s {
+			t.Errorf("SPM round trip %q -> %v -> %q", s, ids, got)
+		}
+		if utf8.ValidString(s) {
+			ids, _ := bpe.Encode(s, 0)
+			var b strings.Builder
+			for _, id := range ids {
+				p, _ := bpe.Piece(id)
+				b.WriteString(p)
+			}
+			if b.String() != s {
+				t.Errorf("BPE round trip %q -> %v -> %q", s, ids, b.String())
+			}
+		}
+	})
+}
