@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aethertensor/aether/internal/testdata"
+	"github.com/aethertensor/aether/llm/gguf"
 )
 
 func TestInspectText(t *testing.T) {
@@ -101,6 +104,61 @@ func TestInspectErrors(t *testing.T) {
 		code := run(context.Background(), tc.args, &out, &errb)
 		if code != tc.code || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", tc.args, code, errb.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// TestInspectJSONOddValues: NaN and infinities (which encoding/json rejects)
+// and nested arrays must still give valid JSON.
+func TestInspectJSONOddValues(t *testing.T) {
+	b := gguf.NewBuilder()
+	for k, x := range map[string]any{
+		"nan":    float32(math.NaN()),
+		"infs":   []float64{math.Inf(1), math.Inf(-1), 1},
+		"nested": []gguf.Value{{Type: gguf.TypeArray, ElemType: gguf.TypeUint8, V: []uint8{1, 2}}},
+	} {
+		v, err := gguf.NewValue(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = b.Meta.Set(k, v)
+	}
+	path := filepath.Join(t.TempDir(), "odd.gguf")
+	fd, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WriteTo(fd); err != nil {
+		t.Fatal(err)
+	}
+	fd.Close()
+	for _, args := range [][]string{{"inspect", "--json", path}, {"inspect", path}} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		if args[1] != "--json" {
+			if !strings.Contains(out.String(), "[[1 2]]") || !strings.Contains(out.String(), "NaN") {
+				t.Errorf("text output:\n%s", out.String())
+			}
+			continue
+		}
+		var r inspectJSON
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		got := map[string]string{}
+		for _, kv := range r.Metadata {
+			j, _ := json.Marshal(kv.Value)
+			got[kv.Key] = string(j)
+		}
+		want := map[string]string{
+			"nan":    `"NaN"`,
+			"infs":   `["+Inf","-Inf",1]`,
+			"nested": `[{"elem_type":"uint8","len":2,"type":"array","value":[1,2]}]`,
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("got %v\nwant %v", got, want)
 		}
 	}
 }

@@ -240,3 +240,18 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("missing file: %v, want ErrNotExist", err)
 	}
 }
+
+// TestZeroSizedTensors: ggml rejects only negative dims, so an empty tensor
+// (a zero dim) and a scalar (no dims) are accepted.
+func TestZeroSizedTensors(t *testing.T) {
+	data := header(3, 2, 0).tensor("empty", 0, 0, 0, 4).tensor("scalar", 0, 0).pad(32).u32(0).b
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := f.Tensor("empty")
+	s, _ := f.Tensor("scalar")
+	if e.NumElements() != 0 || len(e.Data) != 0 || s.NumElements() != 1 || len(s.Data) != 4 {
+		t.Errorf("empty: %d elements %d bytes; scalar: %d elements %d bytes", e.NumElements(), len(e.Data), s.NumElements(), len(s.Data))
+	}
+}
