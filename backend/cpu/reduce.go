@@ -102,6 +102,10 @@ func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
 				acc[0] = T(sum)
 				continue
 			}
+			if s.n == 0 { // an empty sum (max and min reject empty axes when built)
+				clear(acc)
+				continue
+			}
 			copy(acc, row[:s.inner])
 			for r := 1; r < s.n; r++ {
 				v := row[r*s.inner : (r+1)*s.inner]
