@@ -277,7 +277,9 @@ func TestCompare(t *testing.T) {
 		x := literal([]int{2}, math.NaN(), 1)
 		y := literal([]int{2}, math.NaN(), math.NaN())
 		for _, c := range cases {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(x.array(tensor.F64)), g.Const(y.array(tensor.F64))) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor {
+				return c.f(g.Const(x.array(tensor.F64)), g.Const(y.array(tensor.F64)))
+			})
 			want := b2f(c.name == "ne")
 			checkExact(t, got, literal([]int{2}, want, want))
 		}
@@ -583,7 +585,9 @@ func TestArgMax(t *testing.T) {
 		checkExact(t, got, literal([]int{2}, 1, 0))
 	})
 	t.Run("size1", func(t *testing.T) {
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F32)).SliceAxis(1, 2, 3, 1).ArgMax(1, true) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor {
+			return g.Const(x.array(tensor.F32)).SliceAxis(1, 2, 3, 1).ArgMax(1, true)
+		})
 		checkExact(t, got, zerosND(3, 1, 5))
 	})
 }
