@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -104,13 +105,14 @@ var preSpecs = map[string]preSpec{
 		`\p{N}`, "[\\p{P}!-/:-@\\[-`{-~]", reGPT2}, addBOS: true, keepSpaces: true},
 }
 
-// PreTokenizers returns the tokenizer.ggml.pre values this package knows, in
-// no particular order.
+// PreTokenizers returns the tokenizer.ggml.pre values this package knows,
+// sorted.
 func PreTokenizers() []string {
 	names := make([]string, 0, len(preSpecs))
 	for n := range preSpecs {
 		names = append(names, n)
 	}
+	sort.Strings(names)
 	return names
 }
 

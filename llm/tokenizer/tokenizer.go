@@ -46,8 +46,8 @@ const (
 	ParseSpecial
 )
 
-// New checks v and builds a Tokenizer from it. The Tokenizer keeps its own
-// copy of v's slices' contents it needs; v may be reused afterwards.
+// New checks v and builds a Tokenizer from it. It copies what it keeps, so v
+// may be changed or reused afterwards.
 func New(v *Vocab) (*Tokenizer, error) {
 	if v == nil || len(v.Tokens) == 0 {
 		return nil, fmt.Errorf("%w: no tokens", ErrVocab)
@@ -64,6 +64,15 @@ func New(v *Vocab) (*Tokenizer, error) {
 	}
 	t := &Tokenizer{v: *v, ids: make(map[string]int32, n), attrs: make([]attr, n), eog: map[int32]bool{}}
 	t.v.Tokens = append([]string(nil), v.Tokens...)
+	t.v.Scores = append([]float32(nil), v.Scores...)
+	t.v.Types = append([]TokenType(nil), v.Types...)
+	t.v.Merges = append([]string(nil), v.Merges...)
+	if v.Scores == nil {
+		t.v.Scores = nil
+	}
+	if v.Types == nil {
+		t.v.Types = nil
+	}
 	for i, s := range t.v.Tokens {
 		if s == "" {
 			// llama.cpp renames empty tokens so they stay unique.
@@ -505,9 +514,12 @@ type DecodeOptions struct {
 }
 
 // Decode converts ids back to text as llama.cpp's detokenize with default
-// options: CONTROL tokens are dropped, SentencePiece's leading space is
-// removed, and BPE/WordPiece vocabularies clean spaces before punctuation.
-// The result may hold invalid UTF-8 when ids end inside a character.
+// options: CONTROL tokens are dropped, BPE/WordPiece vocabularies clean
+// spaces before punctuation, and with SentencePiece's add_space_prefix the
+// first token loses one leading space. As in llama.cpp that first token may
+// be BOS, in which case the space after it stays ("▁Hello" after BOS decodes
+// to " Hello"). The result may hold invalid UTF-8 when ids end inside a
+// character.
 func (t *Tokenizer) Decode(ids []int32) (string, error) {
 	return t.DecodeWith(ids, DecodeOptions{})
 }

@@ -422,3 +422,28 @@ func TestCompletePrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEncode shares one Tokenizer between goroutines (run with
+// -race to check the pooled scratch buffers).
+func TestConcurrentEncode(t *testing.T) {
+	tok := openTokenizer(t, "vocab/ggml-vocab-gpt-2.gguf")
+	cases := readVectors(t, "ggml-vocab-gpt-2")
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for _, c := range cases {
+				got, err := tok.Encode(c.input, 0)
+				if err != nil || !equalIDs(got, c.want) {
+					done <- errors.New("mismatch on " + c.input)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
