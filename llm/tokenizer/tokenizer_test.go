@@ -447,3 +447,20 @@ func TestConcurrentEncode(t *testing.T) {
 		}
 	}
 }
+
+// TestSPMRunsIndependent checks that splitting SentencePiece input at
+// unjoinable "▁" (encodeSPM) gives the same ids as merging the whole text at
+// once (encodeSPMRun), as llama.cpp does.
+func TestSPMRunsIndependent(t *testing.T) {
+	tok := openTokenizer(t, "vocab/ggml-vocab-llama-spm.gguf")
+	inputs := splitterInputs(t)
+	s := new(session)
+	for _, in := range inputs {
+		text := strings.ReplaceAll(" "+in, " ", "▁")
+		a, err1 := tok.encodeSPM(s, text, nil)
+		b, err2 := tok.encodeSPMRun(s, text, nil)
+		if err1 != nil || err2 != nil || !equalIDs(a, b) {
+			t.Errorf("%q: runs %v (%v), whole %v (%v)", in, a, err1, b, err2)
+		}
+	}
+}
