@@ -452,7 +452,9 @@ func TestGatherScatter(t *testing.T) {
 		for _, it := range []tensor.DType{tensor.I32, tensor.I64} {
 			for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I64} {
 				t.Run(fmt.Sprintf("gather%d/%v/%v", ci, it, d), func(t *testing.T) {
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Gather(c.axis, g.Const(c.idx.array(it))) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor {
+						return g.Const(forType(x, d).array(d)).Gather(c.axis, g.Const(c.idx.array(it)))
+					})
 					checkExact(t, got, gatherRef(x, c.axis, c.idx))
 				})
 				t.Run(fmt.Sprintf("scatter%d/%v/%v", ci, it, d), func(t *testing.T) {
@@ -556,7 +558,9 @@ func TestUnfoldFold(t *testing.T) {
 			t.Run(fmt.Sprintf("fold%d/%v", i, d), func(t *testing.T) {
 				// Fold is the adjoint of Unfold: <unfold(x), y> = <x, fold(y)>.
 				y := randND(uint64(100+i), -1, 1, want.shape...)
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(y, d).array(d)).Fold(w, c.shape[2], c.shape[3]) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor {
+					return g.Const(forType(y, d).array(d)).Fold(w, c.shape[2], c.shape[3])
+				})
 				ref := zerosND(c.shape...)
 				k := 0
 				h, wd := c.shape[2], c.shape[3]
