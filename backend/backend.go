@@ -64,3 +64,14 @@ type Device interface {
 	// Sync waits until every launched kernel has finished.
 	Sync(ctx context.Context) error
 }
+
+// Arena is implemented by devices that can place many buffers inside one
+// allocation, as planned by package memory.
+type Arena interface {
+	// NewArena allocates bytes of device memory aligned to Align.
+	NewArena(bytes int) (Buffer, error)
+	// View returns a buffer for an operand at a byte offset in an arena.
+	View(arena Buffer, offset int, o Operand) (Buffer, error)
+	// Align returns the arena alignment in bytes.
+	Align() int
+}

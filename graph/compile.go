@@ -10,6 +10,7 @@ import (
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/compiler"
+	"github.com/aethertensor/aether/memory"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
@@ -50,6 +51,7 @@ type Program struct {
 	results []*tensor.Array
 	ins     []backend.Buffer // scratch for one launch's inputs
 	known   map[string]bool  // every placeholder of the graph at compile time
+	memPlan *memory.Plan
 }
 
 type step struct {
@@ -159,36 +161,44 @@ func evalCPU(v compiler.Value, in []*tensor.Array) (*tensor.Array, error) {
 	return out, nil
 }
 
-// build prepares kernels and buffers for an optimised IR.
+// build plans memory and prepares kernels for an optimised IR.
 func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
 	p := &Program{dev: dev, ir: f, known: make(map[string]bool, len(g.names)), bufs: make([]backend.Buffer, len(f.Values))}
 	for name := range g.names {
 		p.known[name] = true
 	}
-	alias := make([]int, len(f.Values)) // the buffer each value lives in
+	plan, err := p.planMemory(f, dev)
+	if err != nil {
+		return nil, err
+	}
+	alias := make([]int, len(f.Values)) // the value whose buffer each value uses
 	maxIn := 0
 	for i, v := range f.Values {
 		alias[i] = i
+		operand := backend.Operand{DType: v.DType, Shape: v.Shape}
 		var err error
 		switch v.Op {
 		case op.Const:
 			p.bufs[i], err = dev.Bind(v.Attrs.Value)
 		case op.Param, op.Variable:
 			p.bufs[i], err = dev.Bind(g.vars[v.Attrs.Name].value)
-		case op.Placeholder:
-			nd := g.nodes[g.names[v.Attrs.Name]]
-			p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
-			p.bufs[i], err = dev.Alloc(backend.Operand{DType: v.DType, Shape: v.Shape})
 		case op.Assign:
 			// The value is copied into the variable after every launch.
 			alias[i] = alias[v.In[1]]
 			p.assigns = append(p.assigns, assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]})
 		default:
-			p.bufs[i], err = dev.Alloc(backend.Operand{DType: v.DType, Shape: v.Shape})
-			if err != nil {
+			if p.bufs[i], err = plan.buffer(i, operand); err != nil {
 				break
 			}
-			k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: backend.Operand{DType: v.DType, Shape: v.Shape}}
+			if v.Op == op.Placeholder {
+				nd := g.nodes[g.names[v.Attrs.Name]]
+				p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
+				break
+			}
+			if v.Op == op.Reshape && plan.isView(i) {
+				break // the planned buffer already views the operand's bytes
+			}
+			k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand}
 			ins := make([]int, len(v.In))
 			for j, in := range v.In {
 				k.In = append(k.In, backend.Operand{DType: f.Values[in].DType, Shape: f.Values[in].Shape})
@@ -218,6 +228,80 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
 	}
 	return p, nil
 }
+
+// arenaPlan places the computed values of a program: in one arena when the
+// device supports it, else in a buffer each.
+type arenaPlan struct {
+	dev   backend.Device
+	arena backend.Buffer
+	plan  *memory.Plan
+	views []bool // value is a reshape sharing its operand's bytes
+}
+
+// planMemory runs liveness and the arena planner over the schedule the IR
+// implies (one step per computed value, in order).
+func (p *Program) planMemory(f *compiler.Func, dev backend.Device) (*arenaPlan, error) {
+	ap := &arenaPlan{dev: dev, views: make([]bool, len(f.Values))}
+	ar, ok := dev.(backend.Arena)
+	if !ok {
+		return ap, nil
+	}
+	values := make([]memory.Value, len(f.Values))
+	var steps []memory.Step
+	pinned := make([]bool, len(f.Values))
+	for _, o := range f.Outputs {
+		pinned[o] = true
+	}
+	for i, v := range f.Values {
+		if v.Op == op.Assign {
+			pinned[v.In[1]] = true // read after the last step
+		}
+		planned := !v.Op.Has(op.Leaf) || v.Op == op.Placeholder
+		if v.Op == op.Assign {
+			planned = false
+		}
+		values[i] = memory.Value{Bytes: v.Shape.Size() * v.DType.Size(), Planned: planned}
+		if !planned || v.Op == op.Placeholder {
+			continue
+		}
+		st := memory.Step{Out: i, In: v.In}
+		if v.Op.Has(op.Elementwise) && v.Op != op.Cast {
+			st.InPlace = true
+			for _, in := range v.In {
+				st.InPlace = st.InPlace && f.Values[in].DType == v.DType
+			}
+		}
+		if v.Op == op.Reshape && values[v.In[0]].Planned {
+			st.View = true
+			ap.views[i] = true
+		}
+		steps = append(steps, st)
+	}
+	for i := range values {
+		values[i].Pinned = pinned[i]
+	}
+	ap.plan = memory.PlanArena(values, steps, ar.Align())
+	var err error
+	if ap.arena, err = ar.NewArena(ap.plan.Size); err != nil {
+		return nil, fmt.Errorf("graph: compile: arena of %d bytes: %w", ap.plan.Size, err)
+	}
+	p.memPlan = ap.plan
+	return ap, nil
+}
+
+// buffer returns the buffer of a planned value.
+func (ap *arenaPlan) buffer(i int, o backend.Operand) (backend.Buffer, error) {
+	if ap.plan == nil {
+		return ap.dev.Alloc(o)
+	}
+	return ap.dev.(backend.Arena).View(ap.arena, ap.plan.Offset(i), o)
+}
+
+func (ap *arenaPlan) isView(i int) bool { return ap.plan != nil && ap.views[i] }
+
+// MemoryPlan returns the arena plan of the program's intermediate values,
+// or nil when the device allocates each buffer separately.
+func (p *Program) MemoryPlan() *memory.Plan { return p.memPlan }
 
 // reachable returns, in topological order, the ids of every node an output
 // depends on. Node ids are already topological.
