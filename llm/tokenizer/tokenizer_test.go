@@ -173,14 +173,27 @@ func TestVocabsWithoutVectors(t *testing.T) {
 		})
 	}
 	// gpt-neox and mpt share tokens and merges; neox has no pre, so it
-	// must split like llama.cpp's default, which differs from mpt's gpt-2
-	// regex on digit runs ("\p{N}+" then "[0-9][0-9][0-9]").
+	// must split like llama.cpp's default list, whose last regexes
+	// ("\p{N}+", then "[0-9][0-9][0-9]") cut digit runs into threes.
 	neox := openTokenizer(t, "vocab/ggml-vocab-gpt-neox.gguf")
 	mpt := openTokenizer(t, "vocab/ggml-vocab-mpt.gguf")
 	a, _ := neox.Encode("Hello world", 0)
 	b, _ := mpt.Encode("Hello world", 0)
 	if !equalIDs(a, b) {
 		t.Errorf("neox %v != mpt %v for plain words", a, b)
+	}
+	// The default list cuts digit runs into threes before merging.
+	a, _ = neox.Encode("3333333", 0)
+	want := []int32{}
+	for _, p := range []string{"333", "333", "3"} {
+		id, ok := neox.ID(p)
+		if !ok {
+			t.Fatalf("%q not in vocabulary", p)
+		}
+		want = append(want, id)
+	}
+	if !equalIDs(a, want) {
+		t.Errorf("neox digits %v, want %v", a, want)
 	}
 }
 
