@@ -30,6 +30,11 @@ type Optimizer interface {
 	// returns the graph.Assign tensors (parameters and optimiser state) to
 	// include among a Program's outputs. params[i] must be a Param or
 	// Variable; grads[i] must have its shape and dtype.
+	//
+	// An optimiser binds to the graph of its first Step. Calling Step
+	// again reuses each parameter's state and the optimiser's step
+	// counter; the counter advances once per run of any Program that
+	// includes the optimiser's updates.
 	Step(params, grads []graph.Tensor) ([]graph.Tensor, error)
 	// Minimize differentiates the scalar loss with respect to every
 	// parameter (graph.Param) it depends on and records their updates, as
@@ -49,7 +54,7 @@ type state struct {
 }
 
 // bind attaches the optimiser to g on first use and checks params and grads.
-func (s *state) bind(params, grads []graph.Tensor) error {
+func (s *state) bind(params, grads []graph.Tensor, rate graph.Tensor) error {
 	if len(params) == 0 {
 		return fmt.Errorf("%w: no parameters", ErrParam)
 	}
@@ -65,6 +70,9 @@ func (s *state) bind(params, grads []graph.Tensor) error {
 	}
 	if s.g != nil && s.g != g {
 		return fmt.Errorf("%w: optimiser is bound to another graph", ErrParam)
+	}
+	if rate.Graph() != nil && rate.Graph() != g {
+		return fmt.Errorf("%w: Rate belongs to another graph than the parameters", ErrConfig)
 	}
 	seen := map[int]bool{}
 	for i, p := range params {

@@ -647,6 +647,10 @@ func TestErrors(t *testing.T) {
 			_, err := optim.NewAdam(optim.AdamConfig{Rate: s.g.Scalar(tensor.I32, 1)}).Minimize(s.loss)
 			return err
 		}, optim.ErrConfig},
+		{"rate-other-graph", func(s setup) error {
+			_, err := optim.NewAdam(optim.AdamConfig{Rate: graph.New().Scalar(tensor.F64, 1)}).Minimize(s.loss)
+			return err
+		}, optim.ErrConfig},
 		{"no-params", step(ts(), ts()), optim.ErrParam},
 		{"count-mismatch", step(ts(P, Q), ts(GP)), optim.ErrParam},
 		{"shape-mismatch", step(ts(P, Q), ts(GQ, GP)), optim.ErrParam},

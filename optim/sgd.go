@@ -68,7 +68,7 @@ func (o *SGD) Step(params, grads []graph.Tensor) ([]graph.Tensor, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	if err := o.st.bind(params, grads); err != nil {
+	if err := o.st.bind(params, grads, o.cfg.Rate); err != nil {
 		return nil, err
 	}
 	c := o.cfg
