@@ -100,6 +100,13 @@ func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
+	for i, t := range outputs {
+		// An invalid tensor of a graph with no error comes from Graph.Tensor
+		// with an unknown ID.
+		if !t.Valid() {
+			return nil, errorf(ErrTensor, "Compile: output %d is invalid", i)
+		}
+	}
 	f := g.lower(outputs)
 	if cfg.optimize {
 		pipe := compiler.Pipeline{

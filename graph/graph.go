@@ -132,6 +132,9 @@ func check(name string, ts ...Tensor) (*Graph, bool) {
 	}
 	for _, t := range ts {
 		if t.id < 0 {
+			// The graph has no error, so t came from Graph.Tensor with an
+			// unknown ID rather than from a failed operation.
+			g.fail(name, errorf(ErrTensor, "operand is invalid"))
 			return g, false
 		}
 	}

@@ -247,17 +247,39 @@ func (t Tensor) Unfold(w op.Window, padValue float64) Tensor {
 		return g.fail("unfold", errorf(ErrShape, "input %v%v: want float [n, c, h, w]", t.DType(), t.Shape()))
 	}
 	s := t.Shape()
-	oh, ow := w.OutSize(s[2], 0), w.OutSize(s[3], 1)
-	for i := range 2 {
-		if w.Kernel[i] < 1 || w.Stride[i] < 1 || w.Dilation[i] < 1 || w.Padding[i] < 0 {
-			return g.fail("unfold", errorf(ErrArg, "window %+v", w))
-		}
+	if !validWindow(w) {
+		return g.fail("unfold", errorf(ErrArg, "window %+v", w))
 	}
-	if oh < 1 || ow < 1 {
+	if !windowFits(w, s[2], s[3]) {
 		return g.fail("unfold", errorf(ErrShape, "window %v (stride %v, padding %v, dilation %v) does not fit input %v", w.Kernel, w.Stride, w.Padding, w.Dilation, s))
 	}
+	oh, ow := w.OutSize(s[2], 0), w.OutSize(s[3], 1)
 	out := tensor.Shape{s[0], s[1], w.Kernel[0], w.Kernel[1], oh, ow}
 	return g.add(op.Unfold, &op.Attrs{Window: w, PadValue: padValue}, t.DType(), out, t)
+}
+
+// validWindow reports whether w has positive kernel, stride and dilation
+// and no negative padding; OutSize divides by the stride.
+func validWindow(w op.Window) bool {
+	for i := range 2 {
+		if w.Kernel[i] < 1 || w.Stride[i] < 1 || w.Dilation[i] < 1 || w.Padding[i] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// windowFits reports whether a valid window fits at least once in an
+// h×wd image with its padding. OutSize alone is not enough: integer
+// division truncates toward zero, so a window one element too wide still
+// counts one position when the stride is above 1.
+func windowFits(w op.Window, h, wd int) bool {
+	for i, n := range [2]int{h, wd} {
+		if n < 1 || w.Dilation[i]*(w.Kernel[i]-1)+1 > n+2*w.Padding[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Fold is the adjoint of Unfold: it sums windows t [n, c, kh, kw, oh, ow]
@@ -268,7 +290,10 @@ func (t Tensor) Fold(w op.Window, h, wd int) Tensor {
 		return Tensor{g, -1}
 	}
 	s := t.Shape()
-	if t.Rank() != 6 || s[2] != w.Kernel[0] || s[3] != w.Kernel[1] || w.OutSize(h, 0) != s[4] || w.OutSize(wd, 1) != s[5] {
+	if !validWindow(w) {
+		return g.fail("fold", errorf(ErrArg, "window %+v", w))
+	}
+	if t.Rank() != 6 || !windowFits(w, h, wd) || s[2] != w.Kernel[0] || s[3] != w.Kernel[1] || w.OutSize(h, 0) != s[4] || w.OutSize(wd, 1) != s[5] {
 		return g.fail("fold", errorf(ErrShape, "windows %v do not fold into [%d %d] with %+v", s, h, wd, w))
 	}
 	out := tensor.Shape{s[0], s[1], h, wd}

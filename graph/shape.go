@@ -130,6 +130,13 @@ func (t Tensor) Expand(shape ...int) Tensor {
 		return Tensor{g, -1}
 	}
 	s := tensor.Shape(shape).Clone()
+	for _, d := range s {
+		// Broadcast lets an axis of length 1 take any length, even a
+		// negative one.
+		if d < 0 {
+			return g.fail("expand", errorf(ErrShape, "negative dimension in %v", s))
+		}
+	}
 	if b, ok := tensor.Broadcast(t.Shape(), s); !ok || !b.Equal(s) {
 		return g.fail("expand", errorf(ErrShape, "cannot broadcast %v to %v", t.Shape(), s))
 	}
@@ -175,13 +182,14 @@ func (r Range) resolve(n int) (start, step, count int) {
 		start = clamp(r.Start, 0, n)
 		stop := clamp(r.Stop, 0, n)
 		if stop > start {
-			count = (stop - start + step - 1) / step
+			// Not (stop-start+step-1)/step, which overflows for huge steps.
+			count = (stop-start-1)/step + 1
 		}
 	} else {
 		start = clamp(r.Start, -1, n-1)
 		stop := clamp(r.Stop, -1, n-1)
 		if start > stop {
-			count = (start - stop - step - 1) / -step
+			count = (start-stop-1)/-step + 1
 		}
 	}
 	if count == 0 {
