@@ -59,7 +59,8 @@ func (e *GradCheckError) Unwrap() error { return ErrGradCheck }
 // (indices, masks) are fed unchanged and not differentiated. A non-scalar
 // output is reduced with fixed random weights, which checks the full
 // vector-Jacobian product. The error, a *GradCheckError, names each input
-// and element that failed.
+// and element that failed; a nil input, or no float input at all, is an
+// error wrapping ErrInput.
 func GradCheck(f func(g *graph.Graph, xs []graph.Tensor) graph.Tensor, inputs []*tensor.Array, c Check) error {
 	if c.Eps == 0 {
 		c.Eps = 1e-6
@@ -79,6 +80,9 @@ func GradCheck(f func(g *graph.Graph, xs []graph.Tensor) graph.Tensor, inputs []
 	var diff []int
 	for i, a := range inputs {
 		name := fmt.Sprintf("x%d", i)
+		if a == nil {
+			return fmt.Errorf("%w: input %d is nil", ErrInput, i)
+		}
 		v := a
 		if a.DType().IsFloat() {
 			var err error
@@ -89,6 +93,9 @@ func GradCheck(f func(g *graph.Graph, xs []graph.Tensor) graph.Tensor, inputs []
 		}
 		feeds[name] = v
 		xs[i] = g.Placeholder(name, v.DType(), v.Shape()...)
+	}
+	if len(diff) == 0 {
+		return fmt.Errorf("%w: no float inputs to check", ErrInput)
 	}
 	y := f(g, xs)
 	if err := g.Err(); err != nil {
