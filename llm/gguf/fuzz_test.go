@@ -14,7 +14,8 @@ import (
 // its invariants, and that writing an accepted file and parsing it again
 // gives the same contents (and a byte-identical second rewrite).
 //
-// Run: go test ./llm/gguf -run '^$' -fuzz FuzzParse -fuzztime 20s
+// Run: go test ./llm/gguf -run '^$' -fuzz FuzzParse -fuzztime 20s -fuzzminimizetime 5s
+// (the minimize limit keeps the fuzzer from stalling on large new inputs).
 func FuzzParse(f *testing.F) {
 	f.Add(buildSample(f, 3))
 	f.Add(buildSample(f, 2))

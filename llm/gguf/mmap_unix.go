@@ -12,7 +12,9 @@ import (
 
 // Open memory-maps the file at path read-only and parses its header,
 // metadata and tensor infos. Tensor bytes are not read until used. Call
-// Close to release the mapping; Data slices are invalid after that.
+// Close to release the mapping; Data slices are invalid after that. As with
+// any mmap, truncating the file while it is mapped makes later reads of
+// tensor Data fault (SIGBUS); the parser cannot guard against that.
 func Open(path string) (*File, error) {
 	fd, err := os.Open(path)
 	if err != nil {
