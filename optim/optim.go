@@ -27,8 +27,9 @@ var (
 // Optimizer records parameter updates as graph operations.
 type Optimizer interface {
 	// Step records one update of each parameter from its gradient and
-	// returns the graph.Assign tensors (parameters and optimiser state) to
-	// include among a Program's outputs. params[i] must be a Param or
+	// returns the graph.Assign tensors (parameters and optimiser state);
+	// include all of them among a Program's outputs, or the state the
+	// missing ones write goes stale. params[i] must be a Param or
 	// Variable; grads[i] must have its shape and dtype.
 	//
 	// An optimiser binds to the graph of its first Step. Calling Step
@@ -98,13 +99,13 @@ func (s *state) bind(params, grads []graph.Tensor, rate graph.Tensor) error {
 	}
 	if s.g == nil {
 		s.g = g
-		s.prefix = uniquePrefix(g, cmp(s.name, s.kind))
+		s.prefix = uniquePrefix(g, orDefault(s.name, s.kind))
 		s.slots = map[string]graph.Tensor{}
 	}
 	return nil
 }
 
-func cmp(a, b string) string {
+func orDefault(a, b string) string {
 	if a != "" {
 		return a
 	}
