@@ -16,6 +16,10 @@
 //		out, err := prog.Run(ctx, feeds) // out[0] is the loss before the step
 //	}
 //
+// A learning-rate schedule needs no recompiling: set the config's Rate to a
+// scalar placeholder and feed it each run. ClipGradNorm rescales gradients
+// by their global norm before they are passed to Step.
+//
 // Assignments take effect at the end of a run, after every read, so the
 // loss a run returns is the loss of the parameters before that run's
 // update, and the new moments, step counter and parameters are all computed
