@@ -293,3 +293,72 @@ func TestGradientCompilesWithForward(t *testing.T) {
 	wantValues(t, "second dw", res[1], []float64{-6, -2})
 	wantValues(t, "second w", res[3], []float64{1, -2})
 }
+
+// TestGradF32MatchesF64 builds the same loss in f32 and f64 and checks that
+// the f32 gradients agree to f32 precision: every rule must build its
+// constants in the dtype of the tensors it differentiates.
+func TestGradF32MatchesF64(t *testing.T) {
+	inputs := []*tensor.Array{rnd(2, 3, 4), rnd(4, 4), rnd(4), rnd(2, 2, 3, 4), rnd(1, 2, 4, 4)}
+	loss := func(x []graph.Tensor) graph.Tensor {
+		h := x[0].LayerNorm(x[2], graph.Tensor{}, 1e-5).MatMul(x[1]).GELUTanh()
+		q := h.Reshape(2, 1, 3, 4).Expand(2, 2, 3, 4).Add(x[3])
+		a := graph.ScaledDotProductAttention(q, x[4].Reshape(1, 2, 4, 4).Expand(2, 2, 4, 4), q.Slice(graph.All, graph.All, graph.Range{Start: 0, Stop: 3, Step: 1}).Pad(0, [2]int{}, [2]int{}, [2]int{0, 1}), graph.Attention{Causal: true})
+		return a.Sigmoid().Max(-1).LogSoftmax(-1).Mean()
+	}
+	grads := func(d tensor.DType) []*tensor.Array {
+		g := graph.New()
+		xs := make([]graph.Tensor, len(inputs))
+		feeds := graph.Feeds{}
+		for i, a := range inputs {
+			name := string(rune('a' + i))
+			v, err := a.Convert(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feeds[name] = v
+			xs[i] = g.Placeholder(name, d, a.Shape()...)
+		}
+		gs, err := autograd.Grad(loss(xs), xs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, gi := range gs {
+			if gi.DType() != d {
+				t.Fatalf("gradient dtype %v, want %v", gi.DType(), d)
+			}
+		}
+		return run(t, gs, feeds)
+	}
+	g32, g64 := grads(tensor.F32), grads(tensor.F64)
+	for i := range g64 {
+		scale := 0.0
+		for j := range g64[i].Len() {
+			scale = max(scale, math.Abs(g64[i].Flat(j)))
+		}
+		for j := range g64[i].Len() {
+			if d := math.Abs(g32[i].Flat(j) - g64[i].Flat(j)); d > 1e-4*scale+1e-6 {
+				t.Errorf("input %d element %d: f32 %g, f64 %g", i, j, g32[i].Flat(j), g64[i].Flat(j))
+			}
+		}
+	}
+}
+
+// TestGradEmpty checks gradients through tensors with no elements.
+func TestGradEmpty(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F64, 0, 3)
+	w := g.Placeholder("w", tensor.F64, 3, 2)
+	y := x.MatMul(w).Tanh().Sum().Add(w.Sum())
+	gs, err := autograd.Grad(y, x, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gs[0].Shape().Equal(tensor.Shape{0, 3}) {
+		t.Errorf("gradient of a [0 3] input has shape %v", gs[0].Shape())
+	}
+	out := run(t, gs, graph.Feeds{"x": tensor.MustZeros(tensor.F64, tensor.Shape{0, 3}), "w": rnd(3, 2)})
+	if out[0].Len() != 0 {
+		t.Errorf("gradient of an empty input has %d elements", out[0].Len())
+	}
+	wantValues(t, "dw", out[1], []float64{1, 1, 1, 1, 1, 1})
+}

@@ -271,6 +271,31 @@ func gradCases() []gradCase {
 		unary("fold", func(t graph.Tensor) graph.Tensor { return t.Fold(win(2, 2, 1, 1, 1, 0, 1, 1), 3, 3).Square() }, rnd(1, 2, 2, 2, 4, 2)),
 		unary("fold-strided-dilated", func(t graph.Tensor) graph.Tensor { return t.Fold(win(2, 2, 2, 1, 0, 1, 1, 2), 5, 4) }, rnd(1, 1, 2, 2, 2, 4)),
 
+		// Ties: maximum, minimum and the max/min reductions share the
+		// gradient evenly among equal elements, which is also what the
+		// central difference sees.
+		binaryCase("maximum-ties", graph.Tensor.Maximum, tensor.NewF64([]float64{1, -2, 0.5}, 3), tensor.NewF64([]float64{1, 3, 0.5}, 3)),
+		binaryCase("minimum-ties", graph.Tensor.Minimum, tensor.NewF64([]float64{1, -2, 0.5}, 3), tensor.NewF64([]float64{1, 3, -0.5}, 3)),
+		unary("max-reduce-ties", func(t graph.Tensor) graph.Tensor { return t.Max(1) }, tensor.NewF64([]float64{2, 0, 2, -1, -1, -3}, 2, 3)),
+		unary("min-reduce-ties", func(t graph.Tensor) graph.Tensor { return t.MinKeep(0) }, tensor.NewF64([]float64{2, 0, 2, 2, 0, 3}, 2, 3)),
+
+		// One operand constant: the rules skip the gradient nobody needs.
+		unary("matmul-const-rhs", func(t graph.Tensor) graph.Tensor {
+			return t.MatMul(t.Graph().Const(tensor.NewF64([]float64{1, -2, 0.5, 3, 0.25, -1}, 3, 2)))
+		}, rnd(2, 3)),
+		unary("matmul-const-lhs", func(t graph.Tensor) graph.Tensor {
+			return t.Graph().Const(tensor.NewF64([]float64{1, -2, 0.5, 3, 0.25, -1}, 2, 3)).MatMul(t)
+		}, rnd(3, 2)),
+		unary("div-const-numerator", func(t graph.Tensor) graph.Tensor { return t.Graph().Scalar(tensor.F64, 3).Div(t) }, pos(4)),
+		unary("mul-const", func(t graph.Tensor) graph.Tensor { return t.Graph().Const(rnd(4)).Mul(t) }, rnd(2, 4)),
+		unary("pow-const-base", func(t graph.Tensor) graph.Tensor { return t.Graph().Scalar(tensor.F64, 1.5).Pow(t) }, rnd(4)),
+		unary("concat-with-const", func(t graph.Tensor) graph.Tensor {
+			return graph.Concat(0, t.Graph().Const(rnd(1, 3)), t, t.Graph().Const(rnd(2, 3))).Softmax(0)
+		}, rnd(2, 3)),
+		{name: "where-const-branch", f: func(g *graph.Graph, x []graph.Tensor) graph.Tensor {
+			return graph.Where(x[1], g.Scalar(tensor.F64, 2), x[0].Exp())
+		}, in: []*tensor.Array{rnd(2, 2), boolArr([]bool{true, false, false, true}, 2, 2)}},
+
 		// A small network end to end.
 		{name: "mlp", f: func(_ *graph.Graph, x []graph.Tensor) graph.Tensor {
 			h := x[0].MatMul(x[1]).Add(x[2]).GELU()
