@@ -380,3 +380,35 @@ func TestGradCheckReportsMismatch(t *testing.T) {
 		t.Errorf("mismatch %+v: want input 0 (x0) at [1], analytic 0, numeric 0.5", m)
 	}
 }
+
+// TestGradShapesMatchInputs checks that every gradient has its input's
+// shape and dtype: a broadcast operand's gradient must be summed back.
+// GradCheck compares elements only, so it cannot see a gradient whose
+// shape differs but whose size is large enough.
+func TestGradShapesMatchInputs(t *testing.T) {
+	for _, c := range gradCases() {
+		g := graph.New()
+		xs := make([]graph.Tensor, len(c.in))
+		var wrt []graph.Tensor
+		for i, a := range c.in {
+			xs[i] = g.Placeholder(string(rune('a'+i)), a.DType(), a.Shape()...)
+			if a.DType().IsFloat() {
+				wrt = append(wrt, xs[i])
+			}
+		}
+		y := c.f(g, xs)
+		if y.Shape().Size() != 1 {
+			y = y.Sum()
+		}
+		gs, err := autograd.Grad(y.Reshape(), wrt...)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		for i, gi := range gs {
+			if !gi.Shape().Equal(wrt[i].Shape()) || gi.DType() != wrt[i].DType() {
+				t.Errorf("%s: gradient %d is %v%v, input is %v%v", c.name, i, gi.DType(), gi.Shape(), wrt[i].DType(), wrt[i].Shape())
+			}
+		}
+	}
+}
