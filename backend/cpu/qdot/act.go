@@ -1,0 +1,131 @@
+package qdot
+
+import "math"
+
+// acts holds n activation rows prepared for one weight type. For the 8-bit
+// kinds, row i's quants are q[i*cols:(i+1)*cols] and its per-block data
+// follow at the matching offsets; f holds the float32 rows for actF32.
+type acts struct {
+	kind actKind
+	n    int
+	cols int
+	f    []float32 // actF32: the rows as given
+	q    []int8    // quantised values
+	d    []float32 // one scale per block: 32 (f16-rounded, as Q8_0) or 256 (float32, as Q8_K)
+	s    []int32   // act32: sum of q per block of 32; actK: sum per 16 (16 per block)
+	s32  []int32   // actK: sum of q per 32 (8 per block)
+	rows []row     // scratch for MatMul's per-row views
+}
+
+// row is one activation row.
+type row struct {
+	f   []float32
+	q   []int8
+	d   []float32
+	s   []int32
+	s32 []int32
+}
+
+func (a *acts) row(i int) row {
+	switch a.kind {
+	case actF32:
+		return row{f: a.f[i*a.cols : (i+1)*a.cols]}
+	case act32:
+		nb := a.cols / 32
+		return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb]}
+	}
+	nb := a.cols / 256
+	return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb],
+		s: a.s[i*nb*16 : (i+1)*nb*16], s32: a.s32[i*nb*8 : (i+1)*nb*8]}
+}
+
+// prepare fills a with the n rows of x (n×cols) for the given kind, reusing
+// a's buffers when they are large enough.
+func (a *acts) prepare(kind actKind, x []float32, n, cols int) {
+	a.kind, a.n, a.cols = kind, n, cols
+	switch kind {
+	case actF32:
+		a.f = x[:n*cols]
+		return
+	case act32:
+		nb := n * cols / 32
+		a.q, a.d, a.s = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, nb)
+		for b := 0; b < nb; b++ {
+			a.d[b], a.s[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
+		}
+	case actK:
+		nb := n * cols / 256
+		a.q, a.d, a.s, a.s32 = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, 16*nb), grow(a.s32, 8*nb)
+		for b := 0; b < nb; b++ {
+			q := a.q[256*b : 256*b+256]
+			a.d[b] = quantBlockK(q, x[256*b:256*b+256])
+			for j := 0; j < 16; j++ {
+				var sum int32
+				for _, v := range q[16*j : 16*j+16] {
+					sum += int32(v)
+				}
+				a.s[16*b+j] = sum
+			}
+			for j := 0; j < 8; j++ {
+				a.s32[8*b+j] = a.s[16*b+2*j] + a.s[16*b+2*j+1]
+			}
+		}
+	}
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// quantBlock32 quantises 32 values as ggml's quantize_row_q8_0 does:
+// d = amax/127, q = round-half-away(x/d); the returned scale is d rounded
+// to binary16, the value ggml stores and multiplies by. It also returns the
+// sum of the quants (ggml's Q8_1 keeps d times it for Q4_1 and Q5_1).
+func quantBlock32(q []int8, x []float32) (float32, int32) {
+	var amax float32
+	for _, v := range x {
+		amax = max(amax, float32(math.Abs(float64(v))))
+	}
+	d := amax / 127
+	var id float32
+	if d != 0 {
+		id = 1 / d
+	}
+	var sum int32
+	for j, v := range x {
+		q[j] = int8(math.Round(float64(v * id)))
+		sum += int32(q[j])
+	}
+	return f16ToF32(f32ToF16(d)), sum
+}
+
+// quantBlockK quantises 256 values as ggml's quantize_row_q8_K does: the
+// scale comes from the element of largest magnitude (the first on ties),
+// iscale = -127/max, q = nearest(iscale*x) capped at 127, d = 1/iscale.
+func quantBlockK(q []int8, x []float32) float32 {
+	var maxv, amax float32
+	for _, v := range x {
+		if a := float32(math.Abs(float64(v))); amax < a {
+			amax, maxv = a, v
+		}
+	}
+	if amax == 0 {
+		clear(q)
+		return 0
+	}
+	iscale := -127 / maxv
+	for j, v := range x {
+		q[j] = int8(min(127, nearestInt(iscale*v)))
+	}
+	return 1 / iscale
+}
+
+// nearestInt rounds to nearest, ties to even, as ggml's nearest_int does by
+// adding 1.5*2^23. Valid for |f| <= 2^22, which |iscale*x| <= 127 is.
+func nearestInt(f float32) int32 {
+	v := f + 12582912
+	return int32(math.Float32bits(v)&0x007fffff) - 0x00400000
+}

@@ -1,0 +1,25 @@
+// Package qdot multiplies matrices stored in GGUF block formats by float32
+// vectors and matrices without expanding the weights to float32.
+//
+// A weight matrix is the raw bytes of a GGUF tensor of rows×cols elements
+// (ne0 = cols, ne1 = rows): each row is cols/BlockSize consecutive blocks.
+// Activations are quantised once per row to 8-bit blocks the way ggml does
+// for its vec_dot_type (Q8_0-style blocks of 32 for the 32-element formats,
+// Q8_K-style blocks of 256 for the K-quants), and each weight row is dotted
+// with them in integer arithmetic; only the per-block scales are float. F16
+// and BF16 weights are dotted with the float32 activations directly.
+//
+// The result of a row is what ggml's vec_dot gives: the dot product of the
+// dequantised weights with the dequantised 8-bit activations, up to the
+// order in which the per-block float terms are added.
+//
+// Every kernel has a generic Go version, which is the reference and the
+// fallback. On amd64 the package picks AVX2 or AVX-512 VNNI assembly at run
+// time (github.com/klauspost/cpuid/v2); the assembly is generated with avo
+// by `go generate` from ./gen. Build with the noasm tag, or call
+// SetLevel(Generic), to use only the Go kernels.
+//
+// MatVec and MatMul split the rows across GOMAXPROCS goroutines.
+package qdot
+
+//go:generate go run -tags avogen ./gen -out qdot_amd64.s -stubs stubs_amd64.go -pkg qdot

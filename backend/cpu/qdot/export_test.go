@@ -1,0 +1,9 @@
+package qdot
+
+// QuantizeActs exposes the activation quantiser of t's kind to the external
+// tests: the quants and per-block scales of one row.
+func QuantizeActs(t Type, x []float32) ([]int8, []float32) {
+	var a acts
+	a.prepare(formats[t].act, x, 1, len(x))
+	return a.q, a.d
+}

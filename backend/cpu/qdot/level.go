@@ -1,0 +1,73 @@
+package qdot
+
+import "fmt"
+
+// Level is a kernel implementation level.
+type Level int
+
+// The levels, from the portable Go kernels up.
+const (
+	// Generic is the pure Go kernels, available everywhere.
+	Generic Level = iota
+	// AVX2 is assembly using AVX2 and FMA (vpmaddubsw/vpmaddwd).
+	AVX2
+	// AVX512VNNI is assembly using AVX-512 VNNI's vpdpbusd on 256-bit
+	// registers (needs AVX512F, AVX512VL, AVX512BW and AVX512VNNI).
+	AVX512VNNI
+)
+
+// String returns the level's name.
+func (l Level) String() string {
+	switch l {
+	case Generic:
+		return "generic"
+	case AVX2:
+		return "avx2"
+	case AVX512VNNI:
+		return "avx512vnni"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// kernelSet is the row-dot kernel of every type at one level.
+type kernelSet struct {
+	level Level
+	dot   map[Type]dotFunc
+}
+
+// levels holds a kernel set per level the machine supports, in order;
+// levels[0] is Generic. Architecture files append to it in init.
+var levels = []*kernelSet{{Generic, genericDot}}
+
+// active is the kernel set in use: the best the machine supports.
+var active = levels[0]
+
+func init() { active = levels[len(levels)-1] }
+
+// Supported returns the levels this machine and build can run, from
+// Generic up.
+func Supported() []Level {
+	out := make([]Level, len(levels))
+	for i, k := range levels {
+		out[i] = k.level
+	}
+	return out
+}
+
+// CurrentLevel returns the level MatVec and MatMul use.
+func CurrentLevel() Level { return active.level }
+
+// SetLevel makes MatVec and MatMul use level l and returns the previous
+// level, or an error wrapping ErrLevel when this machine
+// or build cannot run l. It is meant for tests and benchmarks and must not
+// be called while a product is running.
+func SetLevel(l Level) (Level, error) {
+	for _, k := range levels {
+		if k.level == l {
+			prev := active.level
+			active = k
+			return prev, nil
+		}
+	}
+	return active.level, fmt.Errorf("%w: %v", ErrLevel, l)
+}

@@ -1,0 +1,92 @@
+package qdot
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// MatVec computes dst[r] = Σ_c W[r,c]·x[c] for r < rows, where w holds the
+// rows×cols weight matrix W in format t, row after row (a GGUF tensor with
+// ne0 = cols, ne1 = rows), and x has cols elements. cols must be a
+// multiple of t's block size, len(w) must be exactly rows rows of
+// RowBytes(t, cols), and len(dst) must be rows. Errors wrap ErrType or
+// ErrShape. x is quantised to 8-bit blocks first (see the package doc).
+func MatVec(t Type, dst []float32, w []byte, rows, cols int, x []float32) error {
+	return MatMul(t, dst, w, rows, cols, x, 1)
+}
+
+// MatMul computes dst[i*rows+r] = Σ_c W[r,c]·x[i*cols+c] for n activation
+// rows x (n×cols, row-major): dst = x·Wᵀ (n×rows), which is ggml's
+// mul_mat(W, x). W is as in MatVec. Each activation row is quantised once;
+// each weight row is read once and dotted with all n activation rows.
+func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int) error {
+	f, ok := formats[t]
+	if !ok {
+		return fmt.Errorf("%w: %v", ErrType, t)
+	}
+	if rows < 0 || n < 0 {
+		return fmt.Errorf("%w: negative size rows=%d n=%d", ErrShape, rows, n)
+	}
+	rb, err := RowBytes(t, cols)
+	if err != nil {
+		return err
+	}
+	if len(w) != rows*rb {
+		return fmt.Errorf("%w: %d×%d %s weights take %d bytes, got %d", ErrShape, rows, cols, t, rows*rb, len(w))
+	}
+	if len(x) != n*cols {
+		return fmt.Errorf("%w: %d activation rows of %d need %d values, got %d", ErrShape, n, cols, n*cols, len(x))
+	}
+	if len(dst) != n*rows {
+		return fmt.Errorf("%w: output of %d×%d needs %d values, got %d", ErrShape, n, rows, n*rows, len(dst))
+	}
+	if rows == 0 || n == 0 {
+		return nil
+	}
+	a := actPool.Get().(*acts)
+	defer actPool.Put(a)
+	a.prepare(f.act, x, n, cols)
+	xs := a.rows[:0]
+	for i := 0; i < n; i++ {
+		xs = append(xs, a.row(i))
+	}
+	a.rows = xs
+	dot := active.dot[t]
+	work := func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			wr := w[r*rb : (r+1)*rb]
+			for i, xr := range xs {
+				dst[i*rows+r] = dot(wr, xr)
+			}
+		}
+	}
+	parallel(rows, rows*rb*n, work)
+	return nil
+}
+
+var actPool = sync.Pool{New: func() any { return new(acts) }}
+
+// minParallelBytes is the work (weight bytes times activation rows) below
+// which starting goroutines costs more than it saves.
+const minParallelBytes = 1 << 16
+
+// parallel runs work over [0, rows) split into contiguous ranges, one per
+// core, so each core streams its own part of the weights.
+func parallel(rows, cost int, work func(r0, r1 int)) {
+	p := runtime.GOMAXPROCS(0)
+	if p > rows {
+		p = rows
+	}
+	if p <= 1 || cost < minParallelBytes {
+		work(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < p; k++ {
+		r0, r1 := rows*k/p, rows*(k+1)/p
+		wg.Go(func() { work(r0, r1) })
+	}
+	work(0, rows/p)
+	wg.Wait()
+}
