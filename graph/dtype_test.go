@@ -37,21 +37,21 @@ func TestCastAllPairs(t *testing.T) {
 	for _, from := range allTypes {
 		for _, to := range allTypes {
 			t.Run(fmt.Sprintf("%v→%v", from, to), func(t *testing.T) {
-				in := mapND(src, func(v float64) float64 { return castRef(v, from) })
+				x := mapND(src, func(v float64) float64 { return castRef(v, from) })
 				if from == tensor.Bool {
-					in = mapND(src, func(v float64) float64 { return b2f(v != 0) })
+					x = mapND(src, func(v float64) float64 { return b2f(v != 0) })
 				}
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(in.array(from)).Cast(to) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, from).Cast(to) })
 				if want := to.Compute(); got.DType() != want {
 					t.Fatalf("dtype %v, want %v", got.DType(), want)
 				}
-				checkExact(t, got, mapND(in, func(v float64) float64 { return castRef(v, to) }))
+				checkExact(t, got, mapND(x, func(v float64) float64 { return castRef(v, to) }))
 			})
 		}
 	}
 	t.Run("f64→f32 rounds", func(t *testing.T) {
 		x := literal([]int{3}, 1+1e-12, math.Pi, 1e300)
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F64)).Cast(tensor.F32) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, tensor.F64).Cast(tensor.F32) })
 		checkExact(t, got, literal([]int{3}, 1, float64(float32(math.Pi)), math.Inf(1)))
 	})
 	t.Run("i64→f64 large", func(t *testing.T) {
@@ -61,14 +61,14 @@ func TestCastAllPairs(t *testing.T) {
 	})
 	t.Run("nan→bool", func(t *testing.T) {
 		x := literal([]int{2}, math.NaN(), math.Copysign(0, -1))
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F64)).Cast(tensor.Bool) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, tensor.F64).Cast(tensor.Bool) })
 		checkExact(t, got, literal([]int{2}, 1, 0))
 	})
 	t.Run("round trip through graph ops", func(t *testing.T) {
 		// bool → i64 → f32 arithmetic → bool.
 		x := literal([]int{4}, 0, 1, 1, 0)
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(x.array(tensor.Bool)).Cast(tensor.I64).Cast(tensor.F32).Scale(2).AddScalar(-1).Cast(tensor.Bool)
+			return in(g, x, tensor.Bool).Cast(tensor.I64).Cast(tensor.F32).Scale(2).AddScalar(-1).Cast(tensor.Bool)
 		})
 		checkExact(t, got, literal([]int{4}, 1, 1, 1, 1))
 	})

@@ -64,7 +64,7 @@ func loadGoldens(t *testing.T) []goldenCase {
 
 // build records the operation of c over its inputs, floats in dtype d.
 func (c *goldenCase) build(g *graph.Graph, d tensor.DType) (graph.Tensor, error) {
-	in := make([]graph.Tensor, len(c.Inputs))
+	ins := make([]graph.Tensor, len(c.Inputs))
 	for i, x := range c.Inputs {
 		dt := d
 		switch x.DType {
@@ -73,47 +73,47 @@ func (c *goldenCase) build(g *graph.Graph, d tensor.DType) (graph.Tensor, error)
 		case "i32":
 			dt = tensor.I32
 		}
-		in[i] = g.Const(x.nd().array(dt))
+		ins[i] = in(g, x.nd(), dt)
 	}
 	a := c.Attrs
 	opt := func(i int) graph.Tensor {
-		if i < len(in) {
-			return in[i]
+		if i < len(ins) {
+			return ins[i]
 		}
 		return graph.Tensor{}
 	}
 	conv := graph.Conv{Stride: a.Stride, Padding: a.Padding, Dilation: a.Dilation}
 	switch c.Op {
 	case "gelu":
-		return in[0].GELU(), nil
+		return ins[0].GELU(), nil
 	case "gelu_tanh":
-		return in[0].GELUTanh(), nil
+		return ins[0].GELUTanh(), nil
 	case "silu":
-		return in[0].SiLU(), nil
+		return ins[0].SiLU(), nil
 	case "sigmoid":
-		return in[0].Sigmoid(), nil
+		return ins[0].Sigmoid(), nil
 	case "erf":
-		return in[0].Erf(), nil
+		return ins[0].Erf(), nil
 	case "softmax":
-		return in[0].Softmax(a.Axis), nil
+		return ins[0].Softmax(a.Axis), nil
 	case "log_softmax":
-		return in[0].LogSoftmax(a.Axis), nil
+		return ins[0].LogSoftmax(a.Axis), nil
 	case "layer_norm":
-		return in[0].LayerNorm(opt(1), opt(2), a.Eps), nil
+		return ins[0].LayerNorm(opt(1), opt(2), a.Eps), nil
 	case "rms_norm":
-		return in[0].RMSNorm(opt(1), a.Eps), nil
+		return ins[0].RMSNorm(opt(1), a.Eps), nil
 	case "rope":
-		return in[0].RoPE(in[1], graph.RoPE{Dims: a.Dims, Base: a.Base, Scale: a.Scale, NeoX: a.NeoX}), nil
+		return ins[0].RoPE(ins[1], graph.RoPE{Dims: a.Dims, Base: a.Base, Scale: a.Scale, NeoX: a.NeoX}), nil
 	case "attention":
-		return graph.ScaledDotProductAttention(in[0], in[1], in[2], graph.Attention{Causal: a.Causal, Scale: a.Scale}), nil
+		return graph.ScaledDotProductAttention(ins[0], ins[1], ins[2], graph.Attention{Causal: a.Causal, Scale: a.Scale}), nil
 	case "cross_entropy":
-		return graph.CrossEntropy(in[0], in[1]), nil
+		return graph.CrossEntropy(ins[0], ins[1]), nil
 	case "conv2d":
-		return in[0].Conv2D(in[1], opt(2), conv), nil
+		return ins[0].Conv2D(ins[1], opt(2), conv), nil
 	case "max_pool2d":
-		return in[0].MaxPool2D(a.Kernel[0], a.Kernel[1], conv), nil
+		return ins[0].MaxPool2D(a.Kernel[0], a.Kernel[1], conv), nil
 	case "avg_pool2d":
-		return in[0].AvgPool2D(a.Kernel[0], a.Kernel[1], conv), nil
+		return ins[0].AvgPool2D(a.Kernel[0], a.Kernel[1], conv), nil
 	}
 	return graph.Tensor{}, fmt.Errorf("unknown golden op %q", c.Op)
 }
@@ -126,12 +126,15 @@ func TestGoldens(t *testing.T) {
 		seen[c.Op] = true
 		for _, d := range floatTypes {
 			t.Run(c.Name+"/"+d.String(), func(t *testing.T) {
-				g := graph.New()
-				y, err := c.build(g, d)
+				var err error
+				got := eval(t, func(g *graph.Graph) graph.Tensor {
+					var y graph.Tensor
+					y, err = c.build(g, d)
+					return y
+				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := runGraph(t, nil, y)[0]
 				if got.DType() != d {
 					t.Fatalf("dtype %v, want %v", got.DType(), d)
 				}
@@ -174,7 +177,7 @@ func TestCrossEntropyOutOfRange(t *testing.T) {
 	targets := literal([]int{4}, 2, -1, 5, 0)
 	for _, d := range floatTypes {
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return graph.CrossEntropy(g.Const(logits.array(d)), g.Const(targets.array(tensor.I32)))
+			return graph.CrossEntropy(in(g, logits, d), in(g, targets, tensor.I32))
 		})
 		ls := softmaxRef(logits, -1, true)
 		want := -(ls.at(0, 2) + ls.at(3, 0)) / 4
@@ -191,7 +194,7 @@ func TestAttentionSingleKey(t *testing.T) {
 	v := randND(3, -1, 1, 1, 1, 4)
 	for _, d := range floatTypes {
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return graph.ScaledDotProductAttention(g.Const(q.array(d)), g.Const(k.array(d)), g.Const(v.array(d)), graph.Attention{Causal: true})
+			return graph.ScaledDotProductAttention(in(g, q, d), in(g, k, d), in(g, v, d), graph.Attention{Causal: true})
 		})
 		want := zerosND(2, 1, 4)
 		for h := 0; h < 2; h++ {

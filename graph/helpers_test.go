@@ -147,11 +147,61 @@ func runGraph(t testing.TB, feeds graph.Feeds, outs ...graph.Tensor) []*tensor.A
 	return res
 }
 
-// eval builds a one-output graph and runs it.
+// feedInputs collects the placeholders that in records while a graph is
+// built in feed mode.
+type feedInputs struct{ feeds graph.Feeds }
+
+// current is non-nil while eval builds a graph whose inputs are fed. Tests
+// in this package do not run in parallel.
+var current *feedInputs
+
+// in records x in dtype d as a graph input: a constant, or, while eval
+// builds the fed variant, a placeholder with its feed. Constant-only graphs
+// are folded by the compiler, so only the fed variant runs the kernels
+// through the compiled schedule and its planned buffers.
+func in(g *graph.Graph, x nd, d tensor.DType) graph.Tensor {
+	a := x.array(d)
+	if current == nil {
+		return g.Const(a)
+	}
+	name := fmt.Sprintf("in%d", len(current.feeds))
+	current.feeds[name] = a
+	return g.Placeholder(name, d, x.shape...)
+}
+
+// eval builds a one-output graph twice, with constant inputs and with fed
+// inputs, runs both, checks that they agree and returns the fed result.
 func eval(t testing.TB, build func(g *graph.Graph) graph.Tensor) *tensor.Array {
 	t.Helper()
-	g := graph.New()
-	return runGraph(t, nil, build(g))[0]
+	folded := runGraph(t, nil, build(graph.New()))[0]
+	fed := evalFed(t, build)
+	if folded.DType() != fed.DType() {
+		t.Fatalf("constant inputs give %v, fed inputs %v", folded.DType(), fed.DType())
+	}
+	tl := tol{}
+	if fed.DType().IsFloat() {
+		tl = tolFor(fed.DType())
+	}
+	if !folded.Shape().Equal(fed.Shape()) {
+		t.Fatalf("constant inputs give shape %v, fed inputs %v", folded.Shape(), fed.Shape())
+	}
+	for i := range fed.Len() {
+		a, b := folded.Flat(i), fed.Flat(i)
+		if !(a == b || math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) <= tl.atol+tl.rtol*math.Abs(b)) {
+			t.Fatalf("element %d: constant inputs give %v, fed inputs %v", i, a, b)
+		}
+	}
+	return fed
+}
+
+// evalFed builds the graph with placeholder inputs and runs it.
+func evalFed(t testing.TB, build func(g *graph.Graph) graph.Tensor) *tensor.Array {
+	t.Helper()
+	current = &feedInputs{feeds: graph.Feeds{}}
+	y := build(graph.New())
+	feeds := current.feeds
+	current = nil
+	return runGraph(t, feeds, y)[0]
 }
 
 // checkClose compares got with want in shape and value. NaN matches NaN and

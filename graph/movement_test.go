@@ -55,7 +55,7 @@ func TestReshapeFamily(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range movementTypes {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(forType(x, d).array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, forType(x, d), d)) })
 				want := forType(nd{c.shape, x.data}, d)
 				checkExact(t, got, want)
 			})
@@ -66,7 +66,7 @@ func TestReshapeFamily(t *testing.T) {
 		checkExact(t, got, literal(nil, 3))
 	})
 	t.Run("empty", func(t *testing.T) {
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(zerosND(0, 4).array(tensor.F32)).Reshape(2, 0, 2) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, zerosND(0, 4), tensor.F32).Reshape(2, 0, 2) })
 		checkExact(t, got, zerosND(2, 0, 2))
 	})
 }
@@ -102,7 +102,7 @@ func TestPermute(t *testing.T) {
 	for _, p := range perms {
 		for _, d := range movementTypes {
 			t.Run(fmt.Sprintf("%v/%v", p, d), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Permute(p...) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, forType(x, d), d).Permute(p...) })
 				checkExact(t, got, forType(permuteRef(x, p), d))
 			})
 		}
@@ -115,13 +115,13 @@ func TestPermute(t *testing.T) {
 				perm[i] = i
 			}
 			perm[len(s)-1], perm[len(s)-2] = perm[len(s)-2], perm[len(s)-1]
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xs.array(tensor.F32)).Transpose() })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xs, tensor.F32).Transpose() })
 			checkExact(t, got, permuteRef(xs, perm))
 		}
 	})
 	t.Run("parallel", func(t *testing.T) {
 		xl := seqND(64, 32, 48)
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xl.array(tensor.F64)).Permute(2, 0, 1) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xl, tensor.F64).Permute(2, 0, 1) })
 		checkExact(t, got, permuteRef(xl, []int{2, 0, 1}))
 	})
 }
@@ -146,7 +146,7 @@ func TestExpand(t *testing.T) {
 		x := seqND(c.in...)
 		for _, d := range movementTypes {
 			t.Run(fmt.Sprintf("%v→%v/%v", c.in, c.out, d), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Expand(c.out...) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, forType(x, d), d).Expand(c.out...) })
 				checkExact(t, got, forType(expandRef(x, c.out...), d))
 			})
 		}
@@ -233,14 +233,14 @@ func TestSlice(t *testing.T) {
 	for i, rs := range cases {
 		for _, d := range movementTypes {
 			t.Run(fmt.Sprintf("%d/%v/%v", i, d, rs), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Slice(rs...) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, forType(x, d), d).Slice(rs...) })
 				checkExact(t, got, forType(sliceRef(x, rs...), d))
 			})
 		}
 	}
 	t.Run("slice_axis", func(t *testing.T) {
 		for axis := -3; axis < 3; axis++ {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F64)).SliceAxis(axis, -1, 0, -2) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, tensor.F64).SliceAxis(axis, -1, 0, -2) })
 			rs := []graph.Range{graph.All, graph.All, graph.All}
 			rs[(axis+3)%3] = graph.Range{Start: -1, Stop: 0, Step: -2}
 			checkExact(t, got, sliceRef(x, rs...))
@@ -249,7 +249,7 @@ func TestSlice(t *testing.T) {
 	t.Run("chain", func(t *testing.T) {
 		// A permuted, reversed, strided view of a view, then a reduction.
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(x.array(tensor.F64)).Permute(2, 0, 1).Slice(graph.Range{Start: -1, Stop: math.MinInt, Step: -1}, graph.Range{Start: 1, Stop: 6, Step: 2}).Sum(1)
+			return in(g, x, tensor.F64).Permute(2, 0, 1).Slice(graph.Range{Start: -1, Stop: math.MinInt, Step: -1}, graph.Range{Start: 1, Stop: 6, Step: 2}).Sum(1)
 		})
 		v := sliceRef(permuteRef(x, []int{2, 0, 1}), graph.Range{Start: -1, Stop: math.MinInt, Step: -1}, graph.Range{Start: 1, Stop: 6, Step: 2})
 		checkExact(t, got, reduceRef(v, []int{1}, false, 0, func(a, b float64) float64 { return a + b }))
@@ -270,7 +270,7 @@ func TestUnslice(t *testing.T) {
 		x := seqND(c.in...)
 		t.Run(fmt.Sprintf("%v→%v", c.in, c.out), func(t *testing.T) {
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return g.Const(x.array(tensor.F32)).Unslice(tensor.Shape(c.out), c.starts, c.steps)
+				return in(g, x, tensor.F32).Unslice(tensor.Shape(c.out), c.starts, c.steps)
 			})
 			want := zerosND(c.out...)
 			k := 0
@@ -302,7 +302,7 @@ func TestPad(t *testing.T) {
 		x := seqND(c.in...)
 		for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I32, tensor.I64} {
 			t.Run(fmt.Sprintf("%v/%v/%v", c.in, c.pads, d), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Pad(-7, c.pads...) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, forType(x, d), d).Pad(-7, c.pads...) })
 				shape := slices.Clone(c.in)
 				p := make([][2]int, len(shape))
 				copy(p, c.pads)
@@ -372,7 +372,7 @@ func TestConcatStack(t *testing.T) {
 				got := eval(t, func(g *graph.Graph) graph.Tensor {
 					ts := make([]graph.Tensor, len(xs))
 					for i, x := range xs {
-						ts[i] = g.Const(forType(x, d).array(d))
+						ts[i] = in(g, forType(x, d), d)
 					}
 					return graph.Concat(c.axis, ts...)
 				})
@@ -384,7 +384,7 @@ func TestConcatStack(t *testing.T) {
 		xs := []nd{seqND(2, 3), mapND(seqND(2, 3), func(v float64) float64 { return -v }), mapND(seqND(2, 3), func(v float64) float64 { return v * 10 })}
 		t.Run(fmt.Sprintf("stack/axis=%d", axis), func(t *testing.T) {
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return graph.Stack(axis, g.Const(xs[0].array(tensor.F64)), g.Const(xs[1].array(tensor.F64)), g.Const(xs[2].array(tensor.F64)))
+				return graph.Stack(axis, in(g, xs[0], tensor.F64), in(g, xs[1], tensor.F64), in(g, xs[2], tensor.F64))
 			})
 			a := axis
 			if a < 0 {
@@ -453,7 +453,7 @@ func TestGatherScatter(t *testing.T) {
 			for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I64} {
 				t.Run(fmt.Sprintf("gather%d/%v/%v", ci, it, d), func(t *testing.T) {
 					got := eval(t, func(g *graph.Graph) graph.Tensor {
-						return g.Const(forType(x, d).array(d)).Gather(c.axis, g.Const(c.idx.array(it)))
+						return in(g, forType(x, d), d).Gather(c.axis, in(g, c.idx, it))
 					})
 					checkExact(t, got, gatherRef(x, c.axis, c.idx))
 				})
@@ -461,7 +461,7 @@ func TestGatherScatter(t *testing.T) {
 					src := gatherRef(x, c.axis, c.idx)
 					src = mapND(src, func(v float64) float64 { return v * 3 })
 					got := eval(t, func(g *graph.Graph) graph.Tensor {
-						return g.Const(forType(src, d).array(d)).Scatter(c.axis, g.Const(c.idx.array(it)), x.shape...)
+						return in(g, forType(src, d), d).Scatter(c.axis, in(g, c.idx, it), x.shape...)
 					})
 					checkExact(t, got, scatterRef(x.shape, c.axis, c.idx, src))
 				})
@@ -472,7 +472,7 @@ func TestGatherScatter(t *testing.T) {
 		table := randND(3, -1, 1, 10, 4)
 		idx := literal([]int{2, 3}, 9, 0, 9, 3, 3, 1)
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(table.array(tensor.F32)).Gather(0, g.Const(idx.array(tensor.I32)))
+			return in(g, table, tensor.F32).Gather(0, in(g, idx, tensor.I32))
 		})
 		checkExact(t, got, gatherRef(table, 0, idx))
 	})
@@ -483,7 +483,7 @@ func TestGatherScatter(t *testing.T) {
 				idx = literal([]int{3}, 2, 2, 0)
 			}
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return g.Const(x.array(tensor.F64)).IndexSelect(axis, g.Const(idx.array(tensor.I64)))
+				return in(g, x, tensor.F64).IndexSelect(axis, in(g, idx, tensor.I64))
 			})
 			checkExact(t, got, gatherRef(x, axis, idx))
 			idx = literal([]int{5}, 4, 4, 0, 3, 1)
@@ -498,7 +498,7 @@ func TestGatherScatter(t *testing.T) {
 		src := randND(9, -1, 1, 6, 3)
 		for _, d := range floatTypes {
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return g.Const(forType(base, d).array(d)).ScatterAdd(0, g.Const(idx.array(tensor.I64)), g.Const(forType(src, d).array(d)))
+				return in(g, forType(base, d), d).ScatterAdd(0, in(g, idx, tensor.I64), in(g, forType(src, d), d))
 			})
 			want := zipND(func(v ...float64) float64 { return v[0] + v[1] }, base, scatterRef(base.shape, 0, idx, src))
 			checkClose(t, got, want, tolFor(d))
@@ -507,7 +507,7 @@ func TestGatherScatter(t *testing.T) {
 		idx1 := literal([]int{4}, 2, 2, 0, 2)
 		src1 := randND(10, -1, 1, 5, 4)
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(base.array(tensor.F64)).ScatterAdd(-1, g.Const(idx1.array(tensor.I32)), g.Const(src1.array(tensor.F64)))
+			return in(g, base, tensor.F64).ScatterAdd(-1, in(g, idx1, tensor.I32), in(g, src1, tensor.F64))
 		})
 		want := zipND(func(v ...float64) float64 { return v[0] + v[1] }, base, scatterRef(base.shape, 1, idx1, src1))
 		checkClose(t, got, want, tolFor(tensor.F64))
@@ -552,14 +552,14 @@ func TestUnfoldFold(t *testing.T) {
 		want := unfoldRef(x, c.k, c.s, c.p, c.dl, -9)
 		for _, d := range floatTypes {
 			t.Run(fmt.Sprintf("unfold%d/%v", i, d), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(forType(x, d).array(d)).Unfold(w, -9) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, forType(x, d), d).Unfold(w, -9) })
 				checkExact(t, got, want)
 			})
 			t.Run(fmt.Sprintf("fold%d/%v", i, d), func(t *testing.T) {
 				// Fold is the adjoint of Unfold: <unfold(x), y> = <x, fold(y)>.
 				y := randND(uint64(100+i), -1, 1, want.shape...)
 				got := eval(t, func(g *graph.Graph) graph.Tensor {
-					return g.Const(forType(y, d).array(d)).Fold(w, c.shape[2], c.shape[3])
+					return in(g, forType(y, d), d).Fold(w, c.shape[2], c.shape[3])
 				})
 				ref := zerosND(c.shape...)
 				k := 0

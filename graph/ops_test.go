@@ -64,7 +64,7 @@ func TestUnary(t *testing.T) {
 			for si, s := range shapes {
 				t.Run(fmt.Sprintf("%s/%v/%v", c.name, d, s), func(t *testing.T) {
 					x := randND(uint64(si+1), c.lo, c.hi, s...)
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(x.array(d))) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, x, d)) })
 					if got.DType() != d {
 						t.Fatalf("dtype %v, want %v", got.DType(), d)
 					}
@@ -96,7 +96,7 @@ func TestUnarySpecialValues(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range floatTypes {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(x.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, x, d)) })
 				checkClose(t, got, literal([]int{6}, c.want...), tol{1e-7, 0})
 			})
 		}
@@ -119,7 +119,7 @@ func TestUnaryInt(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range []tensor.DType{tensor.I32, tensor.I64} {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(x.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, x, d)) })
 				if got.DType() != d {
 					t.Fatalf("dtype %v, want %v", got.DType(), d)
 				}
@@ -174,7 +174,7 @@ func TestBinary(t *testing.T) {
 							a.data[i] = b.data[i]
 						}
 					}
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(a.array(d)), g.Const(b.array(d))) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, a, d), in(g, b, d)) })
 					want := zipND(func(v ...float64) float64 { return c.ref(v[0], v[1]) }, a, b)
 					checkClose(t, got, want, tolFor(d))
 				})
@@ -199,7 +199,7 @@ func TestBinaryNaN(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range floatTypes {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(a.array(d)), g.Const(b.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, a, d), in(g, b, d)) })
 				checkExact(t, got, literal([]int{4}, c.want...))
 			})
 		}
@@ -210,7 +210,7 @@ func TestPowNegativeBase(t *testing.T) {
 	a := literal([]int{5}, -2, -3, -0.5, 0, -1)
 	b := literal([]int{5}, 2, 3, -2, 0, 0.5)
 	for _, d := range floatTypes {
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(a.array(d)).Pow(g.Const(b.array(d))) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, a, d).Pow(in(g, b, d)) })
 		checkClose(t, got, literal([]int{5}, 4, -27, 4, 1, math.NaN()), tolFor(d))
 	}
 }
@@ -236,7 +236,7 @@ func TestBinaryInt(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range []tensor.DType{tensor.I32, tensor.I64} {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(a.array(d)), g.Const(b.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, a, d), in(g, b, d)) })
 				if got.DType() != d {
 					t.Fatalf("dtype %v", got.DType())
 				}
@@ -265,7 +265,7 @@ func TestCompare(t *testing.T) {
 	for _, c := range cases {
 		for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I32, tensor.I64} {
 			t.Run(c.name+"/"+d.String(), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(g.Const(a.array(d)), g.Const(b.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return c.f(in(g, a, d), in(g, b, d)) })
 				if got.DType() != tensor.Bool {
 					t.Fatalf("dtype %v, want bool", got.DType())
 				}
@@ -278,7 +278,7 @@ func TestCompare(t *testing.T) {
 		y := literal([]int{2}, math.NaN(), math.NaN())
 		for _, c := range cases {
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return c.f(g.Const(x.array(tensor.F64)), g.Const(y.array(tensor.F64)))
+				return c.f(in(g, x, tensor.F64), in(g, y, tensor.F64))
 			})
 			want := b2f(c.name == "ne")
 			checkExact(t, got, literal([]int{2}, want, want))
@@ -289,7 +289,7 @@ func TestCompare(t *testing.T) {
 		y := literal([]int{4}, 0, 1, 0, 1)
 		for _, c := range cases[:2] {
 			got := eval(t, func(g *graph.Graph) graph.Tensor {
-				return c.f(g.Const(x.array(tensor.Bool)), g.Const(y.array(tensor.Bool)))
+				return c.f(in(g, x, tensor.Bool), in(g, y, tensor.Bool))
 			})
 			checkExact(t, got, zipND(func(v ...float64) float64 { return b2f(c.ref(v[0], v[1])) }, x, y))
 		}
@@ -315,7 +315,7 @@ func TestWhere(t *testing.T) {
 					a, b = mapND(a, func(v float64) float64 { return b2f(v > 0) }), mapND(b, func(v float64) float64 { return b2f(v > 0) })
 				}
 				got := eval(t, func(g *graph.Graph) graph.Tensor {
-					return graph.Where(g.Const(cond.array(tensor.Bool)), g.Const(a.array(d)), g.Const(b.array(d)))
+					return graph.Where(in(g, cond, tensor.Bool), in(g, a, d), in(g, b, d))
 				})
 				want := zipND(func(v ...float64) float64 {
 					if v[0] != 0 {
@@ -478,7 +478,7 @@ func TestReduce(t *testing.T) {
 			for _, axes := range axisSets(4) {
 				for _, keep := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/%v/%v/keep=%v", r.name, d, axes, keep), func(t *testing.T) {
-						got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(g.Const(x.array(d)), keep, axes...) })
+						got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(in(g, x, d), keep, axes...) })
 						checkClose(t, got, r.ref(x, axes, keep), tolFor(d))
 					})
 				}
@@ -486,7 +486,7 @@ func TestReduce(t *testing.T) {
 		}
 	}
 	t.Run("sum_all", func(t *testing.T) {
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F64)).SumAll() })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, tensor.F64).SumAll() })
 		checkClose(t, got, reduceRef(x, nil, false, 0, func(a, v float64) float64 { return a + v }), tolFor(tensor.F64))
 	})
 	t.Run("int", func(t *testing.T) {
@@ -494,7 +494,7 @@ func TestReduce(t *testing.T) {
 		for _, d := range []tensor.DType{tensor.I32, tensor.I64} {
 			for _, axes := range axisSets(3) {
 				for _, r := range []red{reds[0], reds[2], reds[3]} {
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(g.Const(xi.array(d)), false, axes...) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(in(g, xi, d), false, axes...) })
 					if got.DType() != d {
 						t.Fatalf("dtype %v", got.DType())
 					}
@@ -506,18 +506,18 @@ func TestReduce(t *testing.T) {
 	t.Run("nan", func(t *testing.T) {
 		xn := literal([]int{2, 3}, 1, math.NaN(), 3, 4, 5, 6)
 		for _, r := range reds[2:] {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(g.Const(xn.array(tensor.F64)), false, 1) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return r.f(in(g, xn, tensor.F64), false, 1) })
 			checkExact(t, got, r.ref(xn, []int{1}, false))
 		}
 	})
 	t.Run("empty", func(t *testing.T) {
 		xe := zerosND(2, 0, 3)
 		for _, axes := range [][]int{{1}, {0, 1}, {}, {2}} {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xe.array(tensor.F32)).Sum(axes...) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xe, tensor.F32).Sum(axes...) })
 			checkExact(t, got, reduceRef(xe, axes, false, 0, func(a, v float64) float64 { return a + v }))
 		}
 		g := graph.New()
-		g.Const(xe.array(tensor.F32)).Max(1)
+		in(g, xe, tensor.F32).Max(1)
 		if _, err := graph.Compile([]graph.Tensor{g.Scalar(tensor.F32, 0)}); err == nil {
 			t.Error("max over an empty axis: no error")
 		}
@@ -527,10 +527,10 @@ func TestReduce(t *testing.T) {
 		xl := randND(9, -1, 1, 64, 33, 40)
 		for _, axes := range [][]int{{2}, {0}, {1}, {0, 2}, {}} {
 			for _, d := range floatTypes {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xl.array(d)).Sum(axes...) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xl, d).Sum(axes...) })
 				want := reduceRef(xl, axes, false, 0, func(a, v float64) float64 { return a + v })
 				checkClose(t, got, want, tol{tolFor(d).rtol, 1e-4})
-				got = eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xl.array(d)).Max(axes...) })
+				got = eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xl, d).Max(axes...) })
 				checkExact(t, got, reduceRef(xl, axes, false, math.Inf(-1), maxRef))
 			}
 		}
@@ -570,7 +570,7 @@ func TestArgMax(t *testing.T) {
 		for axis := -3; axis < 3; axis++ {
 			for _, keep := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%v/axis=%d/keep=%v", d, axis, keep), func(t *testing.T) {
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(d)).ArgMax(axis, keep) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, d).ArgMax(axis, keep) })
 					if got.DType() != tensor.I64 {
 						t.Fatalf("dtype %v, want i64", got.DType())
 					}
@@ -581,12 +581,12 @@ func TestArgMax(t *testing.T) {
 	}
 	t.Run("nan", func(t *testing.T) {
 		xn := literal([]int{2, 4}, 1, math.NaN(), 9, math.NaN(), -1, -2, -3, math.Inf(-1))
-		got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(xn.array(tensor.F64)).ArgMax(1, false) })
+		got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, xn, tensor.F64).ArgMax(1, false) })
 		checkExact(t, got, literal([]int{2}, 1, 0))
 	})
 	t.Run("size1", func(t *testing.T) {
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(x.array(tensor.F32)).SliceAxis(1, 2, 3, 1).ArgMax(1, true)
+			return in(g, x, tensor.F32).SliceAxis(1, 2, 3, 1).ArgMax(1, true)
 		})
 		checkExact(t, got, zerosND(3, 1, 5))
 	})
@@ -655,7 +655,7 @@ func TestMatMul(t *testing.T) {
 		want := matmulRef(a, b)
 		for _, d := range floatTypes {
 			t.Run(fmt.Sprintf("%v/%v×%v", d, c[0], c[1]), func(t *testing.T) {
-				got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(a.array(d)).MatMul(g.Const(b.array(d))) })
+				got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, a, d).MatMul(in(g, b, d)) })
 				checkClose(t, got, want, tolFor(d))
 			})
 		}
@@ -663,7 +663,7 @@ func TestMatMul(t *testing.T) {
 			for _, d := range []tensor.DType{tensor.I32, tensor.I64} {
 				ai, bi := intND(uint64(i), -9, 9, c[0]...), intND(uint64(i+50), -9, 9, c[1]...)
 				t.Run(fmt.Sprintf("%v/%v×%v", d, c[0], c[1]), func(t *testing.T) {
-					got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(ai.array(d)).MatMul(g.Const(bi.array(d))) })
+					got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, ai, d).MatMul(in(g, bi, d)) })
 					checkExact(t, got, matmulRef(ai, bi))
 				})
 			}
@@ -674,7 +674,7 @@ func TestMatMul(t *testing.T) {
 		a := randND(1, -1, 1, 5, 2, 3)
 		b := randND(2, -1, 1, 2, 5, 4)
 		got := eval(t, func(g *graph.Graph) graph.Tensor {
-			return g.Const(a.array(tensor.F64)).Permute(1, 2, 0).MatMul(g.Const(b.array(tensor.F64)))
+			return in(g, a, tensor.F64).Permute(1, 2, 0).MatMul(in(g, b, tensor.F64))
 		})
 		ap := zerosND(2, 3, 5)
 		forEach(ap.shape, func(idx []int) { ap.set(a.at(idx[2], idx[0], idx[1]), idx...) })
@@ -709,9 +709,9 @@ func TestSoftmax(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/log=%v/%v/axis=%d", name, logOut, d, axis), func(t *testing.T) {
 						got := eval(t, func(g *graph.Graph) graph.Tensor {
 							if logOut {
-								return g.Const(x.array(d)).LogSoftmax(axis)
+								return in(g, x, d).LogSoftmax(axis)
 							}
-							return g.Const(x.array(d)).Softmax(axis)
+							return in(g, x, d).Softmax(axis)
 						})
 						checkClose(t, got, softmaxRef(x, axis, logOut), tolFor(d))
 					})
@@ -722,16 +722,16 @@ func TestSoftmax(t *testing.T) {
 	t.Run("masked", func(t *testing.T) {
 		x := literal([]int{2, 3}, 0, math.Inf(-1), 1, math.Inf(-1), 2, math.Inf(-1))
 		for _, d := range floatTypes {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(d)).Softmax(-1) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, d).Softmax(-1) })
 			checkClose(t, got, softmaxRef(x, -1, false), tolFor(d))
-			got = eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(d)).LogSoftmax(-1) })
+			got = eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, d).LogSoftmax(-1) })
 			checkClose(t, got, softmaxRef(x, -1, true), tolFor(d))
 		}
 	})
 	t.Run("parallel", func(t *testing.T) {
 		x := randND(5, -3, 3, 300, 64)
 		for _, axis := range []int{0, 1} {
-			got := eval(t, func(g *graph.Graph) graph.Tensor { return g.Const(x.array(tensor.F32)).Softmax(axis) })
+			got := eval(t, func(g *graph.Graph) graph.Tensor { return in(g, x, tensor.F32).Softmax(axis) })
 			checkClose(t, got, softmaxRef(x, axis, false), tolFor(tensor.F32))
 		}
 	})

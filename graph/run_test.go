@@ -33,16 +33,16 @@ func TestRunTimeErrors(t *testing.T) {
 		say   string
 	}{
 		{"gather index too large", func(g *graph.Graph) graph.Tensor {
-			return g.Const(seqND(3, 2).array(tensor.F32)).Gather(0, g.Placeholder("i", tensor.I64, 2))
+			return in(g, seqND(3, 2), tensor.F32).Gather(0, g.Placeholder("i", tensor.I64, 2))
 		}, graph.Feeds{"i": tensor.NewI64([]int64{0, 3}, 2)}, "out of range"},
 		{"gather negative index", func(g *graph.Graph) graph.Tensor {
-			return g.Const(seqND(3, 2).array(tensor.F64)).Gather(1, g.Placeholder("i", tensor.I32, 1))
+			return in(g, seqND(3, 2), tensor.F64).Gather(1, g.Placeholder("i", tensor.I32, 1))
 		}, graph.Feeds{"i": tensor.NewI32([]int32{-1}, 1)}, "out of range"},
 		{"index_select out of range", func(g *graph.Graph) graph.Tensor {
-			return g.Const(seqND(4).array(tensor.F32)).IndexSelect(0, g.Placeholder("i", tensor.I32, 3))
+			return in(g, seqND(4), tensor.F32).IndexSelect(0, g.Placeholder("i", tensor.I32, 3))
 		}, graph.Feeds{"i": tensor.NewI32([]int32{1, 2, 4}, 3)}, "out of range"},
 		{"scatter_add out of range", func(g *graph.Graph) graph.Tensor {
-			return g.Const(seqND(3).array(tensor.F32)).ScatterAdd(0, g.Placeholder("i", tensor.I64, 2), g.Const(seqND(2).array(tensor.F32)))
+			return in(g, seqND(3), tensor.F32).ScatterAdd(0, g.Placeholder("i", tensor.I64, 2), in(g, seqND(2), tensor.F32))
 		}, graph.Feeds{"i": tensor.NewI64([]int64{2, 3}, 2)}, "out of range"},
 		{"i32 division by zero", func(g *graph.Graph) graph.Tensor {
 			return g.Const(tensor.NewI32([]int32{6, 7}, 2)).Div(g.Placeholder("d", tensor.I32, 2))
@@ -68,7 +68,7 @@ func TestRunTimeErrors(t *testing.T) {
 		// A failed run must not poison the next one.
 		g := graph.New()
 		i := g.Placeholder("i", tensor.I64, 2)
-		p := compile(t, g.Const(seqND(3, 2).array(tensor.F64)).Gather(0, i).Sum(1))
+		p := compile(t, in(g, seqND(3, 2), tensor.F64).Gather(0, i).Sum(1))
 		if _, err := p.Run(context.Background(), graph.Feeds{"i": tensor.NewI64([]int64{5, 0}, 2)}); err == nil {
 			t.Fatal("no error")
 		}
