@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
@@ -24,12 +25,14 @@ type Operand struct {
 }
 
 // Kernel describes one launch: a primitive operation with its attributes
-// over operands of known dtypes and shapes.
+// over operands of known dtypes and shapes, or, when Fused is set, a fused
+// elementwise kernel (Op is then ignored).
 type Kernel struct {
 	Op    op.Code
 	Attrs *op.Attrs
 	In    []Operand
 	Out   Operand
+	Fused *kernel.Elementwise
 }
 
 // Buffer is device memory holding one tensor. Its concrete type belongs to
@@ -74,4 +77,20 @@ type Arena interface {
 	View(arena Buffer, offset int, o Operand) (Buffer, error)
 	// Align returns the arena alignment in bytes.
 	Align() int
+}
+
+// Caps describes a device to the fusion cost model.
+type Caps struct {
+	Bandwidth float64 // sustained memory bandwidth, bytes per second
+	OpsPerSec float64 // simple elementwise operations per second
+	Launch    float64 // fixed cost of one kernel launch, seconds
+	// MaxBindings is the most buffers one kernel may bind, its output
+	// included (WebGPU's default is 8 storage buffers per stage); 0 means
+	// no limit.
+	MaxBindings int
+}
+
+// Capable is implemented by devices that report their Caps.
+type Capable interface {
+	Caps() Caps
 }

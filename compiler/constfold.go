@@ -47,7 +47,7 @@ func (c ConstFold) Run(f *Func) (*Func, bool, error) {
 		ins := make([]*tensor.Array, len(v.In))
 		ok := true
 		for i, in := range v.In {
-			a := constArray(f, in)
+			a := constArray(f, subst, in)
 			if a == nil {
 				ok = false
 				break
@@ -72,21 +72,25 @@ func (c ConstFold) Run(f *Func) (*Func, bool, error) {
 }
 
 // constArray returns the host value of a constant, materialising a
-// broadcast or reshape of one, or nil.
-func constArray(f *Func, id int) *tensor.Array {
+// broadcast or reshape of one, or nil. Values folded earlier in the same
+// pass (subst) count as constants.
+func constArray(f *Func, subst map[int]int, id int) *tensor.Array {
+	if s, ok := subst[id]; ok {
+		id = s
+	}
 	v := f.Values[id]
 	switch v.Op {
 	case op.Const:
 		return v.Attrs.Value
 	case op.Reshape:
-		if a := constArray(f, v.In[0]); a != nil {
+		if a := constArray(f, subst, v.In[0]); a != nil && a.Len() == v.Shape.Size() {
 			r, err := a.Reshape(v.Shape...)
 			if err == nil {
 				return r
 			}
 		}
 	case op.Expand:
-		if a := constArray(f, v.In[0]); a != nil && v.Shape.Size() <= 1<<16 {
+		if a := constArray(f, subst, v.In[0]); a != nil && v.Shape.Size() <= 1<<16 {
 			out := tensor.MustZeros(v.DType, v.Shape)
 			st := a.Shape().Strides()
 			idx := make([]int, len(v.Shape))

@@ -10,6 +10,8 @@ import (
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/compiler"
+	"github.com/aethertensor/aether/fusion"
+	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/memory"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -22,6 +24,7 @@ type config struct {
 	dev      backend.Device
 	debug    io.Writer
 	optimize bool
+	fuse     bool
 }
 
 // OnDevice compiles for device d. The default is the CPU.
@@ -32,6 +35,10 @@ func Debug(w io.Writer) Option { return func(c *config) { c.debug = w } }
 
 // Optimize turns the compiler passes on (the default) or off.
 func Optimize(on bool) Option { return func(c *config) { c.optimize = on } }
+
+// Fuse turns kernel fusion on (the default) or off; off, every operation is
+// its own launch.
+func Fuse(on bool) Option { return func(c *config) { c.fuse = on } }
 
 // Feeds maps placeholder names to the arrays fed to them for one run.
 type Feeds map[string]*tensor.Array
@@ -52,6 +59,7 @@ type Program struct {
 	ins     []backend.Buffer // scratch for one launch's inputs
 	known   map[string]bool  // every placeholder of the graph at compile time
 	memPlan *memory.Plan
+	fusion  *fusion.Plan
 }
 
 type step struct {
@@ -78,7 +86,7 @@ type assignSlot struct{ dst, src int }
 // every buffer once. The first error recorded while building the graph is
 // returned here.
 func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
-	cfg := config{optimize: true}
+	cfg := config{optimize: true, fuse: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -123,7 +131,7 @@ func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
 			return nil, fmt.Errorf("graph: compile: %w", err)
 		}
 	}
-	return g.build(f, cfg.dev)
+	return g.build(f, cfg.dev, cfg.fuse)
 }
 
 // lower copies the nodes the outputs depend on into compiler IR.
@@ -168,21 +176,29 @@ func evalCPU(v compiler.Value, in []*tensor.Array) (*tensor.Array, error) {
 	return out, nil
 }
 
-// build plans memory and prepares kernels for an optimised IR.
-func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
+// build partitions an optimised IR into kernels, plans memory and prepares
+// every launch.
+func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program, error) {
 	p := &Program{dev: dev, ir: f, known: make(map[string]bool, len(g.names)), bufs: make([]backend.Buffer, len(f.Values))}
 	for name := range g.names {
 		p.known[name] = true
 	}
-	plan, err := p.planMemory(f, dev)
+	caps := fusion.DefaultCaps
+	if c, ok := dev.(backend.Capable); ok {
+		caps = c.Caps()
+	}
+	sched, err := fusion.Partition(f, caps, fuse)
+	if err != nil {
+		return nil, fmt.Errorf("graph: compile: %w", err)
+	}
+	p.fusion = sched
+	plan, err := p.planMemory(f, sched, dev)
 	if err != nil {
 		return nil, err
 	}
 	alias := make([]int, len(f.Values)) // the value whose buffer each value uses
-	maxIn := 0
 	for i, v := range f.Values {
 		alias[i] = i
-		operand := backend.Operand{DType: v.DType, Shape: v.Shape}
 		var err error
 		switch v.Op {
 		case op.Const:
@@ -193,34 +209,47 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
 			// The value is copied into the variable after every launch.
 			alias[i] = alias[v.In[1]]
 			p.assigns = append(p.assigns, assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]})
-		default:
-			if p.bufs[i], err = plan.buffer(i, operand); err != nil {
-				break
-			}
-			if v.Op == op.Placeholder {
+		case op.Placeholder:
+			if p.bufs[i], err = plan.buffer(i, backend.Operand{DType: v.DType, Shape: v.Shape}); err == nil {
 				nd := g.nodes[g.names[v.Attrs.Name]]
 				p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
-				break
 			}
-			if v.Op == op.Reshape && plan.isView(i) {
-				break // the planned buffer already views the operand's bytes
-			}
-			k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand}
-			ins := make([]int, len(v.In))
-			for j, in := range v.In {
-				k.In = append(k.In, backend.Operand{DType: f.Values[in].DType, Shape: f.Values[in].Shape})
-				ins[j] = alias[in]
-			}
-			var l backend.Launch
-			if l, err = dev.Prepare(k); err != nil {
-				return nil, fmt.Errorf("graph: compile %v (value %d) on %s: %w", v.Op, i, dev.Name(), err)
-			}
-			maxIn = max(maxIn, len(ins))
-			p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: v.Op.String()})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
 		}
+	}
+	maxIn := 0
+	for _, grp := range sched.Groups {
+		i := grp.Value
+		v := f.Values[i]
+		operand := backend.Operand{DType: v.DType, Shape: v.Shape}
+		if p.bufs[i], err = plan.buffer(i, operand); err != nil {
+			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
+		}
+		if grp.Fused == nil && v.Op == op.Reshape && plan.isView(i) {
+			continue // the planned buffer already views the operand's bytes
+		}
+		k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand, Fused: grp.Fused}
+		reads := v.In
+		if grp.Fused != nil {
+			reads = grp.Inputs
+		}
+		ins := make([]int, len(reads))
+		for j, in := range reads {
+			k.In = append(k.In, backend.Operand{DType: f.Values[in].DType, Shape: f.Values[in].Shape})
+			ins[j] = alias[in]
+		}
+		l, err := dev.Prepare(k)
+		if err != nil {
+			return nil, fmt.Errorf("graph: compile %v (value %d) on %s: %w", v.Op, i, dev.Name(), err)
+		}
+		maxIn = max(maxIn, len(ins))
+		name := v.Op.String()
+		if grp.Fused != nil {
+			name = fmt.Sprintf("fused(%d nodes)", len(grp.Fused.Nodes))
+		}
+		p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: name})
 	}
 	p.ins = make([]backend.Buffer, maxIn)
 	sort.Slice(p.places, func(i, j int) bool { return p.places[i].name < p.places[j].name })
@@ -236,7 +265,7 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device) (*Program, error) {
 	return p, nil
 }
 
-// arenaPlan places the computed values of a program: in one arena when the
+// arenaPlan places the stored values of a program: in one arena when the
 // device supports it, else in a buffer each.
 type arenaPlan struct {
 	dev   backend.Device
@@ -245,16 +274,14 @@ type arenaPlan struct {
 	views []bool // value is a reshape sharing its operand's bytes
 }
 
-// planMemory runs liveness and the arena planner over the schedule the IR
-// implies (one step per computed value, in order).
-func (p *Program) planMemory(f *compiler.Func, dev backend.Device) (*arenaPlan, error) {
+// planMemory runs liveness and the arena planner over the fused schedule.
+func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.Device) (*arenaPlan, error) {
 	ap := &arenaPlan{dev: dev, views: make([]bool, len(f.Values))}
 	ar, ok := dev.(backend.Arena)
 	if !ok {
 		return ap, nil
 	}
 	values := make([]memory.Value, len(f.Values))
-	var steps []memory.Step
 	pinned := make([]bool, len(f.Values))
 	for _, o := range f.Outputs {
 		pinned[o] = true
@@ -263,24 +290,29 @@ func (p *Program) planMemory(f *compiler.Func, dev backend.Device) (*arenaPlan, 
 		if v.Op == op.Assign {
 			pinned[v.In[1]] = true // read after the last step
 		}
-		planned := !v.Op.Has(op.Leaf) || v.Op == op.Placeholder
-		if v.Op == op.Assign {
-			planned = false
+		values[i] = memory.Value{
+			Bytes:   v.Shape.Size() * v.DType.Size(),
+			Planned: v.Op == op.Placeholder || (!v.Op.Has(op.Leaf) && v.Op != op.Assign && sched.Stored[i]),
 		}
-		values[i] = memory.Value{Bytes: v.Shape.Size() * v.DType.Size(), Planned: planned}
-		if !planned || v.Op == op.Placeholder {
-			continue
-		}
+	}
+	var steps []memory.Step
+	for _, grp := range sched.Groups {
+		i := grp.Value
+		v := f.Values[i]
 		st := memory.Step{Out: i, In: v.In}
-		if v.Op.Has(op.Elementwise) && v.Op != op.Cast {
-			st.InPlace = true
-			for _, in := range v.In {
-				st.InPlace = st.InPlace && f.Values[in].DType == v.DType
-			}
-		}
-		if v.Op == op.Reshape && values[v.In[0]].Planned {
+		switch {
+		case grp.Fused != nil:
+			st.In = grp.Inputs
+			st.Reuse = sameIndexInputs(grp)
+		case v.Op == op.Reshape && values[v.In[0]].Planned:
 			st.View = true
 			ap.views[i] = true
+		case v.Op.Has(op.Elementwise) && v.Op != op.Cast:
+			for _, in := range v.In {
+				if f.Values[in].DType == v.DType {
+					st.Reuse = append(st.Reuse, in)
+				}
+			}
 		}
 		steps = append(steps, st)
 	}
@@ -296,6 +328,39 @@ func (p *Program) planMemory(f *compiler.Func, dev backend.Device) (*arenaPlan, 
 	return ap, nil
 }
 
+// sameIndexInputs returns the inputs of a fused kernel that it reads only
+// at the index it writes, with the output's dtype: the output may overwrite
+// them in place.
+func sameIndexInputs(grp fusion.Group) []int {
+	k := grp.Fused
+	out := k.Shape.Strides()
+	ok := make([]bool, len(k.Inputs))
+	for i := range ok {
+		ok[i] = k.Inputs[i].DType == k.Out()
+	}
+	for _, n := range k.Nodes {
+		if n.Kind != kernel.Load || !ok[n.Input] {
+			continue
+		}
+		if n.Offset != 0 {
+			ok[n.Input] = false
+			continue
+		}
+		for a, s := range n.Strides {
+			if s != out[a] && k.Shape[a] != 1 {
+				ok[n.Input] = false
+			}
+		}
+	}
+	var reuse []int
+	for i, v := range grp.Inputs {
+		if ok[i] {
+			reuse = append(reuse, v)
+		}
+	}
+	return reuse
+}
+
 // buffer returns the buffer of a planned value.
 func (ap *arenaPlan) buffer(i int, o backend.Operand) (backend.Buffer, error) {
 	if ap.plan == nil {
@@ -309,6 +374,9 @@ func (ap *arenaPlan) isView(i int) bool { return ap.plan != nil && ap.views[i] }
 // MemoryPlan returns the arena plan of the program's intermediate values,
 // or nil when the device allocates each buffer separately.
 func (p *Program) MemoryPlan() *memory.Plan { return p.memPlan }
+
+// Fusion returns the fused schedule the program runs.
+func (p *Program) Fusion() *fusion.Plan { return p.fusion }
 
 // reachable returns, in topological order, the ids of every node an output
 // depends on. Node ids are already topological.

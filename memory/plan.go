@@ -9,10 +9,10 @@ import (
 type Step struct {
 	Out int
 	In  []int
-	// InPlace allows Out to take the bytes of an operand whose life ends
-	// at this step (elementwise kernels read each element before writing
-	// it).
-	InPlace bool
+	// Reuse lists the operands whose bytes Out may take when their life
+	// ends at this step: those the kernel reads at exactly the index it
+	// writes, each element before writing it.
+	Reuse []int
 	// View makes Out a view of In[0]'s bytes (a reshape); no copy happens.
 	View bool
 }
@@ -59,7 +59,7 @@ func (p *Plan) String() string {
 func roundUp(n, a int) int { return (n + a - 1) / a * a }
 
 // PlanArena computes lifetimes over the schedule, merges in-place and view
-// values into their operands' blocks, and places the blocks with
+// values into their operands' blocks (see Step), and places the blocks with
 // first-fit-decreasing: largest first, each at the lowest aligned offset
 // that overlaps no block live at the same time.
 func PlanArena(values []Value, steps []Step, align int) *Plan {
@@ -121,8 +121,8 @@ func PlanArena(values []Value, steps []Step, align int) *Plan {
 		if st.View && len(st.In) > 0 && p.BlockOf[st.In[0]] >= 0 {
 			join(v, p.BlockOf[st.In[0]])
 			reused = true
-		} else if st.InPlace {
-			for _, in := range st.In {
+		} else {
+			for _, in := range st.Reuse {
 				b := p.BlockOf[in]
 				if b >= 0 && !pinned[b] && lastRead[b] == s && p.Blocks[b].Bytes == values[v].Bytes {
 					join(v, b)

@@ -95,7 +95,7 @@ func TestChainReusesMemory(t *testing.T) {
 	}
 
 	for i := range steps {
-		steps[i].InPlace = true
+		steps[i].Reuse = steps[i].In
 	}
 	p = PlanArena(values, steps, 64)
 	checkNoClobber(t, values, steps, p)
@@ -106,7 +106,7 @@ func TestChainReusesMemory(t *testing.T) {
 
 func TestViewSharesBytes(t *testing.T) {
 	values := []Value{{Bytes: 256, Planned: true, Pinned: true}, {Bytes: 256, Planned: true}, {Bytes: 256, Planned: true}, {Bytes: 256, Planned: true, Pinned: true}}
-	steps := []Step{{Out: 1, In: []int{0}}, {Out: 2, In: []int{1}, View: true}, {Out: 3, In: []int{2, 1}, InPlace: true}}
+	steps := []Step{{Out: 1, In: []int{0}}, {Out: 2, In: []int{1}, View: true}, {Out: 3, In: []int{2, 1}, Reuse: []int{2, 1}}}
 	p := PlanArena(values, steps, 64)
 	checkNoClobber(t, values, steps, p)
 	if p.Offset(1) != p.Offset(2) {
@@ -121,7 +121,7 @@ func TestInPlaceWaitsForOtherViews(t *testing.T) {
 	// v1 = f(x); v2 = view(v1); v3 = g(v2) in place — but v1 is read
 	// again at step 3, so v3 must not overwrite it.
 	values := []Value{{Bytes: 128, Planned: true, Pinned: true}, {Bytes: 128, Planned: true}, {Bytes: 128, Planned: true}, {Bytes: 128, Planned: true}, {Bytes: 128, Planned: true, Pinned: true}}
-	steps := []Step{{Out: 1, In: []int{0}}, {Out: 2, In: []int{1}, View: true}, {Out: 3, In: []int{2}, InPlace: true}, {Out: 4, In: []int{3, 1}}}
+	steps := []Step{{Out: 1, In: []int{0}}, {Out: 2, In: []int{1}, View: true}, {Out: 3, In: []int{2}, Reuse: []int{2}}, {Out: 4, In: []int{3, 1}}}
 	p := PlanArena(values, steps, 64)
 	checkNoClobber(t, values, steps, p)
 	if p.BlockOf[3] == p.BlockOf[1] {
@@ -142,15 +142,18 @@ func TestRandomSchedules(t *testing.T) {
 				values[v].Pinned = rng.IntN(2) == 0
 				continue
 			}
-			st := Step{Out: v, InPlace: rng.IntN(2) == 0}
+			st := Step{Out: v}
 			for k := 0; k < 1+rng.IntN(3); k++ {
 				st.In = append(st.In, rng.IntN(v))
+			}
+			if rng.IntN(2) == 0 {
+				st.Reuse = st.In
 			}
 			if rng.IntN(6) == 0 {
 				st.View, st.In = true, st.In[:1]
 				values[v].Bytes = values[st.In[0]].Bytes
 			}
-			if st.InPlace && rng.IntN(2) == 0 {
+			if st.Reuse != nil && rng.IntN(2) == 0 {
 				values[v].Bytes = values[st.In[0]].Bytes
 			}
 			values[v].Pinned = v == n-1 || rng.IntN(10) == 0

@@ -106,6 +106,9 @@ func (*Device) Prepare(k backend.Kernel) (backend.Launch, error) {
 }
 
 func prepare(k backend.Kernel) (kernelFunc, error) {
+	if k.Fused != nil {
+		return fusedKernel(k.Fused)
+	}
 	c := k.Op
 	a := k.Attrs
 	if a == nil {

@@ -1,0 +1,39 @@
+package fusion
+
+import (
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/op"
+)
+
+// Caps describes a device to the cost model; devices report theirs through
+// backend.Capable.
+type Caps = backend.Caps
+
+// DefaultCaps are conservative figures for a CPU core pair, used when a
+// device reports none.
+var DefaultCaps = Caps{Bandwidth: 10e9, OpsPerSec: 2e9, Launch: 200e-9}
+
+// opCost is the work of one element of an operation, in simple operations.
+func opCost(c op.Code) float64 {
+	switch c {
+	case op.Exp, op.Log, op.Sin, op.Cos, op.Tanh, op.Sigmoid, op.Erf, op.Pow:
+		return 20
+	case op.Div, op.Recip, op.Sqrt, op.Rsqrt:
+		return 4
+	case op.Reshape, op.Permute, op.Expand, op.Slice:
+		return 0
+	}
+	return 1
+}
+
+// recompute reports whether a value of the given size, computed by work
+// simple operations per element from inputs of inBytes bytes per element,
+// is cheaper recomputed by each of its uses consumers than written once and
+// read back by each.
+func recompute(c Caps, elems int, bytes int, work float64, inBytes int, uses int) bool {
+	n := float64(elems)
+	extra := float64(uses - 1)
+	saved := n*float64(bytes)*float64(1+uses)/c.Bandwidth + c.Launch
+	cost := extra*n*work/c.OpsPerSec + extra*n*float64(inBytes)/c.Bandwidth
+	return saved > cost
+}

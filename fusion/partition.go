@@ -1,0 +1,331 @@
+package fusion
+
+import (
+	"fmt"
+
+	"github.com/aethertensor/aether/compiler"
+	"github.com/aethertensor/aether/kernel"
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// Group is one launch of a fused schedule.
+type Group struct {
+	Value  int                 // the compiler value this launch computes
+	Fused  *kernel.Elementwise // nil: run the value's own operation
+	Inputs []int               // Fused: the values bound as kernel inputs, in order
+}
+
+// Plan is a schedule of launches over a compiler.Func.
+type Plan struct {
+	Groups []Group
+	// Stored[v] reports whether value v has a buffer of its own: leaves,
+	// and every value a group computes. Other values live only inside
+	// kernels.
+	Stored []bool
+}
+
+// Kernels returns the number of fused kernels in the plan.
+func (p *Plan) Kernels() int {
+	n := 0
+	for _, g := range p.Groups {
+		if g.Fused != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// fusible reports whether a value can be computed inside an elementwise
+// kernel.
+func fusible(v compiler.Value) bool {
+	switch v.Op {
+	case op.Reshape, op.Permute, op.Expand, op.Slice:
+		return true
+	}
+	return v.Op.Has(op.Elementwise)
+}
+
+// Partition groups f's values into launches. With fuse false every
+// operation is its own launch (elementwise ones still run as kernels).
+func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
+	n := len(f.Values)
+	stored := make([]bool, n)
+	uses := make([]int, n)
+	for i, v := range f.Values {
+		if v.Op.Has(op.Leaf) || !fusible(v) || !fuse {
+			stored[i] = true
+		}
+		for _, in := range v.In {
+			uses[in]++
+			if !fusible(v) {
+				stored[in] = true // library kernels and assignments read buffers
+			}
+		}
+	}
+	for _, o := range f.Outputs {
+		stored[o] = true
+	}
+	p := &Plan{Stored: stored}
+	// Storing a value can change the cost of others, and a kernel over the
+	// binding limit stores a part of itself; repeat until stable.
+	for round := 0; ; round++ {
+		if round > n+1 {
+			return nil, fmt.Errorf("fusion: partition did not settle")
+		}
+		changed := false
+		for i, v := range f.Values {
+			// A reshape that merges or splits axes is affine only over
+			// a buffer.
+			if v.Op == op.Reshape && !stored[v.In[0]] && !unitReshape(f, i) {
+				stored[v.In[0]], changed = true, true
+			}
+			if stored[i] {
+				continue
+			}
+			if uses[i] > 1 && !recompute(caps, v.Shape.Size(), v.DType.Size(), work(f, stored, i), inBytes(f, stored, i), uses[i]) {
+				stored[i], changed = true, true
+			}
+		}
+		if changed {
+			continue
+		}
+		p.Groups = p.Groups[:0]
+		for i, v := range f.Values {
+			if !stored[i] || v.Op.Has(op.Leaf) || v.Op == op.Assign {
+				continue
+			}
+			if !fusible(v) || (v.Op == op.Reshape && stored[v.In[0]]) {
+				p.Groups = append(p.Groups, Group{Value: i})
+				continue
+			}
+			b := newBuilder(f, stored, i)
+			b.node(i, identity(len(v.Shape)))
+			if limit := caps.MaxBindings; limit > 0 && len(b.inputs)+1 > limit {
+				cut := b.widest()
+				if cut < 0 {
+					return nil, fmt.Errorf("fusion: value %d (%v) reads %d buffers, over the limit of %d", i, v.Op, len(b.inputs), limit)
+				}
+				stored[cut], changed = true, true
+				break
+			}
+			if err := b.k.Verify(); err != nil {
+				return nil, fmt.Errorf("fusion: value %d: %w", i, err)
+			}
+			p.Groups = append(p.Groups, Group{Value: i, Fused: b.k, Inputs: b.inputs})
+		}
+		if !changed {
+			return p, nil
+		}
+	}
+}
+
+// work returns the operations per element of computing value i inside a
+// kernel, counting every unstored operand it pulls in.
+func work(f *compiler.Func, stored []bool, i int) float64 {
+	v := f.Values[i]
+	w := opCost(v.Op)
+	for _, in := range v.In {
+		if !stored[in] {
+			w += work(f, stored, in)
+		}
+	}
+	return w
+}
+
+// inBytes returns the bytes per element that value i reads from buffers
+// when computed inside a kernel.
+func inBytes(f *compiler.Func, stored []bool, i int) int {
+	n := 0
+	for _, in := range f.Values[i].In {
+		if stored[in] {
+			n += f.Values[in].DType.Size()
+		} else {
+			n += inBytes(f, stored, in)
+		}
+	}
+	return n
+}
+
+// unitReshape reports whether reshape value i only inserts or removes
+// axes of length 1, which keeps it an affine map of its operand.
+func unitReshape(f *compiler.Func, i int) bool {
+	a, b := squeeze(f.Values[f.Values[i].In[0]].Shape), squeeze(f.Values[i].Shape)
+	return a.Equal(b)
+}
+
+func squeeze(s tensor.Shape) tensor.Shape {
+	out := tensor.Shape{}
+	for _, d := range s {
+		if d != 1 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// axisMap says which kernel axis indexes one axis of a value, and how:
+// index = scale*kernelIndex[axis] + off (axis -1: index = off).
+type axisMap struct{ axis, scale, off int }
+
+func identity(r int) []axisMap {
+	m := make([]axisMap, r)
+	for i := range m {
+		m[i] = axisMap{i, 1, 0}
+	}
+	return m
+}
+
+type builder struct {
+	root   int
+	f      *compiler.Func
+	stored []bool
+	k      *kernel.Elementwise
+	inputs []int          // values bound as inputs
+	slot   map[int]int    // value -> input index
+	memo   map[string]int // (value, map) -> node
+	loads  map[int]map[int]bool
+}
+
+func newBuilder(f *compiler.Func, stored []bool, root int) *builder {
+	return &builder{
+		root: root, f: f, stored: stored,
+		k:     &kernel.Elementwise{Shape: f.Values[root].Shape.Clone()},
+		slot:  map[int]int{},
+		memo:  map[string]int{},
+		loads: map[int]map[int]bool{},
+	}
+}
+
+// node appends the nodes computing value i at index map m and returns the
+// last one.
+func (b *builder) node(i int, m []axisMap) int {
+	key := fmt.Sprint(i, m)
+	if n, ok := b.memo[key]; ok {
+		return n
+	}
+	v := b.f.Values[i]
+	var n int
+	switch {
+	case v.Op == op.Const && v.Attrs.Value.Len() == 1:
+		n = b.add(kernel.Node{Kind: kernel.Const, DType: v.DType, Value: v.Attrs.Value.Flat(0)})
+	case b.stored[i] && i != b.root || v.Op.Has(op.Leaf):
+		n = b.load(i, m)
+	case v.Op == op.Permute:
+		mx := make([]axisMap, len(m))
+		for k, p := range v.Attrs.Perm {
+			mx[p] = m[k]
+		}
+		n = b.node(v.In[0], mx)
+	case v.Op == op.Expand:
+		xs := b.f.Values[v.In[0]].Shape
+		mx := make([]axisMap, len(m))
+		for k := range m {
+			mx[k] = m[k]
+			if xs[k] == 1 {
+				mx[k] = axisMap{-1, 0, 0}
+			}
+		}
+		n = b.node(v.In[0], mx)
+	case v.Op == op.Slice:
+		mx := make([]axisMap, len(m))
+		for k := range m {
+			st := v.Attrs.Steps[k]
+			mx[k] = axisMap{m[k].axis, m[k].scale * st, v.Attrs.Starts[k] + st*m[k].off}
+		}
+		n = b.node(v.In[0], mx)
+	case v.Op == op.Reshape && b.stored[v.In[0]]:
+		n = b.loadFlat(v.In[0], v.Shape, m)
+	case v.Op == op.Reshape:
+		xs := b.f.Values[v.In[0]].Shape
+		var keep []axisMap
+		for k, d := range v.Shape {
+			if d != 1 {
+				keep = append(keep, m[k])
+			}
+		}
+		mx := make([]axisMap, len(xs))
+		j := 0
+		for k, d := range xs {
+			if d == 1 {
+				mx[k] = axisMap{-1, 0, 0}
+			} else {
+				mx[k] = keep[j]
+				j++
+			}
+		}
+		n = b.node(v.In[0], mx)
+	default:
+		args := make([]int, len(v.In))
+		for a, in := range v.In {
+			args[a] = b.node(in, m)
+		}
+		n = b.add(kernel.Node{Kind: kernel.Apply, DType: v.DType, Op: v.Op, Args: args})
+	}
+	b.memo[key] = n
+	return n
+}
+
+func (b *builder) add(n kernel.Node) int {
+	b.k.Nodes = append(b.k.Nodes, n)
+	return len(b.k.Nodes) - 1
+}
+
+// load reads stored value i, whose axes the map m indexes.
+func (b *builder) load(i int, m []axisMap) int {
+	return b.loadFlat(i, b.f.Values[i].Shape, m)
+}
+
+// loadFlat reads stored value i through a row-major view of shape s (a
+// reshape of i's bytes), whose axes m indexes.
+func (b *builder) loadFlat(i int, s tensor.Shape, m []axisMap) int {
+	in, ok := b.slot[i]
+	if !ok {
+		in = len(b.inputs)
+		b.slot[i] = in
+		b.inputs = append(b.inputs, i)
+		v := b.f.Values[i]
+		b.k.Inputs = append(b.k.Inputs, kernel.Input{DType: v.DType, Len: v.Shape.Size()})
+	}
+	strides := make([]int, len(b.k.Shape))
+	off := 0
+	cs := s.Strides()
+	for k, a := range m {
+		if a.axis >= 0 {
+			strides[a.axis] += cs[k] * a.scale
+		}
+		off += cs[k] * a.off
+	}
+	return b.add(kernel.Node{Kind: kernel.Load, DType: b.f.Values[i].DType, Input: in, Strides: strides, Offset: off})
+}
+
+// widest returns the unstored value inside the kernel whose computation
+// reads the most distinct buffers while leaving some out, or -1.
+func (b *builder) widest() int {
+	best, bestN := -1, 0
+	total := len(b.inputs)
+	for key := range b.memo {
+		var i int
+		fmt.Sscan(key, &i)
+		if b.stored[i] || b.f.Values[i].Op.Has(op.Leaf) {
+			continue
+		}
+		n := len(b.reads(i, map[int]bool{}))
+		if n > bestN && n < total {
+			best, bestN = i, n
+		}
+	}
+	return best
+}
+
+// reads collects the stored values that value i's computation loads.
+func (b *builder) reads(i int, acc map[int]bool) map[int]bool {
+	for _, in := range b.f.Values[i].In {
+		if b.stored[in] || b.f.Values[in].Op.Has(op.Leaf) {
+			acc[in] = true
+		} else {
+			b.reads(in, acc)
+		}
+	}
+	return acc
+}

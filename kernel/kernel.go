@@ -1,0 +1,118 @@
+// Package kernel is the kernel IR shared by the fusion pass and every
+// backend: a loop nest over an output index space whose body is a small
+// expression DAG of loads, constants and elementwise operations.
+//
+// Loads read an input buffer through an affine map of the output index
+// (a stride per output axis plus an offset), which is how broadcasts,
+// transposes, reshapes and strided slices fuse into a kernel without
+// copies. The CPU backend compiles a kernel to Go loops over contiguous
+// chunks; the WGSL emitter prints the same IR as a compute shader.
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// Kind says what a Node computes.
+type Kind uint8
+
+// Node kinds.
+const (
+	Load  Kind = iota // read Input at Offset + Σ index[a]*Strides[a]
+	Const             // the scalar Value
+	Apply             // the elementwise Op over Args
+)
+
+// Node is one expression of a kernel body.
+type Node struct {
+	Kind    Kind
+	DType   tensor.DType
+	Op      op.Code // Apply: an elementwise operation (unary, binary, where, cast)
+	Args    []int   // Apply: earlier nodes
+	Input   int     // Load: index into Elementwise.Inputs
+	Strides []int   // Load: element stride of each output axis (0 broadcasts)
+	Offset  int     // Load: element offset of output index 0
+	Value   float64 // Const
+}
+
+// Input is one buffer a kernel reads.
+type Input struct {
+	DType tensor.DType
+	Len   int // elements
+}
+
+// Elementwise is a fused elementwise kernel: out[i] = Nodes[last](i) for
+// every index i of Shape, row-major.
+type Elementwise struct {
+	Shape  tensor.Shape
+	Inputs []Input
+	Nodes  []Node
+}
+
+// Out returns the dtype of the stored result.
+func (k *Elementwise) Out() tensor.DType { return k.Nodes[len(k.Nodes)-1].DType }
+
+// Key is a structural description of the kernel: two kernels with equal
+// keys compile to the same code, so backends cache compiled kernels by it.
+func (k *Elementwise) Key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ew%v", k.Shape)
+	for _, in := range k.Inputs {
+		fmt.Fprintf(&b, "|in:%v:%d", in.DType, in.Len)
+	}
+	for _, n := range k.Nodes {
+		switch n.Kind {
+		case Load:
+			fmt.Fprintf(&b, "|ld%d:%v@%d%v", n.Input, n.DType, n.Offset, n.Strides)
+		case Const:
+			fmt.Fprintf(&b, "|c:%v:%v", n.DType, n.Value)
+		case Apply:
+			fmt.Fprintf(&b, "|%v:%v%v", n.Op, n.DType, n.Args)
+		}
+	}
+	return b.String()
+}
+
+// Verify checks that arguments precede their users, loads stay inside
+// their inputs and every operation is elementwise.
+func (k *Elementwise) Verify() error {
+	if len(k.Nodes) == 0 {
+		return fmt.Errorf("kernel: empty body")
+	}
+	for i, n := range k.Nodes {
+		switch n.Kind {
+		case Load:
+			if n.Input < 0 || n.Input >= len(k.Inputs) || len(n.Strides) != len(k.Shape) {
+				return fmt.Errorf("kernel: node %d loads input %d with %d strides over %d axes", i, n.Input, len(n.Strides), len(k.Shape))
+			}
+			lo, hi := n.Offset, n.Offset
+			for a, s := range n.Strides {
+				if k.Shape[a] == 0 {
+					return nil
+				}
+				if s > 0 {
+					hi += s * (k.Shape[a] - 1)
+				} else {
+					lo += s * (k.Shape[a] - 1)
+				}
+			}
+			if lo < 0 || hi >= k.Inputs[n.Input].Len {
+				return fmt.Errorf("kernel: node %d reads [%d, %d] of an input of %d elements", i, lo, hi, k.Inputs[n.Input].Len)
+			}
+		case Apply:
+			if !n.Op.Has(op.Elementwise) {
+				return fmt.Errorf("kernel: node %d applies %v, which is not elementwise", i, n.Op)
+			}
+			for _, a := range n.Args {
+				if a < 0 || a >= i {
+					return fmt.Errorf("kernel: node %d uses node %d", i, a)
+				}
+			}
+		}
+	}
+	return nil
+}
