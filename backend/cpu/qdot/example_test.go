@@ -14,8 +14,8 @@ func Example() {
 	wf := make([]float32, rows*cols)
 	x := make([]float32, cols)
 	for c := 0; c < cols; c++ {
-		wf[c] = 1                       // row 0 sums x
-		wf[cols+c] = float32(c%4) - 1.5 // row 1: -1.5, -0.5, 0.5, 1.5, ...
+		wf[c] = 1                     // row 0 sums x
+		wf[cols+c] = float32(c%4) - 1 // row 1: -1, 0, 1, 2, ...
 		x[c] = 0.5
 	}
 	w := make([]byte, rows*cols/32*34)
@@ -29,5 +29,5 @@ func Example() {
 		return
 	}
 	fmt.Printf("%.2f\n", y) // 8-bit blocks: exact up to rounding
-	// Output: [32.00 0.00]
+	// Output: [32.00 16.00]
 }

@@ -36,13 +36,11 @@ type kernelSet struct {
 }
 
 // levels holds a kernel set per level the machine supports, in order;
-// levels[0] is Generic. Architecture files append to it in init.
-var levels = []*kernelSet{{Generic, genericDot}}
+// levels[0] is Generic, the rest come from archLevels.
+var levels = append([]*kernelSet{{Generic, genericDot}}, archLevels()...)
 
 // active is the kernel set in use: the best the machine supports.
-var active = levels[0]
-
-func init() { active = levels[len(levels)-1] }
+var active = levels[len(levels)-1]
 
 // Supported returns the levels this machine and build can run, from
 // Generic up.

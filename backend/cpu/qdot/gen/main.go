@@ -1,0 +1,329 @@
+//go:build avogen
+
+// Command gen writes qdot's amd64 assembly with avo. Run it through
+// `go generate` in the parent directory; the avogen tag keeps it (and avo)
+// out of normal builds.
+//
+// Every kernel dots one weight row with one prepared activation row and
+// returns the float32 sum. Per block, the integer dot products are exact
+// (vpmaddubsw/vpmaddwd on AVX2, vpdpbusd/vpdpwssd on AVX-512 VNNI, both on
+// 256-bit registers); the eight int32 lanes are converted to float and
+// multiplied by the block's scale into eight float accumulators, which are
+// summed at the end.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa selects the instructions a kernel may use.
+type isa struct {
+	name string
+	vnni bool
+}
+
+var isas = []isa{{"AVX2", false}, {"VNNI", true}}
+
+func main() {
+	Package("github.com/aethertensor/aether/backend/cpu/qdot")
+	ConstraintExpr("!noasm")
+	for _, s := range isas {
+		legacy32(s, "Q4_0", 18)
+		legacy32(s, "Q8_0", 34)
+		q4K(s)
+	}
+	Generate()
+}
+
+// vpdpbusd emits VPDPBUSD (avo v0.5 lacks it): acc += Σ4 u8(u)·s8(s) per
+// int32 lane. Go operand order: signed source, unsigned source, acc.
+func vpdpbusd(s Op, u, acc VecVirtual) {
+	ops := []Op{s, u, acc}
+	in := []Op{u, acc}
+	if r, ok := s.(Register); ok {
+		in = append(in, r)
+	} else if m, ok := s.(Mem); ok {
+		in = append(in, m)
+	}
+	Instruction(&ir.Instruction{Opcode: "VPDPBUSD", Operands: ops, Inputs: in, Outputs: []Op{acc}, ISA: []string{"AVX512_VNNI", "AVX512VL"}})
+}
+
+// vpdpwssd emits VPDPWSSD: acc += Σ2 s16·s16 per int32 lane.
+func vpdpwssd(a Op, b, acc VecVirtual) {
+	in := []Op{b, acc}
+	if r, ok := a.(Register); ok {
+		in = append(in, r)
+	} else if m, ok := a.(Mem); ok {
+		in = append(in, m)
+	}
+	Instruction(&ir.Instruction{Opcode: "VPDPWSSD", Operands: []Op{a, b, acc}, Inputs: in, Outputs: []Op{acc}, ISA: []string{"AVX512_VNNI", "AVX512VL"}})
+}
+
+// broadcastD fills a YMM with the 32-bit constant v.
+func broadcastD(v uint32) VecVirtual {
+	g := GP32()
+	MOVL(U32(v), g)
+	x := YMM()
+	VMOVD(g, x.AsX())
+	VPBROADCASTD(x.AsX(), x)
+	return x
+}
+
+// f16Scale loads the binary16 at m, multiplies it by the float32 at dx and
+// broadcasts the product to a YMM.
+func f16Scale(m, dx Mem) VecVirtual {
+	g := GP32()
+	MOVWLZX(m, g)
+	x := YMM()
+	VMOVD(g, x.AsX())
+	VCVTPH2PS(x.AsX(), x.AsX())
+	VMULSS(dx, x.AsX(), x.AsX())
+	VBROADCASTSS(x.AsX(), x)
+	return x
+}
+
+// reduce sums the accumulators' lanes and stores the result.
+func reduce(acc []VecVirtual) {
+	for i := 1; i < len(acc); i++ {
+		VADDPS(acc[i], acc[0], acc[0])
+	}
+	a := acc[0]
+	hi := XMM()
+	VEXTRACTF128(U8(1), a, hi)
+	VADDPS(hi, a.AsX(), hi)
+	lo := XMM()
+	VMOVHLPS(hi, hi, lo)
+	VADDPS(lo, hi, hi)
+	VPSHUFD(U8(1), hi, lo)
+	VADDSS(lo, hi, hi)
+	Store(hi, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// legacy32 writes the kernel of a 32-element format whose block is a
+// binary16 scale d followed by quants: Q4_0 (16 bytes of nibbles, q-8) or
+// Q8_0 (32 int8).
+//
+// Reference loop (per block b):
+//
+//	isum = Σ_j wq[j]*xq[j];  sum += float32(isum) * (d_w * x.d[b])
+func legacy32(s isa, name string, bsize int) {
+	TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, d []float32, s []int32) float32")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.", name, s.name, name))
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sm := Mem{Base: Load(Param("s").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+
+	const unroll = 2
+	acc := []VecVirtual{YMM(), YMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	var mask, ones, bias VecVirtual
+	switch {
+	case name == "Q4_0":
+		mask = broadcastD(0x0f0f0f0f)
+	case s.vnni: // Q8_0 as u8 = w+128
+		bias = broadcastD(0x80808080)
+	}
+	if !s.vnni {
+		ones = broadcastD(0x00010001)
+	}
+
+	block := func(k int) {
+		wb := w.Offset(bsize * k)
+		xq := q.Offset(32 * k)
+		isum := YMM()
+		switch name {
+		case "Q4_0":
+			// Nibbles to bytes in element order: low nibbles are elements
+			// 0-15, high nibbles 16-31. They are unsigned (q), so the -8 is
+			// applied as -8·Σx below.
+			lo, hi := XMM(), XMM()
+			VMOVDQU(wb.Offset(2), lo)
+			VPSRLW(U8(4), lo, hi)
+			u := YMM()
+			VINSERTI128(U8(1), hi, lo.AsY(), u)
+			VPAND(mask, u, u)
+			if s.vnni {
+				VPXOR(isum, isum, isum)
+				vpdpbusd(xq, u, isum)
+			} else {
+				VPMADDUBSW(xq, u, isum)
+				VPMADDWD(ones, isum, isum)
+			}
+			corr := XMM()
+			VMOVD(sm.Offset(4*k), corr)
+			VPSLLD(U8(3), corr, corr)
+			VPSUBD(corr.AsY(), isum, isum)
+		case "Q8_0":
+			wv := YMM()
+			VMOVDQU(wb.Offset(2), wv)
+			if s.vnni {
+				// u8(w^0x80) = w+128, so Σ w·x = Σ u·x - 128·Σx.
+				VPXOR(bias, wv, wv)
+				VPXOR(isum, isum, isum)
+				vpdpbusd(xq, wv, isum)
+				corr := XMM()
+				VMOVD(sm.Offset(4*k), corr)
+				VPSLLD(U8(7), corr, corr)
+				VPSUBD(corr.AsY(), isum, isum)
+			} else {
+				// |w| as unsigned times x with w's sign: pairs stay below
+				// 2·128·127 < 2^15, so vpmaddubsw cannot saturate.
+				xv, aw := YMM(), YMM()
+				VMOVDQU(xq, xv)
+				VPSIGNB(wv, wv, aw)
+				VPSIGNB(wv, xv, xv)
+				VPMADDUBSW(xv, aw, isum)
+				VPMADDWD(ones, isum, isum)
+			}
+		}
+		VCVTDQ2PS(isum, isum)
+		sc := f16Scale(wb, d.Offset(4*k))
+		VFMADD231PS(isum, sc, acc[k%unroll])
+	}
+
+	Label("loop2")
+	CMPQ(n, U8(unroll))
+	JL(LabelRef("tail"))
+	for k := 0; k < unroll; k++ {
+		block(k)
+	}
+	ADDQ(U32(unroll*bsize), w.Base)
+	ADDQ(U32(unroll*32), q.Base)
+	ADDQ(U32(unroll*4), d.Base)
+	ADDQ(U32(unroll*4), sm.Base)
+	SUBQ(U8(unroll), n)
+	JMP(LabelRef("loop2"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	block(0)
+
+	Label("done")
+	reduce(acc)
+}
+
+// q4K writes the Q4_K kernel. Per 256-element block: d, dmin (binary16),
+// 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; activations are
+// Q8_K-style (one float32 scale, 256 quants, 8 sums of 32).
+//
+// Reference loop (per block b):
+//
+//	isum = Σ_j sc_j·Σ_{32} q·x;  msum = Σ_j m_j·s32_j
+//	sum += x.d[b]·d·isum - x.d[b]·dmin·msum
+func q4K(s isa) {
+	TEXT("dotQ4_K"+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s32 []int32) float32")
+	Pragma("noescape")
+	Doc("dotQ4_K" + s.name + " dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.")
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sm := Mem{Base: Load(Param("s32").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+
+	acc := YMM()
+	VXORPS(acc, acc, acc)
+	mask := broadcastD(0x0f0f0f0f)
+	// shuf[j] broadcasts int16 j of a 128-bit lane to the whole lane.
+	shuf := make([]Mem, 8)
+	for j := range shuf {
+		shuf[j] = GLOBL(fmt.Sprintf("q4kShuf%s%d", s.name, j), RODATA|NOPTR)
+		for i := 0; i < 32; i += 2 {
+			DATA(i, U8(2*j))
+			DATA(i+1, U8(2*j+1))
+		}
+	}
+
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+
+	// Unpack the scales and mins as ggml's AVX2 code does: after this,
+	// bytes 0-7 of u0:u1 are the scales, bytes 0-7 of u2:u3 the mins.
+	u0, u1, u2, u3, t := GP32(), GP32(), GP32(), GP32(), GP32()
+	MOVL(w.Offset(4), u0)
+	MOVL(w.Offset(8), u1)
+	MOVL(w.Offset(12), u2)
+	// u3 = ((u2>>4)&0x0f0f0f0f) | (((u1>>6)&0x03030303)<<4)
+	MOVL(u2, u3)
+	SHRL(U8(4), u3)
+	ANDL(U32(0x0f0f0f0f), u3)
+	MOVL(u1, t)
+	SHRL(U8(6), t)
+	ANDL(U32(0x03030303), t)
+	SHLL(U8(4), t)
+	ORL(t, u3)
+	// t = u1 & 0x3f3f3f3f (the first four mins)
+	MOVL(u1, t)
+	ANDL(U32(0x3f3f3f3f), t)
+	// u1 = (u2&0x0f0f0f0f) | (((u0>>6)&0x03030303)<<4)
+	ANDL(U32(0x0f0f0f0f), u2)
+	MOVL(u0, u1)
+	SHRL(U8(6), u1)
+	ANDL(U32(0x03030303), u1)
+	SHLL(U8(4), u1)
+	ORL(u2, u1)
+	ANDL(U32(0x3f3f3f3f), u0)
+	// Scales as int16 in both lanes; mins as int32.
+	sc := YMM()
+	VMOVD(u0, sc.AsX())
+	VPINSRD(U8(1), u1, sc.AsX(), sc.AsX())
+	VPMOVZXBW(sc.AsX(), sc.AsX())
+	VINSERTI128(U8(1), sc.AsX(), sc, sc)
+	mins := YMM()
+	VMOVD(t, mins.AsX())
+	VPINSRD(U8(1), u3, mins.AsX(), mins.AsX())
+	VPMOVZXBD(mins.AsX(), mins)
+	VPMULLD(sm, mins, mins)
+
+	isum := YMM()
+	VPXOR(isum, isum, isum)
+	for p := 0; p < 4; p++ {
+		raw, lo, hi := YMM(), YMM(), YMM()
+		VMOVDQU(w.Offset(16+32*p), raw)
+		VPAND(mask, raw, lo)
+		VPSRLW(U8(4), raw, hi)
+		VPAND(mask, hi, hi)
+		for k, u := range []VecVirtual{lo, hi} {
+			j := 2*p + k
+			p16, scj := YMM(), YMM()
+			VPMADDUBSW(q.Offset(32*j), u, p16)
+			VPSHUFB(shuf[j], sc, scj)
+			if s.vnni {
+				vpdpwssd(scj, p16, isum)
+			} else {
+				VPMADDWD(scj, p16, p16)
+				VPADDD(p16, isum, isum)
+			}
+		}
+	}
+	// acc += isum·(dx·d) - mins·s32·(dx·dmin)
+	VCVTDQ2PS(isum, isum)
+	VCVTDQ2PS(mins, mins)
+	dd := f16Scale(w, d)
+	VFMADD231PS(isum, dd, acc)
+	dm := f16Scale(w.Offset(2), d)
+	VFNMADD231PS(mins, dm, acc)
+
+	ADDQ(U32(144), w.Base)
+	ADDQ(U32(256), q.Base)
+	ADDQ(U32(4), d.Base)
+	ADDQ(U32(32), sm.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	reduce([]VecVirtual{acc})
+}
