@@ -6,22 +6,33 @@ import (
 	"github.com/aethertensor/aether/tensor"
 )
 
-// matmulKernel multiplies [..., m, k] by [..., k, n] with equal batch axes.
+// matmulKernel multiplies [..., m, k] by [..., k, n] with equal batch axes:
+// floats through a prepared GEMM, integers through a plain loop.
 func matmulKernel(a, b backend.Operand) (kernelFunc, error) {
 	r := len(a.Shape)
 	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
 	batch := a.Shape[:r-2].Size()
 	switch a.DType {
 	case tensor.F32:
-		return matmul[float32](batch, m, k, n), nil
+		return gemmKernel[float32](batch, m, k, n)
 	case tensor.F64:
-		return matmul[float64](batch, m, k, n), nil
+		return gemmKernel[float64](batch, m, k, n)
 	case tensor.I32:
 		return matmul[int32](batch, m, k, n), nil
 	case tensor.I64:
 		return matmul[int64](batch, m, k, n), nil
 	}
 	return nil, unsupported(op.MatMul, a.DType)
+}
+
+func gemmKernel[T float](batch, m, k, n int) (kernelFunc, error) {
+	g, err := NewGEMM[T](batch, m, k, n)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), nil)
+	}, nil
 }
 
 // matmul runs row by row in i-k-j order so the inner loop streams a row of
