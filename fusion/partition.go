@@ -206,9 +206,9 @@ func (b *builder) node(i int, m []axisMap) int {
 	}
 	v := b.f.Values[i]
 	var n int
-	switch {
-	case v.Op == op.Const && v.Attrs.Value.Len() == 1:
-		n = b.add(kernel.Node{Kind: kernel.Const, DType: v.DType, Value: v.Attrs.Value.Flat(0)})
+	switch c, ok := b.scalarConst(i); {
+	case ok:
+		n = b.add(kernel.Node{Kind: kernel.Const, DType: v.DType, Value: c})
 	case b.stored[i] && i != b.root || v.Op.Has(op.Leaf):
 		n = b.load(i, m)
 	case v.Op == op.Permute:
@@ -264,6 +264,20 @@ func (b *builder) node(i int, m []axisMap) int {
 	}
 	b.memo[key] = n
 	return n
+}
+
+// scalarConst reports whether value i is a one-element constant, possibly
+// reshaped or broadcast, which a kernel inlines instead of binding.
+func (b *builder) scalarConst(i int) (float64, bool) {
+	v := b.f.Values[i]
+	for (v.Op == op.Reshape || v.Op == op.Expand) && i != b.root {
+		i = v.In[0]
+		v = b.f.Values[i]
+	}
+	if v.Op == op.Const && v.Attrs.Value.Len() == 1 {
+		return v.Attrs.Value.Flat(0), true
+	}
+	return 0, false
 }
 
 func (b *builder) add(n kernel.Node) int {

@@ -1,0 +1,168 @@
+package fusion_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aethertensor/aether/fusion"
+	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/kernel"
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+func compile(t *testing.T, outs []graph.Tensor, opts ...graph.Option) *graph.Program {
+	t.Helper()
+	p, err := graph.Compile(outs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func kernels(p *graph.Program) (fused, library int) {
+	for _, g := range p.Fusion().Groups {
+		if g.Fused != nil {
+			fused++
+		} else {
+			library++
+		}
+	}
+	return
+}
+
+// TestElementwiseChainIsOneKernel checks that an 8-op chain with a
+// broadcast bias and a transposed operand becomes one kernel that reads
+// each input once, and computes the same values as the unfused schedule.
+func TestElementwiseChainIsOneKernel(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 64, 48)
+	y := g.Placeholder("y", tensor.F32, 48, 64)
+	b := g.Placeholder("b", tensor.F32, 48)
+	z := x.Add(b).Mul(y.Transpose()).Tanh().Scale(2).Sub(x).Exp().Neg().Sigmoid()
+	fused := compile(t, []graph.Tensor{z})
+	plain := compile(t, []graph.Tensor{z}, graph.Fuse(false))
+	if f, l := kernels(fused); f != 1 || l != 0 {
+		t.Fatalf("fused schedule: %d kernels + %d library ops, want 1 + 0", f, l)
+	}
+	k := fused.Fusion().Groups[0].Fused
+	if len(k.Inputs) != 3 {
+		t.Errorf("kernel binds %d inputs, want 3 (x once, y, b)", len(k.Inputs))
+	}
+	if fused.Steps() != 1 || plain.Steps() < 9 {
+		t.Errorf("steps fused %d, unfused %d", fused.Steps(), plain.Steps())
+	}
+	feeds := graph.Feeds{"x": ramp(64, 48), "y": ramp(48, 64), "b": ramp(48)}
+	a, err := fused.Run(context.Background(), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := plain.Run(context.Background(), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < want[0].Len(); i++ {
+		if d := a[0].Flat(i) - want[0].Flat(i); d > 1e-6 || d < -1e-6 {
+			t.Fatalf("element %d: fused %v, unfused %v", i, a[0].Flat(i), want[0].Flat(i))
+		}
+	}
+}
+
+func ramp(shape ...int) *tensor.Array {
+	a := tensor.MustZeros(tensor.F32, shape)
+	for i := range a.Float32s() {
+		a.Float32s()[i] = float32(i%17)/8 - 1
+	}
+	return a
+}
+
+// TestLibraryOpsBreakKernels checks that reductions and matmuls stay
+// library launches and their elementwise neighbours fuse around them.
+func TestLibraryOpsBreakKernels(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 8, 16)
+	w := g.Placeholder("w", tensor.F32, 16, 4)
+	h := x.Scale(0.5).Tanh().MatMul(w).AddScalar(1).Relu()
+	s := h.Sub(h.MaxKeep(-1)).Exp()
+	p := compile(t, []graph.Tensor{s.Div(s.SumKeep(-1))})
+	f, l := kernels(p)
+	if l != 3 { // matmul, max, sum
+		t.Errorf("%d library launches, want 3", l)
+	}
+	if f > 4 {
+		t.Errorf("%d fused kernels, want at most 4", f)
+	}
+}
+
+// TestBindingLimitSplitsKernels checks the cost model's device limit: a
+// sum of nine inputs cannot be one kernel when a kernel may bind eight
+// buffers.
+func TestBindingLimitSplitsKernels(t *testing.T) {
+	g := graph.New()
+	var xs []graph.Tensor
+	sum := g.Placeholder("x0", tensor.F32, 32)
+	xs = append(xs, sum)
+	for i := 1; i < 9; i++ {
+		x := g.Placeholder(string(rune('a'+i)), tensor.F32, 32)
+		xs = append(xs, x)
+		sum = sum.Add(x)
+	}
+	p := compile(t, []graph.Tensor{sum})
+	plan, err := fusion.Partition(p.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e9, MaxBindings: 8}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Kernels() < 2 {
+		t.Fatalf("%d kernels for 9 inputs under an 8-binding limit", plan.Kernels())
+	}
+	for _, grp := range plan.Groups {
+		if grp.Fused != nil && len(grp.Inputs)+1 > 8 {
+			t.Errorf("kernel binds %d buffers", len(grp.Inputs)+1)
+		}
+	}
+	unlimited, err := fusion.Partition(p.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e9}, true)
+	if err != nil || unlimited.Kernels() != 1 {
+		t.Fatalf("without a limit: %v kernels, err %v", unlimited.Kernels(), err)
+	}
+}
+
+// TestCostModelRecomputeVersusStore checks that a cheap value used twice is
+// recomputed inside both consumers, while an expensive one is stored once
+// when the device computes slowly relative to its bandwidth.
+func TestCostModelRecomputeVersusStore(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 1024)
+	cheap := x.AddScalar(1)
+	costly := x.Exp().Sin().Tanh().Erf()
+	outs := []graph.Tensor{cheap.Mul(cheap.Neg()).Sum(), costly.Add(costly.Sqrt()).Sum()}
+	p := compile(t, outs)
+	fast := fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11}
+	slow := fusion.Caps{Bandwidth: 1e11, OpsPerSec: 1e8}
+	pf, err := fusion.Partition(p.IR(), fast, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := fusion.Partition(p.IR(), slow, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.Kernels() >= ps.Kernels() {
+		t.Errorf("kernels with cheap compute %d, with slow compute %d: slow compute should store the shared exp chain", pf.Kernels(), ps.Kernels())
+	}
+}
+
+func TestKernelVerify(t *testing.T) {
+	k := &kernel.Elementwise{
+		Shape:  tensor.Shape{4},
+		Inputs: []kernel.Input{{DType: tensor.F32, Len: 3}},
+		Nodes:  []kernel.Node{{Kind: kernel.Load, DType: tensor.F32, Strides: []int{1}}},
+	}
+	if err := k.Verify(); err == nil {
+		t.Error("a load past the end of its input verified")
+	}
+	k.Inputs[0].Len = 4
+	k.Nodes = append(k.Nodes, kernel.Node{Kind: kernel.Apply, Op: op.MatMul, DType: tensor.F32, Args: []int{0}})
+	if err := k.Verify(); err == nil {
+		t.Error("a matmul inside an elementwise kernel verified")
+	}
+}
