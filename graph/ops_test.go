@@ -503,6 +503,19 @@ func TestReduce(t *testing.T) {
 			}
 		}
 	})
+	t.Run("int64 beyond 2^53", func(t *testing.T) {
+		// Integer sums must be exact; a float64 accumulator rounds them.
+		g := graph.New()
+		x := g.Const(tensor.NewI64([]int64{1<<60 + 1, 2, 1<<61 + 3, -4}, 2, 2))
+		out := runGraph(t, nil, x.Sum(1), x.Sum(0), x.Sum())
+		for i, want := range [][]int64{{1<<60 + 3, 1<<61 - 1}, {1<<60 + 1<<61 + 4, -2}, {1<<60 + 1<<61 + 2}} {
+			for j, w := range want {
+				if got := out[i].Int64s()[j]; got != w {
+					t.Errorf("sum %d element %d = %d, want %d", i, j, got, w)
+				}
+			}
+		}
+	})
 	t.Run("nan", func(t *testing.T) {
 		xn := literal([]int{2, 3}, 1, math.NaN(), 3, 4, 5, 6)
 		for _, r := range reds[2:] {

@@ -224,3 +224,29 @@ func TestDeviceCopies(t *testing.T) {
 		t.Error("Bind copied a host array")
 	}
 }
+
+// TestReduceSumInt64Exact is a regression test: row sums of int64 used a
+// float64 accumulator and rounded values beyond 2^53.
+func TestReduceSumInt64Exact(t *testing.T) {
+	x := tensor.NewI64([]int64{1<<60 + 1, 2, -(1 << 59) + 5, 7, 1<<62 - 1, -1}, 2, 3)
+	for _, c := range []struct {
+		axes []int
+		out  tensor.Shape
+		want []int64
+	}{
+		{[]int{1}, tensor.Shape{2}, []int64{1<<60 + 3 - (1 << 59) + 5, 7 + 1<<62 - 1 - 1}},
+		{[]int{0}, tensor.Shape{3}, []int64{1<<60 + 8, 1<<62 + 1, -(1 << 59) + 4}},
+		{[]int{0, 1}, nil, []int64{1<<60 + 3 - (1 << 59) + 5 + 7 + 1<<62 - 2}},
+	} {
+		k := backend.Kernel{Op: op.ReduceSum, Attrs: &op.Attrs{Axes: c.axes}, In: []backend.Operand{operand(x)}, Out: backend.Operand{DType: tensor.I64, Shape: c.out}}
+		out, err := launchKernel(t, k, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range c.want {
+			if got := out.Int64s()[i]; got != w {
+				t.Errorf("axes %v element %d = %d, want %d", c.axes, i, got, w)
+			}
+		}
+	}
+}

@@ -95,11 +95,7 @@ func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
 			row := x[o*s.n*s.inner : (o+1)*s.n*s.inner]
 			acc := y[o*s.inner : (o+1)*s.inner]
 			if s.inner == 1 && c == op.ReduceSum {
-				var sum float64 // wide accumulator for long rows
-				for _, v := range row {
-					sum += float64(v)
-				}
-				acc[0] = T(sum)
+				acc[0] = sumRow(row)
 				continue
 			}
 			if s.n == 0 { // an empty sum (max and min reject empty axes when built)
@@ -126,6 +122,26 @@ func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
 			}
 		}
 	})
+}
+
+// sumRow sums a contiguous row: floats in a wide float64 accumulator for
+// long rows, integers exactly in their own type (a float64 accumulator
+// would round int64 sums beyond 2^53).
+func sumRow[T number](row []T) T {
+	var zero T
+	switch any(zero).(type) {
+	case float32, float64:
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		return T(sum)
+	}
+	var sum T
+	for _, v := range row {
+		sum += v
+	}
+	return sum
 }
 
 func argmaxKernel(in backend.Operand, axis int) (kernelFunc, error) {
