@@ -227,9 +227,10 @@ func (a *Array) Convert(d DType) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d == F32 && a.dtype == F32 {
-		copy(out.Float32s(), a.Float32s())
-		return out, nil
+	if d == a.dtype {
+		// An exact copy: going through float64 would round int64 values
+		// beyond 2^53.
+		return out, out.CopyFrom(a)
 	}
 	for i, n := 0, a.Len(); i < n; i++ {
 		out.SetFlat(i, a.Flat(i))

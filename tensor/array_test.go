@@ -297,3 +297,35 @@ func TestBroadcast(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertSameTypeExact is a regression test: Convert to the array's own
+// dtype went through float64, so graph.Const, Param and Variable rounded
+// int64 values beyond 2^53.
+func TestConvertSameTypeExact(t *testing.T) {
+	src := tensor.NewI64([]int64{1<<60 + 1, -(1 << 62) - 3, math.MaxInt64}, 3)
+	c, err := src.Convert(tensor.I64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range src.Int64s() {
+		if c.Int64s()[i] != v {
+			t.Errorf("element %d = %d, want %d", i, c.Int64s()[i], v)
+		}
+	}
+	c.Int64s()[0] = 0
+	if src.Int64s()[0] == 0 {
+		t.Error("Convert shares memory")
+	}
+	for _, d := range allTypes {
+		a, _ := tensor.NewF64([]float64{1.5, -2, 0}, 3).Convert(d)
+		b, err := a.Convert(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if a.Flat(i) != b.Flat(i) {
+				t.Errorf("%v element %d: %v, want %v", d, i, b.Flat(i), a.Flat(i))
+			}
+		}
+	}
+}
