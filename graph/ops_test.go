@@ -661,6 +661,12 @@ func TestMatMul(t *testing.T) {
 		{{0, 3}, {3, 2}},
 		{{2, 3}, {3, 0}},
 		{{3, 64, 48}, {48, 80}}, // parallel path
+		// Odd sizes around the blocked GEMM's register tiles and cache blocks.
+		{{15, 70}, {70, 33}},
+		{{29, 257}, {257, 65}},
+		{{2, 1, 13, 31}, {3, 31, 17}},
+		{{1, 300}, {300, 1}},
+		{{130, 5}, {5, 130}},
 	}
 	for i, c := range cases {
 		a := randND(uint64(3*i+1), -1, 1, c[0]...)
@@ -748,4 +754,44 @@ func TestSoftmax(t *testing.T) {
 			checkClose(t, got, softmaxRef(x, axis, false), tolFor(tensor.F32))
 		}
 	})
+}
+
+// TestFusedChain checks a chain of broadcasting elementwise operations with
+// a reduction and a softmax after it, the shape of work the fusion pass
+// merges into few kernels, against the same maths written as loops.
+func TestFusedChain(t *testing.T) {
+	for _, s := range [][]int{{3, 5}, {1, 1}, {96, 700}} {
+		x := randND(1, -2, 2, s...)
+		w := randND(2, -1, 1, s[1])
+		b := randND(3, -1, 1, s[0], 1)
+		for _, d := range floatTypes {
+			t.Run(fmt.Sprintf("%v/%v", s, d), func(t *testing.T) {
+				var outs []*tensor.Array
+				for _, fed := range []bool{false, true} {
+					build := func(g *graph.Graph) []graph.Tensor {
+						xt, wt, bt := in(g, x, d), in(g, w, d), in(g, b, d)
+						h := xt.Mul(wt).Add(bt).Tanh().Mul(xt).Sub(xt.Exp().Scale(0.25)).Maximum(bt)
+						return []graph.Tensor{h, h.Sum(-1), h.Softmax(-1)}
+					}
+					if fed {
+						current = &feedInputs{feeds: graph.Feeds{}}
+					}
+					ys := build(graph.New())
+					feeds := graph.Feeds{}
+					if current != nil {
+						feeds = current.feeds
+					}
+					current = nil
+					outs = runGraph(t, feeds, ys...)
+					h := zipND(func(v ...float64) float64 {
+						return math.Max(math.Tanh(v[0]*v[1]+v[2])*v[0]-math.Exp(v[0])*0.25, v[2])
+					}, x, w, b)
+					tl := tolFor(d)
+					checkClose(t, outs[0], h, tl)
+					checkClose(t, outs[1], reduceRef(h, []int{-1}, false, 0, func(a, v float64) float64 { return a + v }), tol{tl.rtol, 10 * tl.atol})
+					checkClose(t, outs[2], softmaxRef(h, -1, false), tl)
+				}
+			})
+		}
+	}
 }
