@@ -51,13 +51,13 @@ func fusible(v compiler.Value) bool {
 func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 	n := len(f.Values)
 	stored := make([]bool, n)
-	uses := make([]int, n)
+	users := make([][]int, n)
 	for i, v := range f.Values {
 		if v.Op.Has(op.Leaf) || !fusible(v) || !fuse {
 			stored[i] = true
 		}
 		for _, in := range v.In {
-			uses[in]++
+			users[in] = append(users[in], i)
 			if !fusible(v) {
 				stored[in] = true // library kernels and assignments read buffers
 			}
@@ -67,6 +67,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		stored[o] = true
 	}
 	p := &Plan{Stored: stored}
+	root := make([]int, n) // the stored value whose kernel computes each value; -1: several
 	// Storing a value can change the cost of others, and a kernel over the
 	// binding limit stores a part of itself; repeat until stable.
 	for round := 0; ; round++ {
@@ -80,11 +81,36 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 			if v.Op == op.Reshape && !stored[v.In[0]] && !unitReshape(f, i) {
 				stored[v.In[0]], changed = true, true
 			}
+		}
+		// Walk users before producers: a value all of whose users sit in
+		// one kernel joins it for free; one whose users sit in several is
+		// recomputed in each or stored once, whichever the cost model
+		// prefers.
+		for i := n - 1; i >= 0; i-- {
 			if stored[i] {
+				root[i] = i
 				continue
 			}
-			if uses[i] > 1 && !recompute(caps, v.Shape.Size(), v.DType.Size(), work(f, stored, i), inBytes(f, stored, i), uses[i]) {
+			kernels := map[int]bool{}
+			multi := 0
+			for _, u := range users[i] {
+				if root[u] < 0 {
+					multi++
+				} else {
+					kernels[root[u]] = true
+				}
+			}
+			count := len(kernels) + multi
+			switch {
+			case count <= 1 && multi == 0:
+				for k := range kernels {
+					root[i] = k
+				}
+			case recompute(caps, f.Values[i].Shape.Size(), f.Values[i].DType.Size(), work(f, stored, i), inBytes(f, stored, i), count):
+				root[i] = -1
+			default:
 				stored[i], changed = true, true
+				root[i] = i
 			}
 		}
 		if changed {
