@@ -194,6 +194,13 @@ func gradCases() []gradCase {
 			return t.Slice(graph.Range{Start: 4, Stop: -7, Step: -2}, graph.Range{Start: -1, Stop: 0, Step: -1}).Exp()
 		}, rnd(5, 3)),
 		unary("slice-axis", func(t graph.Tensor) graph.Tensor { return t.SliceAxis(-1, 1, 4, 2).Square() }, rnd(2, 3, 5)),
+		// Run-time offsets: the start is an integer input, fed and not
+		// differentiated; 7 clamps to the last window that fits.
+		binaryCase("slice-at", func(t, s graph.Tensor) graph.Tensor { return t.SliceAt(1, s, 2).Tanh() }, rnd(2, 5, 3), tensor.NewI64([]int64{2}, 1)),
+		binaryCase("slice-at-clamped", func(t, s graph.Tensor) graph.Tensor { return t.SliceAt(0, s, 3).Square() }, rnd(4, 2), tensor.NewI64([]int64{7}, 1)),
+		binaryCase("unslice-at", func(t, s graph.Tensor) graph.Tensor {
+			return t.UnsliceAt(tensor.Shape{2, 6}, 1, s).Exp()
+		}, rnd(2, 3), tensor.NewI32([]int32{1}, 1)),
 		unary("unslice", func(t graph.Tensor) graph.Tensor {
 			return t.Unslice(tensor.Shape{5, 4}, []int{4, 0}, []int{-2, 3}).Exp()
 		}, rnd(3, 2)),

@@ -72,6 +72,8 @@ var rules = map[op.Code]rule{
 	op.ScatterAdd: scatterRule,
 	op.Softmax:    softmaxRule,
 	op.LogSoftmax: logSoftmaxRule,
+	op.DynSlice:   dynSliceRule,
+	op.DynUnslice: dynUnsliceRule,
 	op.Unfold:     unfoldRule,
 	op.Fold:       foldRule,
 }
@@ -287,4 +289,12 @@ func unfoldRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []gr
 
 func foldRule(y graph.Tensor, _ []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
 	return one(g.Unfold(y.Attrs().Window, 0))
+}
+
+func dynSliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
+	return two(g.UnsliceAt(x[0].Shape(), y.Attrs().Axis, x[1]), graph.Tensor{})
+}
+
+func dynUnsliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
+	return two(g.SliceAt(y.Attrs().Axis, x[1], x[0].Shape()[y.Attrs().Axis]), graph.Tensor{})
 }

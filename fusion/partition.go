@@ -118,7 +118,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		}
 		p.Groups = p.Groups[:0]
 		for i, v := range f.Values {
-			if !stored[i] || v.Op.Has(op.Leaf) || v.Op == op.Assign {
+			if !stored[i] || v.Op.Has(op.Leaf) || v.Op.Has(op.Effect) {
 				continue
 			}
 			if !fusible(v) || (v.Op == op.Reshape && stored[v.In[0]]) {

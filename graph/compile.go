@@ -54,6 +54,7 @@ type Program struct {
 	steps   []step
 	places  []feedSlot
 	assigns []assignSlot
+	post    []step // launches after the run: state writes at run-time offsets
 	outs    []int // values of the outputs
 	results []*tensor.Array
 	ins     []backend.Buffer // scratch for one launch's inputs
@@ -209,6 +210,18 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 			// The value is copied into the variable after every launch.
 			alias[i] = alias[v.In[1]]
 			p.assigns = append(p.assigns, assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]})
+		case op.AssignSlice:
+			// A kernel launched after the run writes the value into a
+			// window of the variable.
+			alias[i] = alias[v.In[1]]
+			val, start, dst := f.Values[v.In[1]], f.Values[v.In[2]], f.Values[v.In[0]]
+			k := backend.Kernel{Op: v.Op, Attrs: v.Attrs,
+				In:  []backend.Operand{{DType: val.DType, Shape: val.Shape}, {DType: start.DType, Shape: start.Shape}},
+				Out: backend.Operand{DType: dst.DType, Shape: dst.Shape}}
+			var l backend.Launch
+			if l, err = dev.Prepare(k); err == nil {
+				p.post = append(p.post, step{launch: l, in: []int{alias[v.In[1]], alias[v.In[2]]}, out: alias[v.In[0]], name: v.Op.String()})
+			}
 		case op.Placeholder:
 			if p.bufs[i], err = plan.buffer(i, backend.Operand{DType: v.DType, Shape: v.Shape}); err == nil {
 				nd := g.nodes[g.names[v.Attrs.Name]]
@@ -251,7 +264,7 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		}
 		p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: name})
 	}
-	p.ins = make([]backend.Buffer, maxIn)
+	p.ins = make([]backend.Buffer, max(maxIn, 2))
 	sort.Slice(p.places, func(i, j int) bool { return p.places[i].name < p.places[j].name })
 	for _, o := range f.Outputs {
 		v := f.Values[o]
@@ -287,12 +300,14 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 		pinned[o] = true
 	}
 	for i, v := range f.Values {
-		if v.Op == op.Assign {
-			pinned[v.In[1]] = true // read after the last step
+		if v.Op.Has(op.Effect) {
+			for _, in := range v.In[1:] {
+				pinned[in] = true // read after the last step
+			}
 		}
 		values[i] = memory.Value{
 			Bytes:   v.Shape.Size() * v.DType.Size(),
-			Planned: v.Op == op.Placeholder || (!v.Op.Has(op.Leaf) && v.Op != op.Assign && sched.Stored[i]),
+			Planned: v.Op == op.Placeholder || (!v.Op.Has(op.Leaf) && !v.Op.Has(op.Effect) && sched.Stored[i]),
 		}
 	}
 	var steps []memory.Step
@@ -450,6 +465,16 @@ func (p *Program) Run(ctx context.Context, feeds Feeds) ([]*tensor.Array, error)
 	for _, a := range p.assigns {
 		if err := p.dev.Copy(p.bufs[a.dst], p.bufs[a.src]); err != nil {
 			return nil, fmt.Errorf("graph: assign: %w", err)
+		}
+	}
+	for i := range p.post {
+		s := &p.post[i]
+		ins := p.ins[:len(s.in)]
+		for j, slot := range s.in {
+			ins[j] = p.bufs[slot]
+		}
+		if err := s.launch.Run(ins, p.bufs[s.out]); err != nil {
+			return nil, fmt.Errorf("graph: %s: %w", s.name, err)
 		}
 	}
 	return p.results, nil

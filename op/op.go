@@ -88,6 +88,12 @@ const (
 
 	Assign // (variable, value): value is written into the variable after the run
 
+	// Runtime offsets: the start along Attrs.Axis is an integer scalar
+	// operand read when the kernel runs, clamped so the window fits.
+	DynSlice    // (x, start): Attrs.Shape elements from start
+	DynUnslice  // (x, start): zeros of Attrs.Shape with x placed at start
+	AssignSlice // (variable, value, start): value written at start after the run
+
 	numCodes
 )
 
@@ -182,6 +188,10 @@ var table = [numCodes]Info{
 	Fold:   {"fold", 1, Linear},
 
 	Assign: {"assign", 2, Effect},
+
+	DynSlice:    {"dyn_slice", 2, Movement | Linear},
+	DynUnslice:  {"dyn_unslice", 2, Linear},
+	AssignSlice: {"assign_slice", 3, Effect},
 }
 
 // Info returns the table entry for c.

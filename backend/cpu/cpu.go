@@ -153,6 +153,14 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 		return gatherKernel(k.In[0].Shape, k.In[1].Shape, a.Axis), nil
 	case op.ScatterAdd:
 		return scatterAddKernel(k.In[1].Shape, k.Out.Shape, a.Axis), nil
+	case op.DynSlice:
+		return dynSliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis), nil
+	case op.DynUnslice:
+		return dynUnsliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis, true), nil
+	case op.AssignSlice:
+		// Launched after the run with the variable's buffer as output:
+		// in[0] is the value, in[1] the start.
+		return dynUnsliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis, false), nil
 	case op.Unfold:
 		return unfoldKernel(k.In[0].Shape, k.Out.Shape, a.Window, a.PadValue), nil
 	case op.Fold:

@@ -358,3 +358,37 @@ func fold[T float](y, x []T, in, out tensor.Shape, w op.Window) {
 		}
 	})
 }
+
+// startOf reads a run-time start position and clamps it so a window of
+// size elements fits in n.
+func startOf(a *tensor.Array, size, n int) int {
+	s := int(a.Flat(0))
+	if a.DType() == tensor.I64 {
+		s = int(a.Int64s()[0])
+	}
+	return min(max(s, 0), n-size)
+}
+
+// dynSliceKernel copies a window at a run-time start out of x.
+func dynSliceKernel(in, out tensor.Shape, axis int) kernelFunc {
+	sv, dv := contiguous(in), contiguous(out)
+	return func(x []*tensor.Array, y *tensor.Array) error {
+		v := sv
+		v.off = startOf(x[1], out[axis], in[axis]) * sv.st[axis]
+		return move(out, y, dv, x[0], v)
+	}
+}
+
+// dynUnsliceKernel places x into zeros at a run-time start; with zero false
+// it writes over y's other elements not at all (an in-place state update).
+func dynUnsliceKernel(in, out tensor.Shape, axis int, zero bool) kernelFunc {
+	dv, sv := contiguous(out), contiguous(in)
+	return func(x []*tensor.Array, y *tensor.Array) error {
+		if zero {
+			fill(y, 0)
+		}
+		v := dv
+		v.off = startOf(x[1], in[axis], out[axis]) * dv.st[axis]
+		return move(in, y, v, x[0], sv)
+	}
+}

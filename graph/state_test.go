@@ -1,0 +1,80 @@
+package graph_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// TestKVCacheAppend replays one compiled Program as a decode step: each run
+// appends a row to a cache variable at a run-time position and reads a
+// window that ends at that position. The Program is compiled once.
+func TestKVCacheAppend(t *testing.T) {
+	const ctxLen, dim = 6, 3
+	g := graph.New()
+	cache := g.Variable("cache", tensor.MustZeros(tensor.F32, tensor.Shape{ctxLen, dim}))
+	row := g.Placeholder("row", tensor.F32, 1, dim)
+	pos := g.Placeholder("pos", tensor.I64)
+	write := g.AssignSlice(cache, row.Scale(2), 0, pos)
+	// Reads see the cache as it was before this run's write.
+	window := cache.SliceAt(0, pos, 2)
+	sum := cache.Sum(1)
+	p, err := graph.Compile([]graph.Tensor{write, window, sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for step := 0; step < ctxLen; step++ {
+		r := tensor.NewF32([]float32{float32(step), 1, -1}, 1, dim)
+		out, err := p.Run(ctx, graph.Feeds{"row": r, "pos": tensor.Scalar(tensor.I64, float64(step))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Before this run, rows 0..step-1 hold 2*(k, 1, -1).
+		for k := 0; k < ctxLen; k++ {
+			want := float32(0)
+			if k < step {
+				want = 2 * float32(k)
+			}
+			if got := out[2].Float32s()[k]; got != want {
+				t.Fatalf("step %d: row %d sums to %v before the write, want %v", step, k, got, want)
+			}
+		}
+		start := min(step, ctxLen-2) // clamped so the window fits
+		for k := 0; k < 2; k++ {
+			want := float32(0)
+			if start+k < step {
+				want = 2 * float32(start+k)
+			}
+			if got := out[1].At(k, 0); float32(got) != want {
+				t.Fatalf("step %d: window row %d = %v, want %v", step, k, got, want)
+			}
+		}
+	}
+	v, _ := g.Var("cache")
+	for k := 0; k < ctxLen; k++ {
+		if got := v.Value().At(k, 0); got != 2*float64(k) {
+			t.Fatalf("cache row %d = %v after the run, want %v", k, got, 2*k)
+		}
+	}
+}
+
+func TestStateErrors(t *testing.T) {
+	g := graph.New()
+	v := g.Variable("v", tensor.MustZeros(tensor.F32, tensor.Shape{4, 2}))
+	x := g.Placeholder("x", tensor.F32, 1, 2)
+	pos := g.Placeholder("pos", tensor.F32)
+	g.AssignSlice(v, x, 0, pos)
+	if _, err := graph.Compile([]graph.Tensor{x}); err == nil {
+		t.Fatal("a float start position compiled")
+	}
+	g = graph.New()
+	v = g.Variable("v", tensor.MustZeros(tensor.F32, tensor.Shape{4, 2}))
+	x = g.Placeholder("x", tensor.F32, 1, 3)
+	g.AssignSlice(v, x, 0, g.Placeholder("pos", tensor.I64))
+	if _, err := graph.Compile([]graph.Tensor{x}); err == nil {
+		t.Fatal("a value of the wrong width compiled")
+	}
+}
