@@ -79,7 +79,13 @@ type feedSlot struct {
 	conv  *tensor.Array // widened copy of an F16/BF16 feed, reused
 }
 
-type assignSlot struct{ dst, src int }
+// assignSlot copies src into the state buffer dst after a run. When src is
+// itself state (which another assignment may overwrite first), it is
+// snapshotted into tmp before any write.
+type assignSlot struct {
+	dst, src int
+	tmp      backend.Buffer
+}
 
 // Compile turns the computation of outputs into a Program: it lowers the
 // operations the outputs need into the compiler's IR, optimises it,
@@ -209,7 +215,11 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		case op.Assign:
 			// The value is copied into the variable after every launch.
 			alias[i] = alias[v.In[1]]
-			p.assigns = append(p.assigns, assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]})
+			a := assignSlot{dst: alias[v.In[0]], src: alias[v.In[1]]}
+			if src := f.Values[a.src]; src.Op == op.Param || src.Op == op.Variable {
+				a.tmp, err = dev.Alloc(backend.Operand{DType: src.DType, Shape: src.Shape})
+			}
+			p.assigns = append(p.assigns, a)
 		case op.AssignSlice:
 			// A kernel launched after the run writes the value into a
 			// window of the variable.
@@ -463,7 +473,18 @@ func (p *Program) Run(ctx context.Context, feeds Feeds) ([]*tensor.Array, error)
 	}
 	// Assignments come last so that every read in this run saw the old value.
 	for _, a := range p.assigns {
-		if err := p.dev.Copy(p.bufs[a.dst], p.bufs[a.src]); err != nil {
+		if a.tmp != nil {
+			if err := p.dev.Copy(a.tmp, p.bufs[a.src]); err != nil {
+				return nil, fmt.Errorf("graph: assign: %w", err)
+			}
+		}
+	}
+	for _, a := range p.assigns {
+		src := p.bufs[a.src]
+		if a.tmp != nil {
+			src = a.tmp
+		}
+		if err := p.dev.Copy(p.bufs[a.dst], src); err != nil {
 			return nil, fmt.Errorf("graph: assign: %w", err)
 		}
 	}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math"
 	"sort"
 
 	"github.com/aethertensor/aether/op"
@@ -104,12 +105,15 @@ func (t Tensor) mean(keep bool, axes []int) Tensor {
 	if !s.Valid() {
 		return s
 	}
-	n := t.Shape().Size() / max(s.Shape().Size(), 1)
-	if n == 0 {
-		return s
-	}
 	if !t.DType().IsFloat() {
 		return t.g.fail("mean", errorf(ErrDType, "operand is %v, want f32 or f64", t.DType()))
+	}
+	n := 1
+	for _, a := range s.Attrs().Axes {
+		n *= t.Shape()[a]
+	}
+	if n == 0 {
+		return s.Scale(math.NaN()) // the mean of nothing, as in torch
 	}
 	return s.Scale(1 / float64(n))
 }

@@ -105,7 +105,7 @@ func unaryLoop[T float](c op.Code, x, y []T) {
 		}
 	case op.Relu:
 		for i, v := range x {
-			if v > 0 {
+			if v > 0 || v != v { // NaN passes through, as in torch
 				y[i] = v
 			} else {
 				y[i] = 0
