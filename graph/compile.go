@@ -55,7 +55,7 @@ type Program struct {
 	places  []feedSlot
 	assigns []assignSlot
 	post    []step // launches after the run: state writes at run-time offsets
-	outs    []int // values of the outputs
+	outs    []int  // values of the outputs
 	results []*tensor.Array
 	ins     []backend.Buffer // scratch for one launch's inputs
 	known   map[string]bool  // every placeholder of the graph at compile time
