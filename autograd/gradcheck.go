@@ -42,6 +42,7 @@ type GradCheckError struct {
 	Checked    int        // elements compared
 }
 
+// Error lists the failed elements.
 func (e *GradCheckError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v: %d of %d elements out of tolerance", ErrGradCheck, e.Failed, e.Checked)
@@ -51,6 +52,7 @@ func (e *GradCheckError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns ErrGradCheck.
 func (e *GradCheckError) Unwrap() error { return ErrGradCheck }
 
 // GradCheck checks the gradients of f with central finite differences in

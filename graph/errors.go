@@ -24,10 +24,12 @@ type OpError struct {
 	Err  error
 }
 
+// Error says what went wrong, in which operation and where.
 func (e *OpError) Error() string {
 	return fmt.Sprintf("graph: %s at %s: %s", e.Op, e.Site, strings.TrimPrefix(e.Err.Error(), "graph: "))
 }
 
+// Unwrap returns the underlying error, such as ErrShape.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // internal lists the packages whose frames are skipped when looking for the

@@ -209,6 +209,7 @@ func (t Tensor) Var() (*Var, bool) {
 	return t.node().v, true
 }
 
+// String describes t: its operation, ID, dtype and shape.
 func (t Tensor) String() string {
 	if !t.Valid() {
 		return "Tensor(invalid)"

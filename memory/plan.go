@@ -52,6 +52,7 @@ func (p *Plan) Offset(v int) int {
 	return -1
 }
 
+// String summarises the arena size against the naive total.
 func (p *Plan) String() string {
 	return fmt.Sprintf("arena %d bytes in %d blocks (naive %d, %.1f%%)", p.Size, len(p.Blocks), p.Naive, 100*float64(p.Size)/float64(max(p.Naive, 1)))
 }

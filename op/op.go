@@ -205,6 +205,7 @@ func (c Code) Info() Info {
 // Has reports whether c has every property in p.
 func (c Code) Has(p Property) bool { return c.Info().Props&p == p }
 
+// String returns the operation's name.
 func (c Code) String() string {
 	if n := c.Info().Name; n != "" {
 		return n

@@ -24,6 +24,7 @@ const (
 var dtypeNames = [...]string{Invalid: "invalid", F32: "f32", F64: "f64", I32: "i32", I64: "i64", Bool: "bool", F16: "f16", BF16: "bf16"}
 var dtypeSizes = [...]int{F32: 4, F64: 8, I32: 4, I64: 8, Bool: 1, F16: 2, BF16: 2}
 
+// String returns the dtype's short name, e.g. "f32".
 func (d DType) String() string {
 	if int(d) < len(dtypeNames) {
 		return dtypeNames[d]

@@ -53,6 +53,7 @@ func (s Shape) Strides() []int {
 	return st
 }
 
+// String prints the shape as [d0 d1 ...].
 func (s Shape) String() string {
 	parts := make([]string, len(s))
 	for i, d := range s {

@@ -333,21 +333,12 @@ func castKernel(from, to tensor.DType) (kernelFunc, error) {
 	switch {
 	case from == tensor.Bool:
 		return func(in []*tensor.Array, out *tensor.Array) error {
-			for i, v := range in[0].Bools() {
-				if v {
-					out.SetFlat(i, 1)
-				} else {
-					out.SetFlat(i, 0)
-				}
-			}
+			castChunk(in[0].Bools(), out.Data())
 			return nil
 		}, nil
 	case to == tensor.Bool:
 		return func(in []*tensor.Array, out *tensor.Array) error {
-			y := out.Bools()
-			for i := range y {
-				y[i] = in[0].Flat(i) != 0
-			}
+			castChunk(in[0].Data(), out.Data())
 			return nil
 		}, nil
 	}

@@ -381,12 +381,27 @@ func castChunk(a, dst any) {
 	case []int64:
 		castInto(s, dst)
 	case []bool:
-		for i, v := range s {
-			x := 0.0
-			if v {
-				x = 1
-			}
-			setAny(dst, i, x)
+		switch d := dst.(type) {
+		case []float32:
+			boolTo(s, d)
+		case []float64:
+			boolTo(s, d)
+		case []int32:
+			boolTo(s, d)
+		case []int64:
+			boolTo(s, d)
+		case []bool:
+			copy(d, s)
+		}
+	}
+}
+
+func boolTo[T number](s []bool, d []T) {
+	for i, v := range s {
+		if v {
+			d[i] = 1
+		} else {
+			d[i] = 0
 		}
 	}
 }
@@ -413,20 +428,5 @@ func castInto[S number](s []S, dst any) {
 		for i, v := range s {
 			d[i] = v != 0
 		}
-	}
-}
-
-func setAny(dst any, i int, v float64) {
-	switch d := dst.(type) {
-	case []float32:
-		d[i] = float32(v)
-	case []float64:
-		d[i] = v
-	case []int32:
-		d[i] = int32(v)
-	case []int64:
-		d[i] = int64(v)
-	case []bool:
-		d[i] = v != 0
 	}
 }
