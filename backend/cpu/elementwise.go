@@ -36,10 +36,16 @@ func unaryKernel(c op.Code, d tensor.DType) (kernelFunc, error) {
 	return nil, unsupported(c, d)
 }
 
+// The kernels below build their parallel body once, at Prepare, over
+// variables each launch sets; a launch then allocates nothing. A prepared
+// kernel belongs to one Program step, and a Program's runs are serialised.
+
 func unaryFloat[T float](c op.Code) kernelFunc {
+	var x, y []T
+	body := rangeFunc(func(lo, hi int) { unaryLoop(c, x[lo:hi], y[lo:hi]) })
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		x, y := typed[T](in[0]), typed[T](out)
-		parallelFor(len(y), 8, func(lo, hi int) { unaryLoop(c, x[lo:hi], y[lo:hi]) })
+		x, y = typed[T](in[0]), typed[T](out)
+		parallelRun(len(y), 8, body)
 		return nil
 	}
 }
@@ -134,21 +140,31 @@ func unaryInt[T integer](c op.Code) (kernelFunc, error) {
 		return nil, unsupported(c, tensor.I64)
 	}
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		x, y := typed[T](in[0]), typed[T](out)
-		for i, v := range x {
-			switch c {
-			case op.Neg:
-				y[i] = -v
-			case op.Abs:
-				y[i] = max(v, -v)
-			case op.Sign:
-				y[i] = min(max(v, -1), 1)
-			case op.Relu:
-				y[i] = max(v, 0)
-			}
-		}
+		intUnaryLoop(c, typed[T](in[0]), typed[T](out))
 		return nil
 	}, nil
+}
+
+func intUnaryLoop[T integer](c op.Code, x, y []T) {
+	y = y[:len(x)]
+	switch c {
+	case op.Neg:
+		for i, v := range x {
+			y[i] = -v
+		}
+	case op.Abs:
+		for i, v := range x {
+			y[i] = max(v, -v)
+		}
+	case op.Sign:
+		for i, v := range x {
+			y[i] = min(max(v, -1), 1)
+		}
+	case op.Relu:
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	}
 }
 
 func binaryKernel(c op.Code, d tensor.DType) (kernelFunc, error) {
@@ -172,14 +188,16 @@ func binaryKernel(c op.Code, d tensor.DType) (kernelFunc, error) {
 }
 
 func binary[T number](c op.Code) kernelFunc {
+	var a, b, y []T
+	var err error
+	body := rangeFunc(func(lo, hi int) {
+		if e := binaryLoop(c, a[lo:hi], b[lo:hi], y[lo:hi]); e != nil {
+			err = e
+		}
+	})
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		a, b, y := typed[T](in[0]), typed[T](in[1]), typed[T](out)
-		var err error
-		parallelFor(len(y), 2, func(lo, hi int) {
-			if e := binaryLoop(c, a[lo:hi], b[lo:hi], y[lo:hi]); e != nil {
-				err = e
-			}
-		})
+		a, b, y, err = typed[T](in[0]), typed[T](in[1]), typed[T](out), nil
+		parallelRun(len(y), 2, body)
 		return err
 	}
 }
@@ -266,35 +284,38 @@ func compareKernel(c op.Code, d tensor.DType) (kernelFunc, error) {
 
 func compare[T number](c op.Code) kernelFunc {
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		a, b, y := typed[T](in[0]), typed[T](in[1]), out.Bools()
-		b, y = b[:len(a)], y[:len(a)]
-		switch c {
-		case op.Eq:
-			for i := range a {
-				y[i] = a[i] == b[i]
-			}
-		case op.Ne:
-			for i := range a {
-				y[i] = a[i] != b[i]
-			}
-		case op.Lt:
-			for i := range a {
-				y[i] = a[i] < b[i]
-			}
-		case op.Le:
-			for i := range a {
-				y[i] = a[i] <= b[i]
-			}
-		case op.Gt:
-			for i := range a {
-				y[i] = a[i] > b[i]
-			}
-		case op.Ge:
-			for i := range a {
-				y[i] = a[i] >= b[i]
-			}
-		}
+		compareLoop(c, typed[T](in[0]), typed[T](in[1]), out.Bools())
 		return nil
+	}
+}
+
+func compareLoop[T number](c op.Code, a, b []T, y []bool) {
+	b, y = b[:len(a)], y[:len(a)]
+	switch c {
+	case op.Eq:
+		for i := range a {
+			y[i] = a[i] == b[i]
+		}
+	case op.Ne:
+		for i := range a {
+			y[i] = a[i] != b[i]
+		}
+	case op.Lt:
+		for i := range a {
+			y[i] = a[i] < b[i]
+		}
+	case op.Le:
+		for i := range a {
+			y[i] = a[i] <= b[i]
+		}
+	case op.Gt:
+		for i := range a {
+			y[i] = a[i] > b[i]
+		}
+	case op.Ge:
+		for i := range a {
+			y[i] = a[i] >= b[i]
+		}
 	}
 }
 
@@ -333,12 +354,12 @@ func castKernel(from, to tensor.DType) (kernelFunc, error) {
 	switch {
 	case from == tensor.Bool:
 		return func(in []*tensor.Array, out *tensor.Array) error {
-			castChunk(in[0].Bools(), out.Data())
+			castSlot(slotOf(in[0], 0, in[0].Len()), slotOf(out, 0, out.Len()))
 			return nil
 		}, nil
 	case to == tensor.Bool:
 		return func(in []*tensor.Array, out *tensor.Array) error {
-			castChunk(in[0].Data(), out.Data())
+			castSlot(slotOf(in[0], 0, in[0].Len()), slotOf(out, 0, out.Len()))
 			return nil
 		}, nil
 	}

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
@@ -15,17 +16,57 @@ import (
 // enough that the per-chunk dispatch is amortised.
 const chunk = 512
 
+// slot holds one node's values for a chunk, in the field of its dtype.
+// Slices are set, never boxed, so evaluating a chunk allocates nothing.
+type slot struct {
+	f32 []float32
+	f64 []float64
+	i32 []int32
+	i64 []int64
+	b   []bool
+}
+
+// slotOf views an array's elements [off, off+n) as a slot.
+func slotOf(a *tensor.Array, off, n int) slot {
+	switch a.DType() {
+	case tensor.F32:
+		return slot{f32: a.Float32s()[off : off+n]}
+	case tensor.F64:
+		return slot{f64: a.Float64s()[off : off+n]}
+	case tensor.I32:
+		return slot{i32: a.Int32s()[off : off+n]}
+	case tensor.I64:
+		return slot{i64: a.Int64s()[off : off+n]}
+	case tensor.Bool:
+		return slot{b: a.Bools()[off : off+n]}
+	}
+	return slot{}
+}
+
+func (s slot) head(n int) slot {
+	switch {
+	case s.f32 != nil:
+		return slot{f32: s.f32[:n]}
+	case s.f64 != nil:
+		return slot{f64: s.f64[:n]}
+	case s.i32 != nil:
+		return slot{i32: s.i32[:n]}
+	case s.i64 != nil:
+		return slot{i64: s.i64[:n]}
+	}
+	return slot{b: s.b[:n]}
+}
+
 // fusedPlan is a fused kernel compiled for the CPU: its axes coalesced so
-// the innermost loop is as long as possible, and scratch sets pooled per
-// worker.
+// the innermost loop is as long as possible. Plans are shared between
+// programs through fusedCache; all per-run state lives in fusedRun.
 type fusedPlan struct {
 	k       *kernel.Elementwise
 	shape   []int   // coalesced output shape
 	strides [][]int // per node: coalesced strides (loads only)
 	rows    int     // product of all axes but the last
 	inner   int     // length of the last axis
-	consts  []any   // per node: a chunk filled with the constant, or nil
-	scratch sync.Pool
+	consts  []slot  // per node: a chunk filled with the constant
 }
 
 // fusedCache shares compiled kernels between programs: equal structure,
@@ -42,28 +83,33 @@ func fusedKernel(k *kernel.Elementwise) (kernelFunc, error) {
 		}
 	}
 	key := k.Key()
-	if p, ok := fusedCache.Load(key); ok {
-		return p.(*fusedPlan).run, nil
+	p, ok := fusedCache.Load(key)
+	if !ok {
+		p, _ = fusedCache.LoadOrStore(key, compileFused(k))
 	}
-	p := compileFused(k)
-	fusedCache.Store(key, p)
-	return p.run, nil
+	r := newFusedRun(p.(*fusedPlan))
+	return r.launch, nil
 }
 
 func supportedApply(n kernel.Node, k *kernel.Elementwise) bool {
 	in := k.Nodes[n.Args[0]].DType
+	if in == tensor.F16 || in == tensor.BF16 || n.DType == tensor.F16 || n.DType == tensor.BF16 {
+		return false
+	}
 	switch {
 	case n.Op == op.Cast:
-		return in != tensor.F16 && in != tensor.BF16
+		return true
 	case n.Op == op.Where:
-		return k.Nodes[n.Args[0]].DType == tensor.Bool
+		return in == tensor.Bool
 	case n.Op.Has(op.Compare):
 		return in != tensor.Bool || n.Op == op.Eq || n.Op == op.Ne
 	case n.DType == tensor.F32 || n.DType == tensor.F64:
 		return true
 	case n.DType.IsInt():
-		_, err := unaryInt[int32](n.Op)
-		return n.Op.Has(op.Binary) && n.Op != op.Pow || err == nil
+		switch n.Op {
+		case op.Add, op.Sub, op.Mul, op.Div, op.Maximum, op.Minimum, op.Neg, op.Abs, op.Sign, op.Relu:
+			return true
+		}
 	}
 	return false
 }
@@ -109,85 +155,105 @@ func compileFused(k *kernel.Elementwise) *fusedPlan {
 	for _, d := range shape[:len(shape)-1] {
 		p.rows *= d
 	}
-	p.consts = make([]any, len(k.Nodes))
+	p.consts = make([]slot, len(k.Nodes))
 	for i, n := range k.Nodes {
 		if n.Kind == kernel.Const {
 			a := tensor.MustZeros(n.DType, tensor.Shape{chunk})
 			for j := 0; j < chunk; j++ {
 				a.SetFlat(j, n.Value)
 			}
-			p.consts[i] = a.Data()
+			p.consts[i] = slotOf(a, 0, chunk)
 		}
 	}
-	p.scratch.New = func() any { return p.newScratch() }
 	return p
 }
 
-// scratchSet holds one chunk buffer per node, and the odometer of the
-// current row.
-type scratchSet struct {
-	bufs []any
-	vals []any // per node: the slice holding its value for this chunk
+// scratch is one worker's chunk buffers: one per node, and the values of
+// the current chunk (views of inputs, constants or buffers).
+type scratch struct {
+	bufs []slot
+	vals []slot
 	idx  []int
 	err  error // first fault (integer division by zero)
 }
 
-func (p *fusedPlan) newScratch() *scratchSet {
-	s := &scratchSet{bufs: make([]any, len(p.k.Nodes)), vals: make([]any, len(p.k.Nodes)), idx: make([]int, len(p.shape))}
-	for i, n := range p.k.Nodes {
-		if n.Kind != kernel.Const {
-			s.bufs[i] = tensor.MustZeros(n.DType, tensor.Shape{chunk}).Data()
-		}
-	}
-	return s
+// fusedRun is a plan bound to one launch site: its inputs and output for
+// the current run and one scratch set per worker, all allocated once.
+type fusedRun struct {
+	p       *fusedPlan
+	in      []*tensor.Array
+	out     *tensor.Array
+	perRow  int
+	items   int
+	chunks  int
+	scratch []*scratch
 }
 
-// run computes the kernel: work items are (row, chunk of the row) pairs,
-// shared out across cores.
-func (p *fusedPlan) run(in []*tensor.Array, out *tensor.Array) error {
+func newFusedRun(p *fusedPlan) *fusedRun {
 	perRow := (p.inner + chunk - 1) / chunk
-	items := p.rows * perRow
-	var mu sync.Mutex
-	var err error
-	parallelFor(items, chunk*len(p.k.Nodes), func(lo, hi int) {
-		s := p.scratch.Get().(*scratchSet)
-		for it := lo; it < hi && s.err == nil; it++ {
-			row, c := it/perRow, it%perRow
-			j0 := c * chunk
-			n := min(chunk, p.inner-j0)
-			p.chunk(s, in, out, row, j0, n)
+	r := &fusedRun{p: p, perRow: perRow, items: p.rows * perRow}
+	r.chunks = chunksFor(r.items, chunk*len(p.k.Nodes))
+	r.chunks = min(r.chunks, runtime.GOMAXPROCS(0))
+	for c := 0; c < max(r.chunks, 1); c++ {
+		s := &scratch{bufs: make([]slot, len(p.k.Nodes)), vals: make([]slot, len(p.k.Nodes)), idx: make([]int, len(p.shape))}
+		for i, n := range p.k.Nodes {
+			if n.Kind != kernel.Const {
+				s.bufs[i] = slotOf(tensor.MustZeros(n.DType, tensor.Shape{chunk}), 0, chunk)
+			}
 		}
+		r.scratch = append(r.scratch, s)
+	}
+	return r
+}
+
+// launch computes the kernel: work items are (row, chunk of the row)
+// pairs, split into one contiguous range per worker.
+func (r *fusedRun) launch(in []*tensor.Array, out *tensor.Array) error {
+	r.in, r.out = in, out
+	parallelChunks(r.chunks, r)
+	r.in, r.out = nil, nil
+	for _, s := range r.scratch {
 		if s.err != nil {
-			mu.Lock()
-			err = s.err
-			mu.Unlock()
-			s.err = nil
+			err := s.err
+			for _, s := range r.scratch {
+				s.err = nil
+			}
+			return err
 		}
-		p.scratch.Put(s)
-	})
-	return err
+	}
+	return nil
+}
+
+// run evaluates worker c's share of the work items.
+func (r *fusedRun) run(c, _ int) {
+	s := r.scratch[c]
+	lo, hi := r.items*c/max(r.chunks, 1), r.items*(c+1)/max(r.chunks, 1)
+	for it := lo; it < hi && s.err == nil; it++ {
+		row, k := it/r.perRow, it%r.perRow
+		j0 := k * chunk
+		r.chunk(s, row, j0, min(chunk, r.p.inner-j0))
+	}
 }
 
 // chunk evaluates every node over elements [j0, j0+n) of one row.
-func (p *fusedPlan) chunk(s *scratchSet, in []*tensor.Array, out *tensor.Array, row, j0, n int) {
-	// Decompose the row number into the outer axes' indices.
-	r := row
+func (r *fusedRun) chunk(s *scratch, row, j0, n int) {
+	p := r.p
+	rem := row
 	for a := len(p.shape) - 2; a >= 0; a-- {
-		s.idx[a] = r % p.shape[a]
-		r /= p.shape[a]
+		s.idx[a] = rem % p.shape[a]
+		rem /= p.shape[a]
 	}
 	last := len(p.k.Nodes) - 1
-	outBase := row*p.inner + j0
 	for i, nd := range p.k.Nodes {
 		dst := s.bufs[i]
 		if i == last {
-			dst = sliceOf(out.Data(), outBase, n)
+			dst = slotOf(r.out, row*p.inner+j0, n)
 		}
 		switch nd.Kind {
 		case kernel.Const:
-			s.vals[i] = sliceOf(p.consts[i], 0, n)
+			s.vals[i] = p.consts[i].head(n)
 			if i == last {
-				copyAny(dst, s.vals[i])
+				copySlot(dst, s.vals[i])
 			}
 		case kernel.Load:
 			st := p.strides[i]
@@ -195,10 +261,10 @@ func (p *fusedPlan) chunk(s *scratchSet, in []*tensor.Array, out *tensor.Array, 
 			for a := 0; a < len(st)-1; a++ {
 				base += s.idx[a] * st[a]
 			}
-			s.vals[i] = loadChunk(in[nd.Input].Data(), base, st[len(st)-1], n, dst, i == last)
+			s.vals[i] = loadSlot(r.in[nd.Input], base, st[len(st)-1], n, dst, i == last)
 		case kernel.Apply:
-			v := sliceOf(dst, 0, n)
-			if err := applyChunk(nd, s.vals, v); err != nil && s.err == nil {
+			v := dst.head(n)
+			if err := applySlot(nd, s.vals, v); err != nil && s.err == nil {
 				s.err = err
 			}
 			s.vals[i] = v
@@ -206,57 +272,29 @@ func (p *fusedPlan) chunk(s *scratchSet, in []*tensor.Array, out *tensor.Array, 
 	}
 }
 
-// sliceOf returns s[off:off+n] for any element slice type.
-func sliceOf(s any, off, n int) any {
-	switch d := s.(type) {
-	case []float32:
-		return d[off : off+n]
-	case []float64:
-		return d[off : off+n]
-	case []int32:
-		return d[off : off+n]
-	case []int64:
-		return d[off : off+n]
-	case []bool:
-		return d[off : off+n]
-	case []uint16:
-		return d[off : off+n]
-	}
-	panic(fmt.Sprintf("cpu: fused kernel: element slice %T", s))
+func copySlot(dst, src slot) {
+	copy(dst.f32, src.f32)
+	copy(dst.f64, src.f64)
+	copy(dst.i32, src.i32)
+	copy(dst.i64, src.i64)
+	copy(dst.b, src.b)
 }
 
-func copyAny(dst, src any) {
-	switch d := dst.(type) {
-	case []float32:
-		copy(d, src.([]float32))
-	case []float64:
-		copy(d, src.([]float64))
-	case []int32:
-		copy(d, src.([]int32))
-	case []int64:
-		copy(d, src.([]int64))
-	case []bool:
-		copy(d, src.([]bool))
+// loadSlot returns n elements of src from base by stride: a view when the
+// walk is contiguous (no copy unless the load is the kernel's result), else
+// gathered into dst.
+func loadSlot(src *tensor.Array, base, stride, n int, dst slot, store bool) slot {
+	switch src.DType() {
+	case tensor.F32:
+		return slot{f32: gather(src.Float32s(), base, stride, n, dst.f32, store)}
+	case tensor.F64:
+		return slot{f64: gather(src.Float64s(), base, stride, n, dst.f64, store)}
+	case tensor.I32:
+		return slot{i32: gather(src.Int32s(), base, stride, n, dst.i32, store)}
+	case tensor.I64:
+		return slot{i64: gather(src.Int64s(), base, stride, n, dst.i64, store)}
 	}
-}
-
-// loadChunk returns n elements of src from base by stride: a subslice when
-// the walk is contiguous (no copy unless the load is the kernel's result),
-// else gathered into dst.
-func loadChunk(src any, base, stride, n int, dst any, store bool) any {
-	switch s := src.(type) {
-	case []float32:
-		return gather(s, base, stride, n, dst.([]float32), store)
-	case []float64:
-		return gather(s, base, stride, n, dst.([]float64), store)
-	case []int32:
-		return gather(s, base, stride, n, dst.([]int32), store)
-	case []int64:
-		return gather(s, base, stride, n, dst.([]int64), store)
-	case []bool:
-		return gather(s, base, stride, n, dst.([]bool), store)
-	}
-	panic(fmt.Sprintf("cpu: fused kernel: input %T", src))
+	return slot{b: gather(src.Bools(), base, stride, n, dst.b, store)}
 }
 
 func gather[T any](src []T, base, stride, n int, dst []T, store bool) []T {
@@ -280,58 +318,61 @@ func gather[T any](src []T, base, stride, n int, dst []T, store bool) []T {
 	return dst
 }
 
-// applyChunk computes one elementwise node over a chunk, switching on the
+// applySlot computes one elementwise node over a chunk, switching on the
 // operation and dtypes once per chunk.
-func applyChunk(nd kernel.Node, vals []any, dst any) error {
+func applySlot(nd kernel.Node, vals []slot, dst slot) error {
 	a := vals[nd.Args[0]]
 	switch {
 	case nd.Op == op.Cast:
-		castChunk(a, dst)
+		castSlot(a, dst)
 	case nd.Op == op.Where:
-		whereChunk(a.([]bool), vals[nd.Args[1]], vals[nd.Args[2]], dst)
+		b, c := vals[nd.Args[1]], vals[nd.Args[2]]
+		whereLoop(a.b, b.f32, c.f32, dst.f32)
+		whereLoop(a.b, b.f64, c.f64, dst.f64)
+		whereLoop(a.b, b.i32, c.i32, dst.i32)
+		whereLoop(a.b, b.i64, c.i64, dst.i64)
+		whereLoop(a.b, b.b, c.b, dst.b)
 	case nd.Op.Has(op.Compare):
-		compareChunk(nd.Op, a, vals[nd.Args[1]], dst.([]bool))
+		b := vals[nd.Args[1]]
+		switch {
+		case a.f32 != nil:
+			compareLoop(nd.Op, a.f32, b.f32, dst.b)
+		case a.f64 != nil:
+			compareLoop(nd.Op, a.f64, b.f64, dst.b)
+		case a.i32 != nil:
+			compareLoop(nd.Op, a.i32, b.i32, dst.b)
+		case a.i64 != nil:
+			compareLoop(nd.Op, a.i64, b.i64, dst.b)
+		default:
+			for i := range dst.b {
+				dst.b[i] = (a.b[i] == b.b[i]) == (nd.Op == op.Eq)
+			}
+		}
 	case nd.Op.Has(op.Binary):
-		switch d := dst.(type) {
-		case []float32:
-			binaryLoop(nd.Op, a.([]float32), vals[nd.Args[1]].([]float32), d)
-		case []float64:
-			binaryLoop(nd.Op, a.([]float64), vals[nd.Args[1]].([]float64), d)
-		case []int32:
-			return binaryLoop(nd.Op, a.([]int32), vals[nd.Args[1]].([]int32), d)
-		case []int64:
-			return binaryLoop(nd.Op, a.([]int64), vals[nd.Args[1]].([]int64), d)
+		b := vals[nd.Args[1]]
+		switch {
+		case dst.f32 != nil:
+			return binaryLoop(nd.Op, a.f32, b.f32, dst.f32)
+		case dst.f64 != nil:
+			return binaryLoop(nd.Op, a.f64, b.f64, dst.f64)
+		case dst.i32 != nil:
+			return binaryLoop(nd.Op, a.i32, b.i32, dst.i32)
+		case dst.i64 != nil:
+			return binaryLoop(nd.Op, a.i64, b.i64, dst.i64)
 		}
 	default:
-		switch d := dst.(type) {
-		case []float32:
-			unaryLoop(nd.Op, a.([]float32), d)
-		case []float64:
-			unaryLoop(nd.Op, a.([]float64), d)
-		case []int32:
-			f, _ := unaryInt[int32](nd.Op)
-			f([]*tensor.Array{tensor.NewI32(a.([]int32), len(d))}, tensor.NewI32(d, len(d)))
-		case []int64:
-			f, _ := unaryInt[int64](nd.Op)
-			f([]*tensor.Array{tensor.NewI64(a.([]int64), len(d))}, tensor.NewI64(d, len(d)))
+		switch {
+		case dst.f32 != nil:
+			unaryLoop(nd.Op, a.f32, dst.f32)
+		case dst.f64 != nil:
+			unaryLoop(nd.Op, a.f64, dst.f64)
+		case dst.i32 != nil:
+			intUnaryLoop(nd.Op, a.i32, dst.i32)
+		case dst.i64 != nil:
+			intUnaryLoop(nd.Op, a.i64, dst.i64)
 		}
 	}
 	return nil
-}
-
-func whereChunk(c []bool, a, b, dst any) {
-	switch d := dst.(type) {
-	case []float32:
-		whereLoop(c, a.([]float32), b.([]float32), d)
-	case []float64:
-		whereLoop(c, a.([]float64), b.([]float64), d)
-	case []int32:
-		whereLoop(c, a.([]int32), b.([]int32), d)
-	case []int64:
-		whereLoop(c, a.([]int64), b.([]int64), d)
-	case []bool:
-		whereLoop(c, a.([]bool), b.([]bool), d)
-	}
 }
 
 func whereLoop[T any](c []bool, a, b, y []T) {
@@ -344,89 +385,56 @@ func whereLoop[T any](c []bool, a, b, y []T) {
 	}
 }
 
-func compareChunk(c op.Code, a, b any, y []bool) {
-	wrap := func(x any) *tensor.Array {
-		switch s := x.(type) {
-		case []float32:
-			return tensor.NewF32(s, len(s))
-		case []float64:
-			return tensor.NewF64(s, len(s))
-		case []int32:
-			return tensor.NewI32(s, len(s))
-		case []int64:
-			return tensor.NewI64(s, len(s))
-		case []bool:
-			arr, _ := tensor.FromBool(s, len(s))
-			return arr
-		}
-		return nil
+func castSlot(a, dst slot) {
+	switch {
+	case a.f32 != nil:
+		castTyped(a.f32, dst)
+	case a.f64 != nil:
+		castTyped(a.f64, dst)
+	case a.i32 != nil:
+		castTyped(a.i32, dst)
+	case a.i64 != nil:
+		castTyped(a.i64, dst)
+	default:
+		boolTo(a.b, dst.f32)
+		boolTo(a.b, dst.f64)
+		boolTo(a.b, dst.i32)
+		boolTo(a.b, dst.i64)
+		copy(dst.b, a.b)
 	}
-	x := wrap(a)
-	f, err := compareKernel(c, x.DType())
-	if err != nil {
-		return
-	}
-	out, _ := tensor.FromBool(y, len(y))
-	f([]*tensor.Array{x, wrap(b)}, out)
 }
 
-func castChunk(a, dst any) {
-	switch s := a.(type) {
-	case []float32:
-		castInto(s, dst)
-	case []float64:
-		castInto(s, dst)
-	case []int32:
-		castInto(s, dst)
-	case []int64:
-		castInto(s, dst)
-	case []bool:
-		switch d := dst.(type) {
-		case []float32:
-			boolTo(s, d)
-		case []float64:
-			boolTo(s, d)
-		case []int32:
-			boolTo(s, d)
-		case []int64:
-			boolTo(s, d)
-		case []bool:
-			copy(d, s)
+func castTyped[S number](s []S, d slot) {
+	switch {
+	case d.f32 != nil:
+		for i, v := range s {
+			d.f32[i] = float32(v)
+		}
+	case d.f64 != nil:
+		for i, v := range s {
+			d.f64[i] = float64(v)
+		}
+	case d.i32 != nil:
+		for i, v := range s {
+			d.i32[i] = int32(v)
+		}
+	case d.i64 != nil:
+		for i, v := range s {
+			d.i64[i] = int64(v)
+		}
+	default:
+		for i, v := range s {
+			d.b[i] = v != 0
 		}
 	}
 }
 
 func boolTo[T number](s []bool, d []T) {
-	for i, v := range s {
-		if v {
+	for i := range d {
+		if s[i] {
 			d[i] = 1
 		} else {
 			d[i] = 0
-		}
-	}
-}
-
-func castInto[S number](s []S, dst any) {
-	switch d := dst.(type) {
-	case []float32:
-		for i, v := range s {
-			d[i] = float32(v)
-		}
-	case []float64:
-		for i, v := range s {
-			d[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range s {
-			d[i] = int32(v)
-		}
-	case []int64:
-		for i, v := range s {
-			d[i] = int64(v)
-		}
-	case []bool:
-		for i, v := range s {
-			d[i] = v != 0
 		}
 	}
 }

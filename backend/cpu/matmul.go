@@ -38,25 +38,27 @@ func gemmKernel[T float](batch, m, k, n int) (kernelFunc, error) {
 // matmul runs row by row in i-k-j order so the inner loop streams a row of
 // b into a row of c; rows of all batches are shared out across cores.
 func matmul[T number](batch, m, k, n int) kernelFunc {
-	return func(in []*tensor.Array, out *tensor.Array) error {
-		a, b, c := typed[T](in[0]), typed[T](in[1]), typed[T](out)
-		parallelFor(batch*m, k*n, func(lo, hi int) {
-			for row := lo; row < hi; row++ {
-				bi := row / m
-				ar := a[row*k : (row+1)*k]
-				cr := c[row*n : (row+1)*n]
-				bb := b[bi*k*n : (bi+1)*k*n]
-				for j := range cr {
-					cr[j] = 0
-				}
-				for p, av := range ar {
-					br := bb[p*n : (p+1)*n]
-					for j, bv := range br {
-						cr[j] += av * bv
-					}
+	var a, b, c []T
+	body := rangeFunc(func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			bi := row / m
+			ar := a[row*k : (row+1)*k]
+			cr := c[row*n : (row+1)*n]
+			bb := b[bi*k*n : (bi+1)*k*n]
+			for j := range cr {
+				cr[j] = 0
+			}
+			for p, av := range ar {
+				br := bb[p*n : (p+1)*n]
+				for j, bv := range br {
+					cr[j] += av * bv
 				}
 			}
-		})
+		}
+	})
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		a, b, c = typed[T](in[0]), typed[T](in[1]), typed[T](out)
+		parallelRun(batch*m, k*n, body)
 		return nil
 	}
 }

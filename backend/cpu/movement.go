@@ -273,12 +273,14 @@ func scatterAdd[T number](y, x []T, ix []int, outer, d, inner int) {
 // unfoldKernel lays out every sliding window of x [n c h w] as
 // [n c kh kw oh ow]; positions outside x read the pad value.
 func unfoldKernel(in, out tensor.Shape, w op.Window, padValue float64) kernelFunc {
+	f32 := &windows[float32]{in: in, out: out, w: w, pad: float32(padValue)}
+	f64 := &windows[float64]{in: in, out: out, w: w, pad: padValue}
 	return func(x []*tensor.Array, y *tensor.Array) error {
-		switch yd := y.Data().(type) {
-		case []float32:
-			unfold(yd, x[0].Float32s(), in, out, w, float32(padValue))
-		case []float64:
-			unfold(yd, x[0].Float64s(), in, out, w, padValue)
+		switch y.DType() {
+		case tensor.F32:
+			f32.unfold(y.Float32s(), x[0].Float32s())
+		case tensor.F64:
+			f64.unfold(y.Float64s(), x[0].Float64s())
 		default:
 			return unsupported(op.Unfold, y.DType())
 		}
@@ -286,10 +288,38 @@ func unfoldKernel(in, out tensor.Shape, w op.Window, padValue float64) kernelFun
 	}
 }
 
-func unfold[T float](y, x []T, in, out tensor.Shape, w op.Window, pad T) {
-	nc, h, wd := in[0]*in[1], in[2], in[3]
+// windows runs unfold or fold over (image, channel) pairs in parallel; its
+// slices are set per launch so the parallel call allocates nothing.
+type windows[T float] struct {
+	in, out tensor.Shape
+	w       op.Window
+	pad     T
+	x, y    []T
+	folding bool
+}
+
+func (s *windows[T]) unfold(y, x []T) {
+	s.x, s.y, s.folding = x, y, false
+	parallelRun(s.in[0]*s.in[1], s.out[2]*s.out[3]*s.out[4]*s.out[5], s)
+}
+
+func (s *windows[T]) fold(y, x []T) {
+	s.x, s.y, s.folding = x, y, true
+	parallelRun(s.out[0]*s.out[1], s.in[2]*s.in[3]*s.in[4]*s.in[5], s)
+}
+
+func (s *windows[T]) run(lo, hi int) {
+	if s.folding {
+		fold(s.y, s.x, s.in, s.out, s.w, lo, hi)
+	} else {
+		unfold(s.y, s.x, s.in, s.out, s.w, s.pad, lo, hi)
+	}
+}
+
+func unfold[T float](y, x []T, in, out tensor.Shape, w op.Window, pad T, lo, hi int) {
+	h, wd := in[2], in[3]
 	kh, kw, oh, ow := out[2], out[3], out[4], out[5]
-	parallelFor(nc, kh*kw*oh*ow, func(lo, hi int) {
+	{
 		for c := lo; c < hi; c++ {
 			img := x[c*h*wd : (c+1)*h*wd]
 			dst := y[c*kh*kw*oh*ow : (c+1)*kh*kw*oh*ow]
@@ -311,18 +341,20 @@ func unfold[T float](y, x []T, in, out tensor.Shape, w op.Window, pad T) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // foldKernel is the adjoint of unfold: it sums each window element back into
 // the position it was read from.
 func foldKernel(in, out tensor.Shape, w op.Window) kernelFunc {
+	f32 := &windows[float32]{in: in, out: out, w: w}
+	f64 := &windows[float64]{in: in, out: out, w: w}
 	return func(x []*tensor.Array, y *tensor.Array) error {
-		switch yd := y.Data().(type) {
-		case []float32:
-			fold(yd, x[0].Float32s(), in, out, w)
-		case []float64:
-			fold(yd, x[0].Float64s(), in, out, w)
+		switch y.DType() {
+		case tensor.F32:
+			f32.fold(y.Float32s(), x[0].Float32s())
+		case tensor.F64:
+			f64.fold(y.Float64s(), x[0].Float64s())
 		default:
 			return unsupported(op.Fold, y.DType())
 		}
@@ -330,10 +362,10 @@ func foldKernel(in, out tensor.Shape, w op.Window) kernelFunc {
 	}
 }
 
-func fold[T float](y, x []T, in, out tensor.Shape, w op.Window) {
-	nc, h, wd := out[0]*out[1], out[2], out[3]
+func fold[T float](y, x []T, in, out tensor.Shape, w op.Window, lo, hi int) {
+	h, wd := out[2], out[3]
 	kh, kw, oh, ow := in[2], in[3], in[4], in[5]
-	parallelFor(nc, kh*kw*oh*ow, func(lo, hi int) {
+	{
 		for c := lo; c < hi; c++ {
 			img := y[c*h*wd : (c+1)*h*wd]
 			for i := range img {
@@ -356,7 +388,7 @@ func fold[T float](y, x []T, in, out tensor.Shape, w op.Window) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // startOf reads a run-time start position and clamps it so a window of

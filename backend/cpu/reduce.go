@@ -71,6 +71,10 @@ func reduceSteps[T number](c op.Code, steps []reduceStep) kernelFunc {
 		s := steps[i]
 		scratch = append(scratch, make([]T, s.outer*s.inner))
 	}
+	runs := make([]*reducer[T], len(steps))
+	for i, s := range steps {
+		runs[i] = &reducer[T]{c: c, s: s}
+	}
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		src := typed[T](in[0])
 		if len(steps) == 0 {
@@ -82,15 +86,27 @@ func reduceSteps[T number](c op.Code, steps []reduceStep) kernelFunc {
 			if i+1 < len(steps) {
 				dst = scratch[i]
 			}
-			reduceRun(c, s, src, dst)
+			r := runs[i]
+			r.x, r.y = src, dst
+			parallelRun(s.outer, s.n*s.inner, r)
 			src = dst
 		}
 		return nil
 	}
 }
 
-func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
-	parallelFor(s.outer, s.n*s.inner, func(lo, hi int) {
+// reducer runs one reduction step in parallel; its operands are set per
+// launch so the parallel call allocates nothing.
+type reducer[T number] struct {
+	c    op.Code
+	s    reduceStep
+	x, y []T
+}
+
+func (r *reducer[T]) run(lo, hi int) { reduceRows(r.c, r.s, r.x, r.y, lo, hi) }
+
+func reduceRows[T number](c op.Code, s reduceStep, x, y []T, lo, hi int) {
+	{
 		for o := lo; o < hi; o++ {
 			row := x[o*s.n*s.inner : (o+1)*s.n*s.inner]
 			acc := y[o*s.inner : (o+1)*s.inner]
@@ -121,7 +137,7 @@ func reduceRun[T number](c op.Code, s reduceStep, x, y []T) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // sumRow sums a contiguous row: floats in a wide float64 accumulator for
@@ -194,9 +210,9 @@ func softmaxKernel(c op.Code, in backend.Operand, axis int) (kernelFunc, error) 
 // softmax subtracts the row maximum so exp never overflows, and sums in
 // float64.
 func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
-	return func(in []*tensor.Array, out *tensor.Array) error {
-		x, y := typed[T](in[0]), typed[T](out)
-		parallelFor(outer*inner, n*4, func(lo, hi int) {
+	var x, y []T
+	body := rangeFunc(func(lo, hi int) {
+		{
 			for r := lo; r < hi; r++ {
 				o, i := r/inner, r%inner
 				base := o*n*inner + i
@@ -219,7 +235,11 @@ func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
 					y[base+k*inner] = T(math.Exp(float64(x[base+k*inner])-m) / sum)
 				}
 			}
-		})
+		}
+	})
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		x, y = typed[T](in[0]), typed[T](out)
+		parallelRun(outer*inner, n*4, body)
 		return nil
 	}
 }
