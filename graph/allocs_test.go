@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/aethertensor/aether/autograd"
 	"github.com/aethertensor/aether/graph"
 	"github.com/aethertensor/aether/optim"
 	"github.com/aethertensor/aether/tensor"
@@ -97,4 +96,3 @@ func TestRunAllocatesNothing(t *testing.T) {
 	}
 }
 
-var _ = autograd.Backward
