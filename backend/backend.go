@@ -33,6 +33,9 @@ type Kernel struct {
 	In    []Operand
 	Out   Operand
 	Fused *kernel.Elementwise
+	// Reduce, when set, is a reduction with a fused prologue (Op and
+	// Fused are then ignored).
+	Reduce *kernel.Reduce
 }
 
 // Buffer is device memory holding one tensor. Its concrete type belongs to
@@ -88,6 +91,9 @@ type Caps struct {
 	// included (WebGPU's default is 8 storage buffers per stage); 0 means
 	// no limit.
 	MaxBindings int
+	// FuseReductions says the device runs kernel.Reduce: reductions over
+	// trailing axes with their elementwise prologue fused in.
+	FuseReductions bool
 }
 
 // Capable is implemented by devices that report their Caps.

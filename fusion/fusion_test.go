@@ -173,3 +173,57 @@ func TestKernelVerify(t *testing.T) {
 		t.Error("a matmul inside an elementwise kernel verified")
 	}
 }
+
+// TestNormsFuseIntoReductions checks that the elementwise prologue of a
+// reduction over trailing axes runs inside the reduction: RMSNorm is two
+// kernels (sum of squares; scale), layer norm three, and the results match
+// the unfused schedule.
+func TestNormsFuseIntoReductions(t *testing.T) {
+	cases := map[string]struct {
+		build func(x, w graph.Tensor) graph.Tensor
+		want  int
+	}{
+		"rms_norm":   {func(x, w graph.Tensor) graph.Tensor { return x.RMSNorm(w, 1e-5) }, 2},
+		"layer_norm": {func(x, w graph.Tensor) graph.Tensor { return x.LayerNorm(w, w, 1e-5) }, 3},
+		"sum_exp":    {func(x, w graph.Tensor) graph.Tensor { return x.Sub(w).Exp().Sum() }, 1},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			g := graph.New()
+			x := g.Placeholder("x", tensor.F32, 24, 96)
+			w := g.Placeholder("w", tensor.F32, 96)
+			y := c.build(x, w)
+			fused := compile(t, []graph.Tensor{y})
+			plain := compile(t, []graph.Tensor{y}, graph.Fuse(false))
+			// With compute cheap against memory traffic, shared
+			// prologues are recomputed rather than stored.
+			plan, err := fusion.Partition(fused.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11, Launch: 1e-7, FuseReductions: true}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reductions := 0
+			for _, grp := range plan.Groups {
+				if grp.Reduce != nil {
+					reductions++
+				}
+			}
+			if len(plan.Groups) != c.want || reductions == 0 {
+				t.Errorf("%d launches (%d fused reductions), want %d", len(plan.Groups), reductions, c.want)
+			}
+			feeds := graph.Feeds{"x": ramp(24, 96), "w": ramp(96)}
+			a, err := fused.Run(context.Background(), feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := plain.Run(context.Background(), feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < b[0].Len(); i++ {
+				if d := a[0].Flat(i) - b[0].Flat(i); d > 1e-4 || d < -1e-4 {
+					t.Fatalf("element %d: fused %v, unfused %v", i, a[0].Flat(i), b[0].Flat(i))
+				}
+			}
+		})
+	}
+}

@@ -13,7 +13,8 @@ import (
 type Group struct {
 	Value  int                 // the compiler value this launch computes
 	Fused  *kernel.Elementwise // nil: run the value's own operation
-	Inputs []int               // Fused: the values bound as kernel inputs, in order
+	Reduce *kernel.Reduce      // a reduction with its prologue fused in
+	Inputs []int               // Fused or Reduce: the values bound as kernel inputs, in order
 }
 
 // Plan is a schedule of launches over a compiler.Func.
@@ -25,15 +26,42 @@ type Plan struct {
 	Stored []bool
 }
 
-// Kernels returns the number of fused kernels in the plan.
+// Kernels returns the number of fused kernels (elementwise and reduction)
+// in the plan.
 func (p *Plan) Kernels() int {
 	n := 0
 	for _, g := range p.Groups {
-		if g.Fused != nil {
+		if g.Fused != nil || g.Reduce != nil {
 			n++
 		}
 	}
 	return n
+}
+
+// trailingReduction reports whether value v reduces a run of trailing axes
+// of its operand with sum, max or min, so its prologue can fuse into it;
+// it returns the rows and the elements per row.
+func trailingReduction(f *compiler.Func, v compiler.Value) (rows, n int, ok bool) {
+	switch v.Op {
+	case op.ReduceSum, op.ReduceMax, op.ReduceMin:
+	default:
+		return 0, 0, false
+	}
+	in := f.Values[v.In[0]].Shape
+	axes := v.Attrs.Axes
+	for k, a := range axes {
+		if a != len(in)-len(axes)+k {
+			return 0, 0, false
+		}
+	}
+	n = 1
+	for _, a := range axes {
+		n *= in[a]
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	return in.Size() / n, n, true
 }
 
 // fusible reports whether a value can be computed inside an elementwise
@@ -52,13 +80,17 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 	n := len(f.Values)
 	stored := make([]bool, n)
 	users := make([][]int, n)
+	reduces := make([]bool, n) // reductions that take a fused prologue
 	for i, v := range f.Values {
 		if v.Op.Has(op.Leaf) || !fusible(v) || !fuse {
 			stored[i] = true
 		}
+		if _, _, ok := trailingReduction(f, v); ok && fuse && caps.FuseReductions {
+			reduces[i] = true
+		}
 		for _, in := range v.In {
 			users[in] = append(users[in], i)
-			if !fusible(v) {
+			if !fusible(v) && !reduces[i] {
 				stored[in] = true // library kernels and assignments read buffers
 			}
 		}
@@ -119,6 +151,26 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		p.Groups = p.Groups[:0]
 		for i, v := range f.Values {
 			if !stored[i] || v.Op.Has(op.Leaf) || v.Op.Has(op.Effect) {
+				continue
+			}
+			if reduces[i] && !stored[v.In[0]] {
+				rows, cols, _ := trailingReduction(f, v)
+				b := newBuilder(f, stored, i)
+				b.k.Shape = f.Values[v.In[0]].Shape.Clone()
+				b.node(v.In[0], identity(len(b.k.Shape)))
+				if limit := caps.MaxBindings; limit > 0 && len(b.inputs)+1 > limit {
+					if cut := b.widest(); cut >= 0 {
+						stored[cut], changed = true, true
+						break
+					}
+					stored[v.In[0]], changed = true, true
+					break
+				}
+				r := &kernel.Reduce{Op: v.Op, Rows: rows, N: cols, Body: b.k}
+				if err := r.Verify(); err != nil {
+					return nil, fmt.Errorf("fusion: value %d: %w", i, err)
+				}
+				p.Groups = append(p.Groups, Group{Value: i, Reduce: r, Inputs: b.inputs})
 				continue
 			}
 			if !fusible(v) || (v.Op == op.Reshape && stored[v.In[0]]) {

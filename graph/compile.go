@@ -250,12 +250,12 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		if p.bufs[i], err = plan.buffer(i, operand); err != nil {
 			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
 		}
-		if grp.Fused == nil && v.Op == op.Reshape && plan.isView(i) {
+		if grp.Fused == nil && grp.Reduce == nil && v.Op == op.Reshape && plan.isView(i) {
 			continue // the planned buffer already views the operand's bytes
 		}
-		k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand, Fused: grp.Fused}
+		k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand, Fused: grp.Fused, Reduce: grp.Reduce}
 		reads := v.In
-		if grp.Fused != nil {
+		if grp.Fused != nil || grp.Reduce != nil {
 			reads = grp.Inputs
 		}
 		ins := make([]int, len(reads))
@@ -269,8 +269,11 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		}
 		maxIn = max(maxIn, len(ins))
 		name := v.Op.String()
-		if grp.Fused != nil {
+		switch {
+		case grp.Fused != nil:
 			name = fmt.Sprintf("fused(%d nodes)", len(grp.Fused.Nodes))
+		case grp.Reduce != nil:
+			name = fmt.Sprintf("fused %v(%d nodes)", v.Op, len(grp.Reduce.Body.Nodes))
 		}
 		p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: name})
 	}
@@ -326,6 +329,8 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 		v := f.Values[i]
 		st := memory.Step{Out: i, In: v.In}
 		switch {
+		case grp.Reduce != nil:
+			st.In = grp.Inputs
 		case grp.Fused != nil:
 			st.In = grp.Inputs
 			st.Reuse = sameIndexInputs(grp)

@@ -116,3 +116,33 @@ func (k *Elementwise) Verify() error {
 	}
 	return nil
 }
+
+// Reduce is a reduction with a fused elementwise prologue: Body is
+// evaluated over its whole index space, viewed row-major as Rows rows of N
+// elements (the reduced axes are the trailing ones), and each row is
+// reduced with Op (op.ReduceSum, op.ReduceMax or op.ReduceMin) into
+// out[row].
+type Reduce struct {
+	Op   op.Code
+	Rows int
+	N    int
+	Body *Elementwise // Body.Shape.Size() is Rows*N
+}
+
+// Key is a structural description, as for Elementwise.
+func (r *Reduce) Key() string {
+	return fmt.Sprintf("reduce:%v:%dx%d:%s", r.Op, r.Rows, r.N, r.Body.Key())
+}
+
+// Verify checks the body and that it spans rows × reduced elements.
+func (r *Reduce) Verify() error {
+	switch r.Op {
+	case op.ReduceSum, op.ReduceMax, op.ReduceMin:
+	default:
+		return fmt.Errorf("kernel: %v is not a fusable reduction", r.Op)
+	}
+	if r.Body.Shape.Size() != r.Rows*r.N {
+		return fmt.Errorf("kernel: reduction body shape %v is not %d rows of %d", r.Body.Shape, r.Rows, r.N)
+	}
+	return r.Body.Verify()
+}

@@ -106,6 +106,9 @@ func (*Device) Prepare(k backend.Kernel) (backend.Launch, error) {
 }
 
 func prepare(k backend.Kernel) (kernelFunc, error) {
+	if k.Reduce != nil {
+		return fusedReduceKernel(k.Reduce)
+	}
 	if k.Fused != nil {
 		return fusedKernel(k.Fused)
 	}

@@ -74,6 +74,16 @@ type fusedPlan struct {
 var fusedCache sync.Map // key string -> *fusedPlan
 
 func fusedKernel(k *kernel.Elementwise) (kernelFunc, error) {
+	p, err := planFor(k)
+	if err != nil {
+		return nil, err
+	}
+	return newFusedRun(p).launch, nil
+}
+
+// planFor returns the compiled plan of k, from the cache when an equal
+// kernel was compiled before.
+func planFor(k *kernel.Elementwise) (*fusedPlan, error) {
 	if err := k.Verify(); err != nil {
 		return nil, err
 	}
@@ -87,8 +97,7 @@ func fusedKernel(k *kernel.Elementwise) (kernelFunc, error) {
 	if !ok {
 		p, _ = fusedCache.LoadOrStore(key, compileFused(k))
 	}
-	r := newFusedRun(p.(*fusedPlan))
-	return r.launch, nil
+	return p.(*fusedPlan), nil
 }
 
 func supportedApply(n kernel.Node, k *kernel.Elementwise) bool {
@@ -231,12 +240,14 @@ func (r *fusedRun) run(c, _ int) {
 	for it := lo; it < hi && s.err == nil; it++ {
 		row, k := it/r.perRow, it%r.perRow
 		j0 := k * chunk
-		r.chunk(s, row, j0, min(chunk, r.p.inner-j0))
+		n := min(chunk, r.p.inner-j0)
+		r.chunk(s, row, j0, n, slotOf(r.out, row*r.p.inner+j0, n))
 	}
 }
 
-// chunk evaluates every node over elements [j0, j0+n) of one row.
-func (r *fusedRun) chunk(s *scratch, row, j0, n int) {
+// chunk evaluates every node over elements [j0, j0+n) of one row, the
+// last into res.
+func (r *fusedRun) chunk(s *scratch, row, j0, n int, res slot) {
 	p := r.p
 	rem := row
 	for a := len(p.shape) - 2; a >= 0; a-- {
@@ -247,7 +258,7 @@ func (r *fusedRun) chunk(s *scratch, row, j0, n int) {
 	for i, nd := range p.k.Nodes {
 		dst := s.bufs[i]
 		if i == last {
-			dst = slotOf(r.out, row*p.inner+j0, n)
+			dst = res
 		}
 		switch nd.Kind {
 		case kernel.Const:
