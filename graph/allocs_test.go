@@ -95,4 +95,3 @@ func TestRunAllocatesNothing(t *testing.T) {
 		})
 	}
 }
-
