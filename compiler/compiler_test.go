@@ -258,3 +258,29 @@ func TestPipelineFailsWithoutFixedPoint(t *testing.T) {
 		t.Fatal("no error for a pipeline that never converges")
 	}
 }
+
+func TestLayoutReadsTransposedWeightsInPlace(t *testing.T) {
+	var b builder
+	x := b.leaf("x", 3, 4)
+	w := b.f.Add(compiler.Value{Op: op.Const, DType: tensor.F64, Shape: tensor.Shape{5, 4}, Attrs: &op.Attrs{Value: tensor.MustZeros(tensor.F64, tensor.Shape{5, 4})}})
+	wt := b.f.Add(compiler.Value{Op: op.Permute, In: []int{w}, DType: tensor.F64, Shape: tensor.Shape{4, 5}, Attrs: &op.Attrs{Perm: []int{1, 0}}})
+	b.f.Outputs = []int{b.f.Add(compiler.Value{Op: op.MatMul, In: []int{x, wt}, DType: tensor.F64, Shape: tensor.Shape{3, 5}})}
+	g := run(t, compiler.Layout{}, &b.f)
+	if count(g, op.Permute) != 0 {
+		t.Fatal("the transpose of a constant weight survived")
+	}
+	for _, v := range g.Values {
+		if v.Op == op.MatMul && (!v.Attrs.TransB || !v.Attrs.ConstB || !g.Values[v.In[1]].Shape.Equal(tensor.Shape{5, 4})) {
+			t.Fatalf("matmul attrs %+v over %v", v.Attrs, g.Values[v.In[1]].Shape)
+		}
+	}
+	// A transpose of a computed value is left alone.
+	var c builder
+	y := c.leaf("y", 5, 4)
+	e := c.op(op.Exp, nil, y)
+	et := c.f.Add(compiler.Value{Op: op.Permute, In: []int{e}, DType: tensor.F64, Shape: tensor.Shape{4, 5}, Attrs: &op.Attrs{Perm: []int{1, 0}}})
+	c.f.Outputs = []int{c.f.Add(compiler.Value{Op: op.MatMul, In: []int{c.leaf("x", 3, 4), et}, DType: tensor.F64, Shape: tensor.Shape{3, 5}})}
+	if _, changed, _ := (compiler.Layout{}).Run(&c.f); changed {
+		t.Fatal("layout rewrote a matmul over a computed transpose")
+	}
+}

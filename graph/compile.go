@@ -130,6 +130,7 @@ func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
 				compiler.Simplify{},
 				compiler.ConstFold{Eval: evalCPU},
 				compiler.CSE{},
+				compiler.Layout{},
 			},
 			Debug: cfg.debug,
 		}

@@ -140,3 +140,65 @@ func TestCompileDebugPrintsPasses(t *testing.T) {
 		t.Errorf("got %v", out[0])
 	}
 }
+
+// TestTransposedWeights checks the Layout pass end to end: x·Wᵀ for a
+// constant and for a parameter W, at decode (1 row) and prefill (16 rows)
+// sizes, equals the product computed from the explicit transpose, with no
+// transpose launched, and a parameter's new value is used on the next run.
+func TestTransposedWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, rows := range []int{1, 16} {
+		for _, kind := range []string{"const", "param"} {
+			g := graph.New()
+			w := tensor.MustZeros(tensor.F64, tensor.Shape{7, 5})
+			for i := range w.Float64s() {
+				w.Float64s()[i] = rng.Float64() - 0.5
+			}
+			var wt graph.Tensor
+			if kind == "const" {
+				wt = g.Const(w)
+			} else {
+				wt = g.Param("w", w)
+			}
+			x := g.Placeholder("x", tensor.F64, rows, 5)
+			y := x.MatMul(wt.Transpose())
+			p, err := graph.Compile([]graph.Tensor{y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range p.IR().Values {
+				if v.Op.String() == "permute" {
+					t.Fatalf("%s %d rows: the weight is still transposed at run time", kind, rows)
+				}
+			}
+			xs := tensor.MustZeros(tensor.F64, tensor.Shape{rows, 5})
+			for i := range xs.Float64s() {
+				xs.Float64s()[i] = rng.Float64() - 0.5
+			}
+			for run := 0; run < 2; run++ {
+				out, err := p.Run(context.Background(), graph.Feeds{"x": xs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < rows; i++ {
+					for j := 0; j < 7; j++ {
+						var want float64
+						for k := 0; k < 5; k++ {
+							want += xs.At(i, k) * w.At(j, k)
+						}
+						if got := out[0].At(i, j); math.Abs(got-want) > 1e-12 {
+							t.Fatalf("%s %d rows run %d: y[%d,%d] = %v, want %v", kind, rows, run, i, j, got, want)
+						}
+					}
+				}
+				if kind == "param" { // training changes the weight between runs
+					v, _ := g.Var("w")
+					for i := range v.Value().Float64s() {
+						v.Value().Float64s()[i] *= -2
+					}
+					w = v.Value()
+				}
+			}
+		}
+	}
+}

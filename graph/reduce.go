@@ -176,6 +176,16 @@ func (t Tensor) MatMul(u Tensor) Tensor {
 	if t.Rank() == 0 || u.Rank() == 0 {
 		return g.fail("matmul", errorf(ErrShape, "operands %v and %v: scalars cannot be multiplied as matrices", t.Shape(), u.Shape()))
 	}
+	// A batch of rows times one matrix is one 2-D product over the rows
+	// folded together: no copy of the matrix per batch item.
+	if t.Rank() > 2 && u.Rank() == 2 {
+		ts := t.Shape()
+		if ts[len(ts)-1] != u.Shape()[0] {
+			return g.fail("matmul", errorf(ErrShape, "shapes %v and %v: inner dimensions %d and %d differ", ts, u.Shape(), ts[len(ts)-1], u.Shape()[0]))
+		}
+		flat := t.Reshape(-1, ts[len(ts)-1]).MatMul(u)
+		return flat.Reshape(append(ts[:len(ts)-1].Clone(), u.Shape()[1])...)
+	}
 	a, b := t, u
 	if a.Rank() == 1 {
 		a = a.Reshape(1, a.Shape()[0])

@@ -254,4 +254,9 @@ type Attrs struct {
 	Pads     [][2]int
 	PadValue float64
 	Window   Window
+	// TransB marks a MatMul whose second operand is stored transposed,
+	// [..., n, k]; ConstB says that operand never changes between runs,
+	// so a backend may repack it once. The Layout pass sets both.
+	TransB bool
+	ConstB bool
 }

@@ -137,7 +137,7 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 	case op.Softmax, op.LogSoftmax:
 		return softmaxKernel(c, k.In[0], a.Axis)
 	case op.MatMul:
-		return matmulKernel(k.In[0], k.In[1])
+		return matmulKernel(k.In[0], k.In[1], a)
 	case op.Reshape:
 		return copyKernel(), nil
 	case op.Permute:

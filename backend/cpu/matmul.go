@@ -6,12 +6,23 @@ import (
 	"github.com/aethertensor/aether/tensor"
 )
 
-// matmulKernel multiplies [..., m, k] by [..., k, n] with equal batch axes:
-// floats through a prepared GEMM, integers through a plain loop.
-func matmulKernel(a, b backend.Operand) (kernelFunc, error) {
+// matmulKernel multiplies [..., m, k] by [..., k, n] (or by [..., n, k]
+// stored transposed) with equal batch axes: floats through a prepared GEMM,
+// integers through a plain loop.
+func matmulKernel(a, b backend.Operand, attrs *op.Attrs) (kernelFunc, error) {
 	r := len(a.Shape)
 	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
 	batch := a.Shape[:r-2].Size()
+	if attrs.TransB {
+		n = b.Shape[r-2]
+		switch a.DType {
+		case tensor.F32:
+			return transBKernel[float32](batch, m, k, n, attrs.ConstB)
+		case tensor.F64:
+			return transBKernel[float64](batch, m, k, n, attrs.ConstB)
+		}
+		return nil, unsupported(op.MatMul, a.DType)
+	}
 	switch a.DType {
 	case tensor.F32:
 		return gemmKernel[float32](batch, m, k, n)
@@ -61,4 +72,57 @@ func matmul[T number](batch, m, k, n int) kernelFunc {
 		parallelRun(batch*m, k*n, body)
 		return nil
 	}
+}
+
+// transBKernel multiplies by a right operand stored transposed, [n, k] per
+// batch item. Few rows (a decode step's matrix-vector product) are dot
+// products straight over the stored rows; more rows transpose the operand
+// into a scratch buffer for the GEMM, once for a constant operand.
+func transBKernel[T float](batch, m, k, n int, constB bool) (kernelFunc, error) {
+	g, err := NewGEMM[T](batch, m, k, n)
+	if err != nil {
+		return nil, err
+	}
+	var a, b, c []T
+	dots := rangeFunc(func(lo, hi int) {
+		for cell := lo; cell < hi; cell++ {
+			bi, j := cell/n, cell%n
+			w := b[(bi*n+j)*k : (bi*n+j+1)*k]
+			for i := 0; i < m; i++ {
+				x := a[(bi*m+i)*k : (bi*m+i+1)*k]
+				var s T
+				for p, v := range x {
+					s += v * w[p]
+				}
+				c[(bi*m+i)*n+j] = s
+			}
+		}
+	})
+	var packed []T
+	var packedFrom *T
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		a, b, c = typed[T](in[0]), typed[T](in[1]), typed[T](out)
+		if m <= 4 {
+			parallelRun(batch*n, m*k, dots)
+			return nil
+		}
+		if len(b) == 0 {
+			return g.Run(c, a, b, nil)
+		}
+		if !constB || packedFrom != &b[0] {
+			if packed == nil {
+				packed = make([]T, len(b))
+			}
+			for bi := 0; bi < batch; bi++ {
+				src, dst := b[bi*n*k:(bi+1)*n*k], packed[bi*n*k:(bi+1)*n*k]
+				for j := 0; j < n; j++ {
+					for p := 0; p < k; p++ {
+						dst[p*n+j] = src[j*k+p]
+					}
+				}
+			}
+			packedFrom = &b[0]
+		}
+		return g.Run(c, a, packed, nil)
+	}, nil
 }
