@@ -100,3 +100,11 @@ type Caps struct {
 type Capable interface {
 	Caps() Caps
 }
+
+// Host is implemented by devices whose buffers are host arrays. A Program
+// on such a device reads fed arrays in place and returns its outputs'
+// buffers directly, copying neither.
+type Host interface {
+	// HostArray returns the host array behind a buffer of this device.
+	HostArray(b Buffer) (*tensor.Array, bool)
+}

@@ -59,6 +59,7 @@ type Program struct {
 	results []*tensor.Array
 	ins     []backend.Buffer // scratch for one launch's inputs
 	known   map[string]bool  // every placeholder of the graph at compile time
+	host    backend.Host     // set when buffers are host arrays
 	memPlan *memory.Plan
 	fusion  *fusion.Plan
 }
@@ -191,6 +192,7 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 	for name := range g.names {
 		p.known[name] = true
 	}
+	p.host, _ = dev.(backend.Host)
 	caps := fusion.DefaultCaps
 	if c, ok := dev.(backend.Capable); ok {
 		caps = c.Caps()
@@ -234,10 +236,13 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 				p.post = append(p.post, step{launch: l, in: []int{alias[v.In[1]], alias[v.In[2]]}, out: alias[v.In[0]], name: v.Op.String()})
 			}
 		case op.Placeholder:
-			if p.bufs[i], err = plan.buffer(i, backend.Operand{DType: v.DType, Shape: v.Shape}); err == nil {
-				nd := g.nodes[g.names[v.Attrs.Name]]
-				p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
+			// On a host device a fed array is used in place (set each
+			// run); elsewhere it is uploaded into a buffer of its own.
+			if p.host == nil {
+				p.bufs[i], err = plan.buffer(i, backend.Operand{DType: v.DType, Shape: v.Shape})
 			}
+			nd := g.nodes[g.names[v.Attrs.Name]]
+			p.places = append(p.places, feedSlot{name: v.Attrs.Name, slot: i, dtype: v.DType, store: nd.store, shape: v.Shape})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
@@ -282,6 +287,16 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 	sort.Slice(p.places, func(i, j int) bool { return p.places[i].name < p.places[j].name })
 	for _, o := range f.Outputs {
 		v := f.Values[o]
+		// A computed output on a host device is returned as its buffer;
+		// leaves (state, constants, feeds) are copied so the caller never
+		// holds the graph's own storage.
+		if a := alias[o]; p.host != nil && p.bufs[a] != nil && !f.Values[a].Op.Has(op.Leaf) {
+			if arr, ok := p.host.HostArray(p.bufs[a]); ok && arr.Shape().Equal(v.Shape) {
+				p.outs = append(p.outs, -1)
+				p.results = append(p.results, arr)
+				continue
+			}
+		}
 		p.outs = append(p.outs, alias[o])
 		r, err := tensor.Zeros(v.DType, v.Shape)
 		if err != nil {
@@ -321,7 +336,7 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 		}
 		values[i] = memory.Value{
 			Bytes:   v.Shape.Size() * v.DType.Size(),
-			Planned: v.Op == op.Placeholder || (!v.Op.Has(op.Leaf) && !v.Op.Has(op.Effect) && sched.Stored[i]),
+			Planned: (v.Op == op.Placeholder && p.host == nil) || (!v.Op.Has(op.Leaf) && !v.Op.Has(op.Effect) && sched.Stored[i]),
 		}
 	}
 	var steps []memory.Step
@@ -473,6 +488,9 @@ func (p *Program) Run(ctx context.Context, feeds Feeds) ([]*tensor.Array, error)
 		return nil, fmt.Errorf("graph: run: %w", err)
 	}
 	for i, slot := range p.outs {
+		if slot < 0 {
+			continue // the buffer itself is the result
+		}
 		if err := p.dev.Read(p.results[i], p.bufs[slot]); err != nil {
 			return nil, fmt.Errorf("graph: read output %d: %w", i, err)
 		}
@@ -532,6 +550,10 @@ func (p *Program) feed(feeds Feeds) error {
 			a = f.conv
 		default:
 			return fmt.Errorf("%w: %q has dtype %v, want %v", ErrFeed, f.name, d, f.store)
+		}
+		if p.host != nil {
+			p.bufs[f.slot] = a
+			continue
 		}
 		if err := p.dev.Write(p.bufs[f.slot], a); err != nil {
 			return fmt.Errorf("graph: feed %q: %w", f.name, err)

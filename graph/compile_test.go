@@ -202,3 +202,32 @@ func TestTransposedWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedsAreNotWritten checks that a Program reading a fed array in
+// place never writes to it, even where the planner reuses dying buffers.
+func TestFeedsAreNotWritten(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 64)
+	y := x.Neg().Exp().AddScalar(1).Reshape(8, 8).Sum(1)
+	for _, fuse := range []bool{true, false} {
+		p, err := graph.Compile([]graph.Tensor{y, x.Sqrt()}, graph.Fuse(fuse))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := tensor.MustZeros(tensor.F32, tensor.Shape{64})
+		for i := range in.Float32s() {
+			in.Float32s()[i] = float32(i)
+		}
+		keep := in.Clone()
+		for run := 0; run < 2; run++ {
+			if _, err := p.Run(context.Background(), graph.Feeds{"x": in}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range in.Float32s() {
+			if in.Float32s()[i] != keep.Float32s()[i] {
+				t.Fatalf("fuse=%v: fed element %d changed from %v to %v", fuse, i, keep.Float32s()[i], in.Float32s()[i])
+			}
+		}
+	}
+}

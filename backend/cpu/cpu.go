@@ -41,6 +41,14 @@ func array(b backend.Buffer) (*tensor.Array, error) {
 	return a, nil
 }
 
+var _ backend.Host = (*Device)(nil)
+
+// HostArray returns b itself: CPU buffers are host arrays.
+func (*Device) HostArray(b backend.Buffer) (*tensor.Array, bool) {
+	a, ok := b.(*tensor.Array)
+	return a, ok
+}
+
 // Write copies src into dst.
 func (*Device) Write(dst backend.Buffer, src *tensor.Array) error {
 	d, err := array(dst)

@@ -53,6 +53,9 @@ func unaryFloat[T float](c op.Code) kernelFunc {
 // unaryLoop switches once per chunk so each inner loop is a plain loop.
 func unaryLoop[T float](c op.Code, x, y []T) {
 	y = y[:len(x)]
+	if done := vecUnary(c, x, y); done > 0 {
+		x, y = x[done:], y[done:]
+	}
 	switch c {
 	case op.Neg:
 		for i, v := range x {
@@ -204,6 +207,9 @@ func binary[T number](c op.Code) kernelFunc {
 
 func binaryLoop[T number](c op.Code, a, b, y []T) error {
 	b, y = b[:len(a)], y[:len(a)]
+	if done := vecBinary(c, a, b, y); done > 0 {
+		a, b, y = a[done:], b[done:], y[done:]
+	}
 	switch c {
 	case op.Add:
 		for i := range a {

@@ -12,9 +12,10 @@ import (
 )
 
 // chunk is the number of elements each node of a fused kernel computes at
-// a time: small enough that every node's scratch stays in L1/L2, large
-// enough that the per-chunk dispatch is amortised.
-const chunk = 512
+// a time: small enough that a kernel's scratch stays in L2, large enough
+// that the per-chunk dispatch is amortised (measured on BenchmarkChain8:
+// 512 → 16 ms, 2048 → 11 ms, 8192 → 12 ms).
+const chunk = 2048
 
 // slot holds one node's values for a chunk, in the field of its dtype.
 // Slices are set, never boxed, so evaluating a chunk allocates nothing.

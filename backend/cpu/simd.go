@@ -1,0 +1,86 @@
+package cpu
+
+import (
+	"unsafe"
+
+	"github.com/aethertensor/aether/internal/asm/vec"
+	"github.com/aethertensor/aether/op"
+)
+
+// useVec selects the AVX2 elementwise loops; tests turn it off to check
+// the Go loops they must agree with.
+var useVec = vec.Available
+
+// as reinterprets a slice of a float type parameter as its concrete type
+// (the caller has checked which one T is).
+func as[D, T any](s []T) []D { return unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(s))), len(s)) }
+
+// vecBinary runs the leading whole blocks of a float binary operation with
+// the vector loops and returns how many elements it did (0 when there is
+// no vector loop for it).
+func vecBinary[T number](c op.Code, a, b, y []T) int {
+	if !useVec || len(y) < 32 {
+		return 0
+	}
+	var z T
+	switch any(z).(type) {
+	case float32:
+		y, a, b := as[float32](y), as[float32](a), as[float32](b)
+		switch c {
+		case op.Add:
+			return vec.AddF32(y, a, b)
+		case op.Sub:
+			return vec.SubF32(y, a, b)
+		case op.Mul:
+			return vec.MulF32(y, a, b)
+		case op.Div:
+			return vec.DivF32(y, a, b)
+		case op.Maximum:
+			return vec.MaxF32(y, a, b)
+		case op.Minimum:
+			return vec.MinF32(y, a, b)
+		}
+	case float64:
+		y, a, b := as[float64](y), as[float64](a), as[float64](b)
+		switch c {
+		case op.Add:
+			return vec.AddF64(y, a, b)
+		case op.Sub:
+			return vec.SubF64(y, a, b)
+		case op.Mul:
+			return vec.MulF64(y, a, b)
+		case op.Div:
+			return vec.DivF64(y, a, b)
+		case op.Maximum:
+			return vec.MaxF64(y, a, b)
+		case op.Minimum:
+			return vec.MinF64(y, a, b)
+		}
+	}
+	return 0
+}
+
+// vecUnary is vecBinary for the unary operations with vector loops.
+func vecUnary[T float](c op.Code, x, y []T) int {
+	if !useVec || len(y) < 32 {
+		return 0
+	}
+	var z T
+	switch any(z).(type) {
+	case float32:
+		switch c {
+		case op.Neg:
+			return vec.NegF32(as[float32](y), as[float32](x))
+		case op.Relu:
+			return vec.ReluF32(as[float32](y), as[float32](x))
+		}
+	case float64:
+		switch c {
+		case op.Neg:
+			return vec.NegF64(as[float64](y), as[float64](x))
+		case op.Relu:
+			return vec.ReluF64(as[float64](y), as[float64](x))
+		}
+	}
+	return 0
+}

@@ -1,0 +1,57 @@
+//go:build !amd64 || noasm
+
+package vec
+
+// Available is false: there is no assembly for this build.
+var Available = false
+
+// The Go stand-ins below are never called when Available is false; they
+// exist so callers compile on every platform and report no work done.
+
+// AddF32 does nothing here.
+func AddF32(y, a, b []float32) int { return 0 }
+
+// SubF32 does nothing here.
+func SubF32(y, a, b []float32) int { return 0 }
+
+// MulF32 does nothing here.
+func MulF32(y, a, b []float32) int { return 0 }
+
+// DivF32 does nothing here.
+func DivF32(y, a, b []float32) int { return 0 }
+
+// MaxF32 does nothing here.
+func MaxF32(y, a, b []float32) int { return 0 }
+
+// MinF32 does nothing here.
+func MinF32(y, a, b []float32) int { return 0 }
+
+// NegF32 does nothing here.
+func NegF32(y, x []float32) int { return 0 }
+
+// ReluF32 does nothing here.
+func ReluF32(y, x []float32) int { return 0 }
+
+// AddF64 does nothing here.
+func AddF64(y, a, b []float64) int { return 0 }
+
+// SubF64 does nothing here.
+func SubF64(y, a, b []float64) int { return 0 }
+
+// MulF64 does nothing here.
+func MulF64(y, a, b []float64) int { return 0 }
+
+// DivF64 does nothing here.
+func DivF64(y, a, b []float64) int { return 0 }
+
+// MaxF64 does nothing here.
+func MaxF64(y, a, b []float64) int { return 0 }
+
+// MinF64 does nothing here.
+func MinF64(y, a, b []float64) int { return 0 }
+
+// NegF64 does nothing here.
+func NegF64(y, x []float64) int { return 0 }
+
+// ReluF64 does nothing here.
+func ReluF64(y, x []float64) int { return 0 }

@@ -1,0 +1,116 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refMax is max with a NaN in either operand winning.
+func refMax(a, b float64) float64 {
+	if a != a || b != b {
+		return math.NaN()
+	}
+	return math.Max(a, b)
+}
+
+func refMin(a, b float64) float64 {
+	if a != a || b != b {
+		return math.NaN()
+	}
+	return math.Min(a, b)
+}
+
+func same(x, y float64) bool { return x == y || (x != x && y != y) }
+
+func TestLoops(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX2 on this CPU or noasm build")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), 1e-40}
+	bin := map[string]struct {
+		f32 func(y, a, b []float32) int
+		f64 func(y, a, b []float64) int
+		ref func(a, b float64) float64
+	}{
+		"add": {AddF32, AddF64, func(a, b float64) float64 { return a + b }},
+		"sub": {SubF32, SubF64, func(a, b float64) float64 { return a - b }},
+		"mul": {MulF32, MulF64, func(a, b float64) float64 { return a * b }},
+		"div": {DivF32, DivF64, func(a, b float64) float64 { return a / b }},
+		"max": {MaxF32, MaxF64, refMax},
+		"min": {MinF32, MinF64, refMin},
+	}
+	for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 1000} {
+		a, b := make([]float64, n), make([]float64, n)
+		for i := range a {
+			a[i], b[i] = rng.NormFloat64(), rng.NormFloat64()
+			if rng.IntN(5) == 0 {
+				a[i] = special[rng.IntN(len(special))]
+			}
+			if rng.IntN(5) == 0 {
+				b[i] = special[rng.IntN(len(special))]
+			}
+		}
+		a32, b32 := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a32[i], b32[i] = float32(a[i]), float32(b[i])
+		}
+		for name, f := range bin {
+			// One guard element past y must stay untouched.
+			y64 := make([]float64, n+1)
+			y64[n] = 12345
+			done := f.f64(y64[:n], a, b)
+			if done != n/16*16 || y64[n] != 12345 {
+				t.Fatalf("%s f64 n=%d: did %d, guard %v", name, n, done, y64[n])
+			}
+			for i := 0; i < done; i++ {
+				if want := f.ref(a[i], b[i]); !same(y64[i], want) {
+					t.Fatalf("%s f64 [%d]: %v op %v = %v, want %v", name, i, a[i], b[i], y64[i], want)
+				}
+			}
+			y32 := make([]float32, n+1)
+			y32[n] = 12345
+			done = f.f32(y32[:n], a32, b32)
+			if done != n/32*32 || y32[n] != 12345 {
+				t.Fatalf("%s f32 n=%d: did %d", name, n, done)
+			}
+			for i := 0; i < done; i++ {
+				want := float64(float32(f.ref(float64(a32[i]), float64(b32[i]))))
+				if !same(float64(y32[i]), want) {
+					t.Fatalf("%s f32 [%d]: %v op %v = %v, want %v", name, i, a32[i], b32[i], y32[i], want)
+				}
+			}
+		}
+		y64 := make([]float64, n)
+		for i := 0; i < NegF64(y64, a); i++ {
+			if !same(y64[i], -a[i]) || math.Signbit(y64[i]) == math.Signbit(a[i]) && a[i] == a[i] {
+				t.Fatalf("neg f64 [%d]: -%v = %v", i, a[i], y64[i])
+			}
+		}
+		for i := 0; i < ReluF64(y64, a); i++ {
+			want := a[i]
+			if !(a[i] > 0) && a[i] == a[i] {
+				want = 0
+			}
+			if !same(y64[i], want) {
+				t.Fatalf("relu f64 [%d]: relu(%v) = %v", i, a[i], y64[i])
+			}
+		}
+		y32 := make([]float32, n)
+		for i := 0; i < NegF32(y32, a32); i++ {
+			if !same(float64(y32[i]), float64(-a32[i])) {
+				t.Fatalf("neg f32 [%d]", i)
+			}
+		}
+		for i := 0; i < ReluF32(y32, a32); i++ {
+			want := a32[i]
+			if !(a32[i] > 0) && a32[i] == a32[i] {
+				want = 0
+			}
+			if !same(float64(y32[i]), float64(want)) {
+				t.Fatalf("relu f32 [%d]: relu(%v) = %v", i, a32[i], y32[i])
+			}
+		}
+	}
+}

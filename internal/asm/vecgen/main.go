@@ -1,0 +1,193 @@
+//go:build avogen
+
+// Command vecgen writes the vectorised elementwise loops of package
+// internal/asm/vec with avo:
+//
+//	go generate ./internal/asm/vec
+//
+// It is behind the avogen build tag so that ordinary builds never compile
+// it.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// elem is one element type: its Go name, size, and the AVX instructions of
+// each operation.
+type elem struct {
+	name  string // "F32" or "F64"
+	gotyp string
+	size  int
+	add   func(a, b, c Op)
+	sub   func(a, b, c Op)
+	mul   func(a, b, c Op)
+	div   func(a, b, c Op)
+	max   func(a, b, c Op)
+	min   func(a, b, c Op)
+	cmp   func(imm, a, b, c Op)
+	blend func(a, b, c, d Op)
+	xor   func(a, b, c Op)
+}
+
+var f32 = elem{"F32", "float32", 4,
+	func(a, b, c Op) { VADDPS(a, b, c) },
+	func(a, b, c Op) { VSUBPS(a, b, c) },
+	func(a, b, c Op) { VMULPS(a, b, c) },
+	func(a, b, c Op) { VDIVPS(a, b, c) },
+	func(a, b, c Op) { VMAXPS(a, b, c) },
+	func(a, b, c Op) { VMINPS(a, b, c) },
+	func(i, a, b, c Op) { VCMPPS(i, a, b, c) },
+	func(a, b, c, d Op) { VBLENDVPS(a, b, c, d) },
+	func(a, b, c Op) { VXORPS(a, b, c) },
+}
+
+var f64 = elem{"F64", "float64", 8,
+	func(a, b, c Op) { VADDPD(a, b, c) },
+	func(a, b, c Op) { VSUBPD(a, b, c) },
+	func(a, b, c Op) { VMULPD(a, b, c) },
+	func(a, b, c Op) { VDIVPD(a, b, c) },
+	func(a, b, c Op) { VMAXPD(a, b, c) },
+	func(a, b, c Op) { VMINPD(a, b, c) },
+	func(i, a, b, c Op) { VCMPPD(i, a, b, c) },
+	func(a, b, c, d Op) { VBLENDVPD(a, b, c, d) },
+	func(a, b, c Op) { VXORPD(a, b, c) },
+}
+
+// unroll is the number of 32-byte vectors per loop iteration.
+const unroll = 4
+
+func main() {
+	for _, e := range []elem{f32, f64} {
+		lanes := 32 / e.size
+		for _, op := range []struct {
+			name string
+			emit func(e elem, dst, a, b VecVirtual)
+			doc  string
+		}{
+			{"Add", func(e elem, d, a, b VecVirtual) { e.add(b, a, d) }, "y[i] = a[i] + b[i]"},
+			{"Sub", func(e elem, d, a, b VecVirtual) { e.sub(b, a, d) }, "y[i] = a[i] - b[i]"},
+			{"Mul", func(e elem, d, a, b VecVirtual) { e.mul(b, a, d) }, "y[i] = a[i] * b[i]"},
+			{"Div", func(e elem, d, a, b VecVirtual) { e.div(b, a, d) }, "y[i] = a[i] / b[i]"},
+			// VMAX returns its second source when either is NaN; blending a
+			// back in where a is NaN makes a NaN in either operand win.
+			{"Max", func(e elem, d, a, b VecVirtual) {
+				e.max(b, a, d)
+				m := YMM()
+				e.cmp(Imm(3), a, a, m) // unordered: a is NaN
+				e.blend(m, a, d, d)
+			}, "y[i] = max(a[i], b[i]); a NaN in either wins"},
+			{"Min", func(e elem, d, a, b VecVirtual) {
+				e.min(b, a, d)
+				m := YMM()
+				e.cmp(Imm(3), a, a, m)
+				e.blend(m, a, d, d)
+			}, "y[i] = min(a[i], b[i]); a NaN in either wins"},
+		} {
+			binary(e, lanes, op.name, op.doc, op.emit)
+		}
+		unaryNeg(e, lanes)
+		unaryRelu(e, lanes)
+	}
+	Generate()
+}
+
+// binary emits func <Op><T>(y, a, b []T) over min(len(y), len(a), len(b))
+// rounded down to whole vectors; it returns how many elements it did.
+func binary(e elem, lanes int, name, doc string, emit func(e elem, d, a, b VecVirtual)) {
+	TEXT(name+e.name, NOSPLIT, fmt.Sprintf("func(y, a, b []%s) int", e.gotyp))
+	Doc(fmt.Sprintf("%s%s computes %s for the leading whole %d-element blocks and returns how many elements it computed.", name, e.name, doc, lanes*unroll))
+	y := GP64()
+	Load(Param("y").Base(), y)
+	a := GP64()
+	Load(Param("a").Base(), a)
+	b := GP64()
+	Load(Param("b").Base(), b)
+	n := GP64()
+	Load(Param("y").Len(), n)
+	blocks(e, lanes, n, func(off int, i GPVirtual) {
+		va, vb, vd := YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: a, Index: i, Scale: byte(e.size), Disp: off}, va)
+		VMOVUPS(Mem{Base: b, Index: i, Scale: byte(e.size), Disp: off}, vb)
+		emit(e, vd, va, vb)
+		VMOVUPS(vd, Mem{Base: y, Index: i, Scale: byte(e.size), Disp: off})
+	})
+}
+
+// blocks emits the loop over whole blocks of unroll vectors and stores the
+// count done in ret+72 (after three slice headers).
+func blocks(e elem, lanes int, n GPVirtual, body func(off int, i GPVirtual)) {
+	step := lanes * unroll
+	ANDQ(I32(int32(-step)), n)
+	i := GP64()
+	XORQ(i, i)
+	Label("loop" + fmt.Sprint(labelID))
+	CMPQ(i, n)
+	JGE(LabelRef("done" + fmt.Sprint(labelID)))
+	for u := 0; u < unroll; u++ {
+		body(u*32, i)
+	}
+	ADDQ(Imm(uint64(step)), i)
+	JMP(LabelRef("loop" + fmt.Sprint(labelID)))
+	Label("done" + fmt.Sprint(labelID))
+	VZEROUPPER()
+	Store(n, ReturnIndex(0))
+	RET()
+	labelID++
+}
+
+var labelID int
+
+func unaryNeg(e elem, lanes int) {
+	TEXT("Neg"+e.name, NOSPLIT, fmt.Sprintf("func(y, x []%s) int", e.gotyp))
+	Doc(fmt.Sprintf("Neg%s computes y[i] = -x[i] for the leading whole %d-element blocks and returns how many elements it computed.", e.name, lanes*unroll))
+	y := GP64()
+	Load(Param("y").Base(), y)
+	x := GP64()
+	Load(Param("x").Base(), x)
+	n := GP64()
+	Load(Param("y").Len(), n)
+	sign := YMM()
+	// -0.0 has only the sign bit set.
+	zero := GP64()
+	if e.size == 4 {
+		MOVL(U32(0x80000000), zero.As32())
+		MOVQ(zero, sign.AsX())
+		VBROADCASTSS(sign.AsX(), sign)
+	} else {
+		MOVQ(U64(0x8000000000000000), zero)
+		MOVQ(zero, sign.AsX())
+		VBROADCASTSD(sign.AsX(), sign)
+	}
+	blocks(e, lanes, n, func(off int, i GPVirtual) {
+		v := YMM()
+		VMOVUPS(Mem{Base: x, Index: i, Scale: byte(e.size), Disp: off}, v)
+		e.xor(sign, v, v)
+		VMOVUPS(v, Mem{Base: y, Index: i, Scale: byte(e.size), Disp: off})
+	})
+}
+
+func unaryRelu(e elem, lanes int) {
+	TEXT("Relu"+e.name, NOSPLIT, fmt.Sprintf("func(y, x []%s) int", e.gotyp))
+	Doc(fmt.Sprintf("Relu%s computes y[i] = max(x[i], 0), passing NaN through, for the leading whole %d-element blocks and returns how many elements it computed.", e.name, lanes*unroll))
+	y := GP64()
+	Load(Param("y").Base(), y)
+	x := GP64()
+	Load(Param("x").Base(), x)
+	n := GP64()
+	Load(Param("y").Len(), n)
+	z := YMM()
+	VXORPS(z, z, z)
+	blocks(e, lanes, n, func(off int, i GPVirtual) {
+		v, d := YMM(), YMM()
+		VMOVUPS(Mem{Base: x, Index: i, Scale: byte(e.size), Disp: off}, v)
+		// MAX(0, x) returns its second source, x, when x is NaN, and
+		// keeps 0 only where 0 > x.
+		e.max(v, z, d)
+		VMOVUPS(d, Mem{Base: y, Index: i, Scale: byte(e.size), Disp: off})
+	})
+}
