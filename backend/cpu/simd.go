@@ -84,3 +84,5 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 	}
 	return 0
 }
+
+func vecAvailable() bool { return vec.Available }
