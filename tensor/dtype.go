@@ -57,38 +57,46 @@ func (d DType) Compute() DType {
 	return d
 }
 
-// F16ToF32 converts an IEEE half-precision value, subnormals, infinities
-// and NaNs included, exactly.
+// F16ToF32 converts an IEEE 754 binary16 value (as its bits) to float32
+// exactly. Subnormals become normal float32s, infinities stay infinite and a
+// NaN keeps its sign and payload with the quiet bit set, as x86's F16C
+// conversion (which ggml uses) does.
 func F16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
+	sign := uint32(h&0x8000) << 16
 	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
+	mant := uint32(h & 0x3ff)
 	switch {
-	case exp == 0 && man == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: renormalise
-		e := uint32(127 - 15 + 1)
-		for man&0x400 == 0 {
-			man <<= 1
-			e--
-		}
-		man &= 0x3ff
-		return math.Float32frombits(sign | e<<23 | man<<13)
 	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | man<<13)
+		if mant != 0 {
+			return math.Float32frombits(sign | 0x7fc00000 | mant<<13)
+		}
+		return math.Float32frombits(sign | 0x7f800000)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	case mant == 0:
+		return math.Float32frombits(sign)
 	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | man<<13)
+	// Subnormal: shift the leading one into the hidden-bit position.
+	e := uint32(113)
+	for mant&0x400 == 0 {
+		mant <<= 1
+		e--
+	}
+	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
 }
 
-// F32ToF16 rounds to the nearest half-precision value, ties to even.
+// F32ToF16 converts f to IEEE 754 binary16 bits, rounding to nearest with
+// ties to even. Values too large become infinities, tiny ones become
+// subnormals or zero, and a NaN stays a quiet NaN with its sign and the top
+// of its payload (F16C's behaviour).
 func F32ToF16(f float32) uint16 {
 	b := math.Float32bits(f)
 	sign := uint16(b>>16) & 0x8000
 	exp := int32(b>>23) & 0xff
-	man := b & 0x7fffff
+	mant := b & 0x7fffff
 	if exp == 0xff {
-		if man != 0 {
-			return sign | 0x7e00 // quiet NaN
+		if mant != 0 {
+			return sign | 0x7e00 | uint16(mant>>13)
 		}
 		return sign | 0x7c00
 	}
@@ -100,32 +108,34 @@ func F32ToF16(f float32) uint16 {
 		if e < -10 {
 			return sign
 		}
-		man |= 0x800000
+		m := mant | 0x800000
 		shift := uint32(14 - e)
+		r := m >> shift
+		rem := m & (1<<shift - 1)
 		half := uint32(1) << (shift - 1)
-		rest := man & (1<<shift - 1)
-		v := man >> shift
-		if rest > half || (rest == half && v&1 == 1) {
-			v++
+		if rem > half || (rem == half && r&1 == 1) {
+			r++
 		}
-		return sign | uint16(v)
+		return sign | uint16(r)
 	}
-	v := uint32(e)<<10 | man>>13
-	rest := man & 0x1fff
-	if rest > 0x1000 || (rest == 0x1000 && v&1 == 1) {
-		v++ // may carry into the exponent, which is still correct
+	// A carry out of the mantissa correctly bumps the exponent (up to inf).
+	r := uint32(e)<<10 | mant>>13
+	rem := mant & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && r&1 == 1) {
+		r++
 	}
-	return sign | uint16(v)
+	return sign | uint16(r)
 }
 
-// BF16ToF32 widens a bfloat16 value exactly.
+// BF16ToF32 converts bfloat16 bits to float32 exactly.
 func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
-// F32ToBF16 rounds to the nearest bfloat16, ties to even; NaNs stay NaN.
+// F32ToBF16 converts f to bfloat16 bits the way ggml does: round to nearest
+// even, subnormals kept, and a NaN truncated with its quiet bit forced on.
 func F32ToBF16(f float32) uint16 {
 	b := math.Float32bits(f)
 	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x40
+		return uint16(b>>16) | 64
 	}
 	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
 }
