@@ -154,6 +154,19 @@ func gradCases() []gradCase {
 			// needs a step far above that: the function is quadratic, so a
 			// large step has no truncation error.
 			check: &autograd.Check{Eps: 1e-2, Atol: 1e-4, Rtol: 1e-3}},
+		// A linear layer over a weight kept in a block format (F16, so
+		// the activations are not rounded to 8 bits): linear in x, so the
+		// large f32-safe step is exact.
+		{name: "quantized-linear", f: func(g *graph.Graph, x []graph.Tensor) graph.Tensor {
+			w := make([]byte, 3*4*2)
+			for i := 0; i < 12; i++ {
+				h := tensor.F32ToF16(float32(i%5) - 1.5)
+				w[2*i], w[2*i+1] = byte(h), byte(h>>8)
+			}
+			q := g.QuantConst(&tensor.Quantized{Type: 1, Rows: 3, Cols: 4, Data: w})
+			return x[0].Cast(tensor.F32).Linear(q).Cast(tensor.F64)
+		}, in: []*tensor.Array{rnd(2, 4)},
+			check: &autograd.Check{Eps: 1e-2, Atol: 1e-4, Rtol: 1e-3}},
 
 		// Reductions.
 		unary("sum-all", func(t graph.Tensor) graph.Tensor { return t.Sum() }, rnd(2, 3, 4)),

@@ -72,6 +72,7 @@ var rules = map[op.Code]rule{
 	op.ScatterAdd: scatterRule,
 	op.Softmax:    softmaxRule,
 	op.LogSoftmax: logSoftmaxRule,
+	op.QMatMul:    qmatmulRule,
 	op.DynSlice:   dynSliceRule,
 	op.DynUnslice: dynUnsliceRule,
 	op.Unfold:     unfoldRule,
@@ -297,4 +298,9 @@ func dynSliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []
 
 func dynUnsliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
 	return two(g.SliceAt(y.Attrs().Axis, x[1], x[0].Shape()[y.Attrs().Axis]), graph.Tensor{})
+}
+
+// qmatmul: y = x·wᵀ, so dx = g·w; the constant weight gets no gradient.
+func qmatmulRule(_ graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
+	return two(g.MatMul(x[1].Dequant()), graph.Tensor{})
 }

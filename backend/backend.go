@@ -108,3 +108,9 @@ type Host interface {
 	// HostArray returns the host array behind a buffer of this device.
 	HostArray(b Buffer) (*tensor.Array, bool)
 }
+
+// QuantBinder is implemented by devices that hold weights in GGUF block
+// formats (tensor.Quantized) without expanding them.
+type QuantBinder interface {
+	BindQuantized(q *tensor.Quantized) (Buffer, error)
+}

@@ -215,6 +215,13 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 			p.bufs[i], err = dev.Bind(v.Attrs.Value)
 		case op.Param, op.Variable:
 			p.bufs[i], err = dev.Bind(g.vars[v.Attrs.Name].value)
+		case op.QConst:
+			qb, ok := dev.(backend.QuantBinder)
+			if !ok {
+				err = fmt.Errorf("%w: %s cannot hold quantized weights", backend.ErrUnsupported, dev.Name())
+				break
+			}
+			p.bufs[i], err = qb.BindQuantized(v.Attrs.Quant)
 		case op.Assign:
 			// The value is copied into the variable after every launch.
 			alias[i] = alias[v.In[1]]

@@ -138,6 +138,12 @@ func check(name string, ts ...Tensor) (*Graph, bool) {
 			return g, false
 		}
 	}
+	for _, t := range ts {
+		if g.nodes[t.id].op == op.QConst && !quantOps[name] {
+			g.fail(name, errorf(ErrArg, "operand is a quantized weight; use Linear, Gather or Dequant"))
+			return g, false
+		}
+	}
 	return g, true
 }
 

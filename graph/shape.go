@@ -355,6 +355,9 @@ func (t Tensor) Gather(axis int, idx Tensor) Tensor {
 	if !idx.DType().IsInt() {
 		return g.fail("gather", errorf(ErrDType, "indices are %v, want i32 or i64", idx.DType()))
 	}
+	if t.Op() == op.QConst {
+		return t.quantGather(g, axis, idx)
+	}
 	a, ok := normAxis(axis, t.Rank())
 	if !ok {
 		return g.fail("gather", errorf(ErrShape, "axis %d for shape %v", axis, t.Shape()))

@@ -94,6 +94,12 @@ const (
 	DynUnslice  // (x, start): zeros of Attrs.Shape with x placed at start
 	AssignSlice // (variable, value, start): value written at start after the run
 
+	// Quantized weights (Attrs.Quant): kept in their GGUF block format.
+	QConst   // leaf: a [rows, cols] weight matrix
+	QMatMul  // (x [..., cols], w QConst): x·wᵀ, [..., rows]
+	QGather  // (w QConst, idx): rows of w by integer index, dequantised
+	QDequant // (w QConst): w as a dense f32 [rows, cols]
+
 	numCodes
 )
 
@@ -192,6 +198,11 @@ var table = [numCodes]Info{
 	DynSlice:    {"dyn_slice", 2, Movement | Linear},
 	DynUnslice:  {"dyn_unslice", 2, Linear},
 	AssignSlice: {"assign_slice", 3, Effect},
+
+	QConst:   {"qconst", 0, Leaf},
+	QMatMul:  {"qmatmul", 2, Linear},
+	QGather:  {"qgather", 2, NoGradient},
+	QDequant: {"qdequant", 1, NoGradient},
 }
 
 // Info returns the table entry for c.
@@ -259,4 +270,6 @@ type Attrs struct {
 	// so a backend may repack it once. The Layout pass sets both.
 	TransB bool
 	ConstB bool
+	// Quant is the weight matrix of QConst, QMatMul, QGather and QDequant.
+	Quant *tensor.Quantized
 }

@@ -97,6 +97,10 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 		return err
 	}
 	for i, b := range in {
+		if _, ok := b.(*quantBuf); ok {
+			l.in[i] = nil // quantized kernels read their weight from Attrs
+			continue
+		}
 		if l.in[i], err = array(b); err != nil {
 			return err
 		}
@@ -172,6 +176,12 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 		// Launched after the run with the variable's buffer as output:
 		// in[0] is the value, in[1] the start.
 		return dynUnsliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis, false), nil
+	case op.QMatMul:
+		return qmatmulKernel(a.Quant, k.In[0])
+	case op.QGather:
+		return qgatherKernel(a.Quant, k.In[1])
+	case op.QDequant:
+		return qdequantKernel(a.Quant)
 	case op.Unfold:
 		return unfoldKernel(k.In[0].Shape, k.Out.Shape, a.Window, a.PadValue), nil
 	case op.Fold:
