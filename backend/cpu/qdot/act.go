@@ -14,7 +14,13 @@ type acts struct {
 	d    []float32 // one scale per block: 32 (f16-rounded, as Q8_0) or 256 (float32, as Q8_K)
 	s    []int32   // act32: sum of q per block of 32; actK: sum per 16 (16 per block)
 	s32  []int32   // actK: sum of q per 32 (8 per block)
-	rows []row     // scratch for MatMul's per-row views
+	// For the assembly kernels of act32 types: dv repeats each block's
+	// scale 8 times (a ready ymm operand) and c is the block's offset
+	// correction, -bias·Σq, for weights read as unsigned with a bias (8
+	// for Q4_0, 16 for Q5_0, 128 for Q8_0 read as w^0x80).
+	dv   []float32
+	c    []int32
+	rows []row // scratch for MatMul's per-row views
 }
 
 // row is one activation row.
@@ -24,6 +30,8 @@ type row struct {
 	d   []float32
 	s   []int32
 	s32 []int32
+	dv  []float32
+	c   []int32
 }
 
 func (a *acts) row(i int) row {
@@ -32,16 +40,18 @@ func (a *acts) row(i int) row {
 		return row{f: a.f[i*a.cols : (i+1)*a.cols]}
 	case act32:
 		nb := a.cols / 32
-		return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb]}
+		return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb],
+			dv: a.dv[8*i*nb : 8*(i+1)*nb], c: a.c[i*nb : (i+1)*nb]}
 	}
 	nb := a.cols / 256
 	return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb],
 		s: a.s[i*nb*16 : (i+1)*nb*16], s32: a.s32[i*nb*8 : (i+1)*nb*8]}
 }
 
-// prepare fills a with the n rows of x (n×cols) for the given kind, reusing
-// a's buffers when they are large enough.
-func (a *acts) prepare(kind actKind, x []float32, n, cols int) {
+// prepare fills a with the n rows of x (n×cols) for weight type t,
+// reusing a's buffers when they are large enough.
+func (a *acts) prepare(t Type, x []float32, n, cols int) {
+	kind := formats[t].act
 	a.kind, a.n, a.cols = kind, n, cols
 	switch kind {
 	case actF32:
@@ -50,8 +60,22 @@ func (a *acts) prepare(kind actKind, x []float32, n, cols int) {
 	case act32:
 		nb := n * cols / 32
 		a.q, a.d, a.s = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, nb)
+		a.dv, a.c = grow(a.dv, 8*nb), grow(a.c, nb)
+		var bias int32
+		switch t {
+		case Q4_0:
+			bias = 8
+		case Q5_0:
+			bias = 16
+		case Q8_0:
+			bias = 128
+		}
 		for b := 0; b < nb; b++ {
 			a.d[b], a.s[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
+			a.c[b] = -bias * a.s[b]
+			for k := 0; k < 8; k++ {
+				a.dv[8*b+k] = a.d[b]
+			}
 		}
 	case actK:
 		nb := n * cols / 256

@@ -4,6 +4,6 @@ package qdot
 // tests: the quants and per-block scales of one row.
 func QuantizeActs(t Type, x []float32) ([]int8, []float32) {
 	var a acts
-	a.prepare(formats[t].act, x, 1, len(x))
+	a.prepare(t, x, 1, len(x))
 	return a.q, a.d
 }

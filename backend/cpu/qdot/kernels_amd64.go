@@ -25,16 +25,16 @@ func archLevels() (out []*kernelSet) {
 		return nil
 	}
 	out = append(out, asmKernels(AVX2, map[Type]dotFunc{
-		Q4_0: func(w []byte, x row) float32 { return dotQ4_0AVX2(w, x.q, x.d, x.s) },
-		Q8_0: func(w []byte, x row) float32 { return dotQ8_0AVX2(w, x.q, x.d, x.s) },
+		Q4_0: func(w []byte, x row) float32 { return dotQ4_0AVX2(w, x.q, x.dv, x.c) },
+		Q8_0: func(w []byte, x row) float32 { return dotQ8_0AVX2(w, x.q, x.dv, x.c) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KAVX2(w, x.q, x.d, x.s32) },
 	}))
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
 	}
 	out = append(out, asmKernels(AVX512VNNI, map[Type]dotFunc{
-		Q4_0: func(w []byte, x row) float32 { return dotQ4_0VNNI(w, x.q, x.d, x.s) },
-		Q8_0: func(w []byte, x row) float32 { return dotQ8_0VNNI(w, x.q, x.d, x.s) },
+		Q4_0: func(w []byte, x row) float32 { return dotQ4_0VNNI(w, x.q, x.dv, x.c) },
+		Q8_0: func(w []byte, x row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
 	}))
 	return out

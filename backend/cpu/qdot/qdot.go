@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // MatVec computes dst[r] = Σ_c W[r,c]·x[c] for r < rows, where w holds the
@@ -21,8 +22,7 @@ func MatVec(t Type, dst []float32, w []byte, rows, cols int, x []float32) error 
 // mul_mat(W, x). W is as in MatVec. Each activation row is quantised once;
 // each weight row is read once and dotted with all n activation rows.
 func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int) error {
-	f, ok := formats[t]
-	if !ok {
+	if _, ok := formats[t]; !ok {
 		return fmt.Errorf("%w: %v", ErrType, t)
 	}
 	if rows < 0 || n < 0 {
@@ -46,7 +46,7 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 	}
 	a := actPool.Get().(*acts)
 	defer actPool.Put(a)
-	a.prepare(f.act, x, n, cols)
+	a.prepare(t, x, n, cols)
 	xs := a.rows[:0]
 	for i := 0; i < n; i++ {
 		xs = append(xs, a.row(i))
@@ -71,8 +71,9 @@ var actPool = sync.Pool{New: func() any { return new(acts) }}
 // which starting goroutines costs more than it saves.
 const minParallelBytes = 1 << 16
 
-// parallel runs work over [0, rows) split into contiguous ranges, one per
-// core, so each core streams its own part of the weights.
+// parallel runs work over [0, rows) on up to GOMAXPROCS goroutines that
+// take contiguous chunks of rows from a shared counter, so a core slowed by
+// other load takes fewer chunks instead of holding everyone up.
 func parallel(rows, cost int, work func(r0, r1 int)) {
 	p := runtime.GOMAXPROCS(0)
 	if p > rows {
@@ -82,11 +83,22 @@ func parallel(rows, cost int, work func(r0, r1 int)) {
 		work(0, rows)
 		return
 	}
+	chunk := max(rows/(8*p), 1)
+	var next atomic.Int64
+	run := func() {
+		for {
+			r1 := int(next.Add(int64(chunk)))
+			r0 := r1 - chunk
+			if r0 >= rows {
+				return
+			}
+			work(r0, min(r1, rows))
+		}
+	}
 	var wg sync.WaitGroup
 	for k := 1; k < p; k++ {
-		r0, r1 := rows*k/p, rows*(k+1)/p
-		wg.Go(func() { work(r0, r1) })
+		wg.Go(run)
 	}
-	work(0, rows/p)
+	run()
 	wg.Wait()
 }

@@ -4,14 +4,14 @@
 
 #include "textflag.h"
 
-// func dotQ4_0AVX2(w []byte, q []int8, d []float32, s []int32) float32
+// func dotQ4_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, F16C, FMA3, SSE
 TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
-	MOVQ         d_base+48(FP), DX
-	MOVQ         s_base+72(FP), BX
-	MOVQ         d_len+56(FP), SI
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	MOVL         $0x0f0f0f0f, DI
@@ -21,47 +21,67 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-100
 	VMOVD        DI, X3
 	VPBROADCASTD X3, Y3
 
-loop2:
-	CMPQ         SI, $0x02
+loop:
+	CMPQ         SI, $0x04
 	JL           tail
 	VMOVDQU      2(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
 	VPAND        Y2, Y4, Y4
+	VMOVD        (BX), X5
 	VPMADDUBSW   (CX), Y4, Y4
 	VPMADDWD     Y3, Y4, Y4
-	VMOVD        (BX), X5
-	VPSLLD       $0x03, X5, X5
-	VPSUBD       Y5, Y4, Y4
+	VPADDD       Y5, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X6
-	VCVTPH2PS    X6, X6
-	VMULSS       (DX), X6, X6
-	VBROADCASTSS X6, Y6
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VMOVDQU      20(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
 	VPAND        Y2, Y4, Y4
+	VMOVD        4(BX), X5
 	VPMADDUBSW   32(CX), Y4, Y4
 	VPMADDWD     Y3, Y4, Y4
-	VMOVD        4(BX), X5
-	VPSLLD       $0x03, X5, X5
-	VPSUBD       Y5, Y4, Y4
+	VPADDD       Y5, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
-	MOVWLZX      18(AX), DI
-	VMOVD        DI, X6
-	VCVTPH2PS    X6, X6
-	VMULSS       4(DX), X6, X6
-	VBROADCASTSS X6, Y6
+	VPBROADCASTW 18(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       32(DX), Y6, Y6
 	VFMADD231PS  Y4, Y6, Y1
-	ADDQ         $0x00000024, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000008, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x02, SI
-	JMP          loop2
+	VMOVDQU      38(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        8(BX), X5
+	VPMADDUBSW   64(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 36(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VMOVDQU      56(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        12(BX), X5
+	VPMADDUBSW   96(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 54(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       96(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	ADDQ         $0x00000048, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
 
 tail:
 	TESTQ        SI, SI
@@ -70,18 +90,21 @@ tail:
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
 	VPAND        Y2, Y4, Y4
-	VPMADDUBSW   (CX), Y4, Y2
-	VPMADDWD     Y3, Y2, Y2
 	VMOVD        (BX), X5
-	VPSLLD       $0x03, X5, X5
-	VPSUBD       Y5, Y2, Y2
-	VCVTDQ2PS    Y2, Y2
-	MOVWLZX      (AX), AX
-	VMOVD        AX, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (DX), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y0
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	ADDQ         $0x00000012, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
 
 done:
 	VADDPS       Y1, Y0, Y0
@@ -95,22 +118,22 @@ done:
 	VZEROUPPER
 	RET
 
-// func dotQ8_0AVX2(w []byte, q []int8, d []float32, s []int32) float32
+// func dotQ8_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, F16C, FMA3, SSE
 TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
-	MOVQ         d_base+48(FP), DX
-	MOVQ         s_base+72(FP), BX
-	MOVQ         d_len+56(FP), SI
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	MOVL         $0x00010001, DI
 	VMOVD        DI, X2
 	VPBROADCASTD X2, Y2
 
-loop2:
-	CMPQ         SI, $0x02
+loop:
+	CMPQ         SI, $0x04
 	JL           tail
 	VMOVDQU      2(AX), Y3
 	VMOVDQU      (CX), Y4
@@ -119,11 +142,9 @@ loop2:
 	VPMADDUBSW   Y4, Y5, Y3
 	VPMADDWD     Y2, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
 	VFMADD231PS  Y3, Y4, Y0
 	VMOVDQU      36(AX), Y3
 	VMOVDQU      32(CX), Y4
@@ -132,18 +153,38 @@ loop2:
 	VPMADDUBSW   Y4, Y5, Y3
 	VPMADDWD     Y2, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      34(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       4(DX), X4, X4
-	VBROADCASTSS X4, Y4
+	VPBROADCASTW 34(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       32(DX), Y4, Y4
 	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         $0x00000044, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000008, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x02, SI
-	JMP          loop2
+	VMOVDQU      70(AX), Y3
+	VMOVDQU      64(CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 68(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VMOVDQU      104(AX), Y3
+	VMOVDQU      96(CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 102(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       96(DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000088, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
 
 tail:
 	TESTQ        SI, SI
@@ -155,12 +196,16 @@ tail:
 	VPMADDUBSW   Y4, Y5, Y3
 	VPMADDWD     Y2, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), AX
-	VMOVD        AX, X2
-	VCVTPH2PS    X2, X2
-	VMULSS       (DX), X2, X2
-	VBROADCASTSS X2, Y2
-	VFMADD231PS  Y3, Y2, Y0
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	ADDQ         $0x00000022, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
 
 done:
 	VADDPS       Y1, Y0, Y0
@@ -219,54 +264,60 @@ loop:
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
-	VMOVDQU      16(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   (CX), Y6, Y6
-	VPSHUFB      q4kShufAVX20<>+0(SB), Y2, Y7
-	VPMADDWD     Y7, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VPMADDUBSW   32(CX), Y5, Y5
-	VPSHUFB      q4kShufAVX21<>+0(SB), Y2, Y6
-	VPMADDWD     Y6, Y5, Y5
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   (CX), Y9, Y9
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDUBSW   32(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VMOVDQU      48(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   64(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      80(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   128(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDUBSW   160(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VMOVDQU      112(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   192(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
 	VPADDD       Y5, Y4, Y4
-	VMOVDQU      48(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   64(CX), Y6, Y6
-	VPSHUFB      q4kShufAVX22<>+0(SB), Y2, Y7
-	VPMADDWD     Y7, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VPMADDUBSW   96(CX), Y5, Y5
-	VPSHUFB      q4kShufAVX23<>+0(SB), Y2, Y6
-	VPMADDWD     Y6, Y5, Y5
-	VPADDD       Y5, Y4, Y4
-	VMOVDQU      80(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   128(CX), Y6, Y6
-	VPSHUFB      q4kShufAVX24<>+0(SB), Y2, Y7
-	VPMADDWD     Y7, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VPMADDUBSW   160(CX), Y5, Y5
-	VPSHUFB      q4kShufAVX25<>+0(SB), Y2, Y6
-	VPMADDWD     Y6, Y5, Y5
-	VPADDD       Y5, Y4, Y4
-	VMOVDQU      112(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   192(CX), Y6, Y6
-	VPSHUFB      q4kShufAVX26<>+0(SB), Y2, Y7
-	VPMADDWD     Y7, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VPMADDUBSW   224(CX), Y5, Y5
-	VPSHUFB      q4kShufAVX27<>+0(SB), Y2, Y6
-	VPMADDWD     Y6, Y5, Y5
-	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (AX), DI
@@ -571,81 +622,94 @@ DATA q4kShufAVX27<>+30(SB)/1, $0x0e
 DATA q4kShufAVX27<>+31(SB)/1, $0x0f
 GLOBL q4kShufAVX27<>(SB), RODATA|NOPTR, $32
 
-// func dotQ4_0VNNI(w []byte, q []int8, d []float32, s []int32) float32
+// func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
 TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
-	MOVQ         d_base+48(FP), DX
-	MOVQ         s_base+72(FP), BX
-	MOVQ         d_len+56(FP), SI
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	MOVL         $0x0f0f0f0f, DI
 	VMOVD        DI, X2
 	VPBROADCASTD X2, Y2
 
-loop2:
-	CMPQ         SI, $0x02
+loop:
+	CMPQ         SI, $0x04
 	JL           tail
 	VMOVDQU      2(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
 	VPAND        Y2, Y5, Y5
-	VPXOR        Y3, Y3, Y3
+	VMOVD        (BX), X3
 	VPDPBUSD     (CX), Y5, Y3
-	VMOVD        (BX), X4
-	VPSLLD       $0x03, X4, X4
-	VPSUBD       Y4, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
 	VFMADD231PS  Y3, Y5, Y0
 	VMOVDQU      20(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
 	VPAND        Y2, Y5, Y5
-	VPXOR        Y3, Y3, Y3
-	VPDPBUSD     32(CX), Y5, Y3
-	VMOVD        4(BX), X4
-	VPSLLD       $0x03, X4, X4
-	VPSUBD       Y4, Y3, Y3
-	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      18(AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       4(DX), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS  Y3, Y5, Y1
-	ADDQ         $0x00000024, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000008, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x02, SI
-	JMP          loop2
+	VMOVD        4(BX), X6
+	VPDPBUSD     32(CX), Y5, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 18(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       32(DX), Y5, Y5
+	VFMADD231PS  Y6, Y5, Y1
+	VMOVDQU      38(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        8(BX), X7
+	VPDPBUSD     64(CX), Y5, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPBROADCASTW 36(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       64(DX), Y5, Y5
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      56(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        12(BX), X8
+	VPDPBUSD     96(CX), Y5, Y8
+	VCVTDQ2PS    Y8, Y8
+	VPBROADCASTW 54(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VFMADD231PS  Y8, Y5, Y1
+	ADDQ         $0x00000048, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
 
 tail:
 	TESTQ        SI, SI
 	JZ           done
-	VMOVDQU      2(AX), X4
-	VPSRLW       $0x04, X4, X3
-	VINSERTI128  $0x01, X3, Y4, Y3
+	VMOVDQU      2(AX), X9
+	VPSRLW       $0x04, X9, X3
+	VINSERTI128  $0x01, X3, Y9, Y3
 	VPAND        Y2, Y3, Y3
-	VPXOR        Y2, Y2, Y2
-	VPDPBUSD     (CX), Y3, Y2
 	VMOVD        (BX), X4
-	VPSLLD       $0x03, X4, X4
-	VPSUBD       Y4, Y2, Y2
-	VCVTDQ2PS    Y2, Y2
-	MOVWLZX      (AX), AX
-	VMOVD        AX, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (DX), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y0
+	VPDPBUSD     (CX), Y3, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X3
+	VCVTPH2PS    X3, Y3
+	VMULPS       (DX), Y3, Y3
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $0x00000012, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
 
 done:
 	VADDPS       Y1, Y0, Y0
@@ -659,75 +723,84 @@ done:
 	VZEROUPPER
 	RET
 
-// func dotQ8_0VNNI(w []byte, q []int8, d []float32, s []int32) float32
+// func dotQ8_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
 TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
-	MOVQ         d_base+48(FP), DX
-	MOVQ         s_base+72(FP), BX
-	MOVQ         d_len+56(FP), SI
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	MOVL         $0x80808080, DI
 	VMOVD        DI, X2
 	VPBROADCASTD X2, Y2
 
-loop2:
-	CMPQ         SI, $0x02
+loop:
+	CMPQ         SI, $0x04
 	JL           tail
 	VMOVDQU      2(AX), Y4
 	VPXOR        Y2, Y4, Y4
-	VPXOR        Y3, Y3, Y3
+	VMOVD        (BX), X3
 	VPDPBUSD     (CX), Y4, Y3
-	VMOVD        (BX), X5
-	VPSLLD       $0x07, X5, X5
-	VPSUBD       Y5, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
 	VFMADD231PS  Y3, Y4, Y0
 	VMOVDQU      36(AX), Y4
 	VPXOR        Y2, Y4, Y4
-	VPXOR        Y3, Y3, Y3
-	VPDPBUSD     32(CX), Y4, Y3
 	VMOVD        4(BX), X5
-	VPSLLD       $0x07, X5, X5
-	VPSUBD       Y5, Y3, Y3
-	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      34(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       4(DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         $0x00000044, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000008, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x02, SI
-	JMP          loop2
+	VPDPBUSD     32(CX), Y4, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 34(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       32(DX), Y4, Y4
+	VFMADD231PS  Y5, Y4, Y1
+	VMOVDQU      70(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        8(BX), X6
+	VPDPBUSD     64(CX), Y4, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 68(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      104(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        12(BX), X7
+	VPDPBUSD     96(CX), Y4, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPBROADCASTW 102(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       96(DX), Y4, Y4
+	VFMADD231PS  Y7, Y4, Y1
+	ADDQ         $0x00000088, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
 
 tail:
 	TESTQ        SI, SI
 	JZ           done
 	VMOVDQU      2(AX), Y3
 	VPXOR        Y2, Y3, Y3
-	VPXOR        Y2, Y2, Y2
-	VPDPBUSD     (CX), Y3, Y2
-	VMOVD        (BX), X5
-	VPSLLD       $0x07, X5, X5
-	VPSUBD       Y5, Y2, Y2
-	VCVTDQ2PS    Y2, Y2
-	MOVWLZX      (AX), AX
-	VMOVD        AX, X3
-	VCVTPH2PS    X3, X3
-	VMULSS       (DX), X3, X3
-	VBROADCASTSS X3, Y3
-	VFMADD231PS  Y2, Y3, Y0
+	VMOVD        (BX), X8
+	VPDPBUSD     (CX), Y3, Y8
+	VCVTDQ2PS    Y8, Y8
+	VPBROADCASTW (AX), X3
+	VCVTPH2PS    X3, Y3
+	VMULPS       (DX), Y3, Y3
+	VFMADD231PS  Y8, Y3, Y0
+	ADDQ         $0x00000022, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
 
 done:
 	VADDPS       Y1, Y0, Y0
@@ -786,46 +859,52 @@ loop:
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
-	VMOVDQU      16(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   (CX), Y6, Y6
-	VPSHUFB      q4kShufVNNI0<>+0(SB), Y2, Y7
-	VPDPWSSD     Y7, Y6, Y4
-	VPMADDUBSW   32(CX), Y5, Y5
-	VPSHUFB      q4kShufVNNI1<>+0(SB), Y2, Y6
-	VPDPWSSD     Y6, Y5, Y4
-	VMOVDQU      48(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   64(CX), Y6, Y6
-	VPSHUFB      q4kShufVNNI2<>+0(SB), Y2, Y7
-	VPDPWSSD     Y7, Y6, Y4
-	VPMADDUBSW   96(CX), Y5, Y5
-	VPSHUFB      q4kShufVNNI3<>+0(SB), Y2, Y6
-	VPDPWSSD     Y6, Y5, Y4
-	VMOVDQU      80(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   128(CX), Y6, Y6
-	VPSHUFB      q4kShufVNNI4<>+0(SB), Y2, Y7
-	VPDPWSSD     Y7, Y6, Y4
-	VPMADDUBSW   160(CX), Y5, Y5
-	VPSHUFB      q4kShufVNNI5<>+0(SB), Y2, Y6
-	VPDPWSSD     Y6, Y5, Y4
-	VMOVDQU      112(AX), Y5
-	VPAND        Y1, Y5, Y6
-	VPSRLW       $0x04, Y5, Y5
-	VPAND        Y1, Y5, Y5
-	VPMADDUBSW   192(CX), Y6, Y6
-	VPSHUFB      q4kShufVNNI6<>+0(SB), Y2, Y7
-	VPDPWSSD     Y7, Y6, Y4
-	VPMADDUBSW   224(CX), Y5, Y5
-	VPSHUFB      q4kShufVNNI7<>+0(SB), Y2, Y6
-	VPDPWSSD     Y6, Y5, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   (CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y4
+	VPMADDUBSW   32(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y5
+	VMOVDQU      48(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   64(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y6
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VMOVDQU      80(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   128(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y4
+	VPMADDUBSW   160(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y5
+	VMOVDQU      112(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   192(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y6
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
 	MOVWLZX      (AX), DI

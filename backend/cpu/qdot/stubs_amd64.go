@@ -4,30 +4,30 @@
 
 package qdot
 
-// dotQ4_0AVX2 dots a Q4_0 row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.
+// dotQ4_0AVX2 dots a Q4_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
-func dotQ4_0AVX2(w []byte, q []int8, d []float32, s []int32) float32
+func dotQ4_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 
-// dotQ8_0AVX2 dots a Q8_0 row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.
+// dotQ8_0AVX2 dots a Q8_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
-func dotQ8_0AVX2(w []byte, q []int8, d []float32, s []int32) float32
+func dotQ8_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 
 // dotQ4_KAVX2 dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.
 //
 //go:noescape
 func dotQ4_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
 
-// dotQ4_0VNNI dots a Q4_0 row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.
+// dotQ4_0VNNI dots a Q4_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
-func dotQ4_0VNNI(w []byte, q []int8, d []float32, s []int32) float32
+func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 
-// dotQ8_0VNNI dots a Q8_0 row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.
+// dotQ8_0VNNI dots a Q8_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
-func dotQ8_0VNNI(w []byte, q []int8, d []float32, s []int32) float32
+func dotQ8_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 
 // dotQ4_KVNNI dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.
 //

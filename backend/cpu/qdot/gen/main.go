@@ -107,23 +107,26 @@ func reduce(acc []VecVirtual) {
 }
 
 // legacy32 writes the kernel of a 32-element format whose block is a
-// binary16 scale d followed by quants: Q4_0 (16 bytes of nibbles, q-8) or
-// Q8_0 (32 int8).
+// binary16 scale d followed by quants: Q4_0 (16 bytes of nibbles, stored
+// as q+8) or Q8_0 (32 int8). The activations give per block the scale
+// repeated 8 times (dv) and the correction c = -bias·Σx for weights read
+// as unsigned with a bias (8 for Q4_0; 128 for Q8_0 on VNNI, which reads
+// w+128 = w^0x80).
 //
 // Reference loop (per block b):
 //
-//	isum = Σ_j wq[j]*xq[j];  sum += float32(isum) * (d_w * x.d[b])
+//	isum = Σ_j (wq[j]+bias)*xq[j] + c[b];  sum += float32(isum) * (d_w * dv[8b])
 func legacy32(s isa, name string, bsize int) {
-	TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, d []float32, s []int32) float32")
+	TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, c []int32) float32")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales d, block sums s); len(d) blocks.", name, s.name, name))
+	Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.", name, s.name, name))
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
-	d := Mem{Base: Load(Param("d").Base(), GP64())}
-	sm := Mem{Base: Load(Param("s").Base(), GP64())}
-	n := Load(Param("d").Len(), GP64())
+	dv := Mem{Base: Load(Param("dv").Base(), GP64())}
+	c := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("c").Len(), GP64())
 
-	const unroll = 2
+	const unroll = 4
 	acc := []VecVirtual{YMM(), YMM()}
 	for _, a := range acc {
 		VXORPS(a, a, a)
@@ -132,7 +135,7 @@ func legacy32(s isa, name string, bsize int) {
 	switch {
 	case name == "Q4_0":
 		mask = broadcastD(0x0f0f0f0f)
-	case s.vnni: // Q8_0 as u8 = w+128
+	case s.vnni:
 		bias = broadcastD(0x80808080)
 	}
 	if !s.vnni {
@@ -146,8 +149,7 @@ func legacy32(s isa, name string, bsize int) {
 		switch name {
 		case "Q4_0":
 			// Nibbles to bytes in element order: low nibbles are elements
-			// 0-15, high nibbles 16-31. They are unsigned (q), so the -8 is
-			// applied as -8·Σx below.
+			// 0-15, high nibbles 16-31.
 			lo, hi := XMM(), XMM()
 			VMOVDQU(wb.Offset(2), lo)
 			VPSRLW(U8(4), lo, hi)
@@ -155,31 +157,26 @@ func legacy32(s isa, name string, bsize int) {
 			VINSERTI128(U8(1), hi, lo.AsY(), u)
 			VPAND(mask, u, u)
 			if s.vnni {
-				VPXOR(isum, isum, isum)
+				VMOVD(c.Offset(4*k), isum.AsX()) // clears the other lanes
 				vpdpbusd(xq, u, isum)
 			} else {
+				corr := XMM()
+				VMOVD(c.Offset(4*k), corr)
 				VPMADDUBSW(xq, u, isum)
 				VPMADDWD(ones, isum, isum)
+				VPADDD(corr.AsY(), isum, isum)
 			}
-			corr := XMM()
-			VMOVD(sm.Offset(4*k), corr)
-			VPSLLD(U8(3), corr, corr)
-			VPSUBD(corr.AsY(), isum, isum)
 		case "Q8_0":
 			wv := YMM()
 			VMOVDQU(wb.Offset(2), wv)
 			if s.vnni {
-				// u8(w^0x80) = w+128, so Σ w·x = Σ u·x - 128·Σx.
 				VPXOR(bias, wv, wv)
-				VPXOR(isum, isum, isum)
+				VMOVD(c.Offset(4*k), isum.AsX())
 				vpdpbusd(xq, wv, isum)
-				corr := XMM()
-				VMOVD(sm.Offset(4*k), corr)
-				VPSLLD(U8(7), corr, corr)
-				VPSUBD(corr.AsY(), isum, isum)
 			} else {
 				// |w| as unsigned times x with w's sign: pairs stay below
-				// 2·128·127 < 2^15, so vpmaddubsw cannot saturate.
+				// 2·128·127 < 2^15, so vpmaddubsw cannot saturate. No
+				// bias, so no correction.
 				xv, aw := YMM(), YMM()
 				VMOVDQU(xq, xv)
 				VPSIGNB(wv, wv, aw)
@@ -189,11 +186,14 @@ func legacy32(s isa, name string, bsize int) {
 			}
 		}
 		VCVTDQ2PS(isum, isum)
-		sc := f16Scale(wb, d.Offset(4*k))
-		VFMADD231PS(isum, sc, acc[k%unroll])
+		sc := YMM()
+		VPBROADCASTW(wb, sc.AsX())
+		VCVTPH2PS(sc.AsX(), sc)
+		VMULPS(dv.Offset(32*k), sc, sc)
+		VFMADD231PS(isum, sc, acc[k%len(acc)])
 	}
 
-	Label("loop2")
+	Label("loop")
 	CMPQ(n, U8(unroll))
 	JL(LabelRef("tail"))
 	for k := 0; k < unroll; k++ {
@@ -201,15 +201,21 @@ func legacy32(s isa, name string, bsize int) {
 	}
 	ADDQ(U32(unroll*bsize), w.Base)
 	ADDQ(U32(unroll*32), q.Base)
-	ADDQ(U32(unroll*4), d.Base)
-	ADDQ(U32(unroll*4), sm.Base)
+	ADDQ(U32(unroll*32), dv.Base)
+	ADDQ(U32(unroll*4), c.Base)
 	SUBQ(U8(unroll), n)
-	JMP(LabelRef("loop2"))
+	JMP(LabelRef("loop"))
 
 	Label("tail")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
 	block(0)
+	ADDQ(U32(bsize), w.Base)
+	ADDQ(U32(32), q.Base)
+	ADDQ(U32(32), dv.Base)
+	ADDQ(U32(4), c.Base)
+	DECQ(n)
+	JMP(LabelRef("tail"))
 
 	Label("done")
 	reduce(acc)
@@ -288,8 +294,11 @@ func q4K(s isa) {
 	VPMOVZXBD(mins.AsX(), mins)
 	VPMULLD(sm, mins, mins)
 
-	isum := YMM()
-	VPXOR(isum, isum, isum)
+	// Four partial sums so the vpdpwssd/vpaddd chains overlap.
+	parts := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, v := range parts {
+		VPXOR(v, v, v)
+	}
 	for p := 0; p < 4; p++ {
 		raw, lo, hi := YMM(), YMM(), YMM()
 		VMOVDQU(w.Offset(16+32*p), raw)
@@ -301,6 +310,7 @@ func q4K(s isa) {
 			p16, scj := YMM(), YMM()
 			VPMADDUBSW(q.Offset(32*j), u, p16)
 			VPSHUFB(shuf[j], sc, scj)
+			isum := parts[2*(p%2)+k]
 			if s.vnni {
 				vpdpwssd(scj, p16, isum)
 			} else {
@@ -309,6 +319,10 @@ func q4K(s isa) {
 			}
 		}
 	}
+	isum := parts[0]
+	VPADDD(parts[1], isum, isum)
+	VPADDD(parts[2], parts[3], parts[3])
+	VPADDD(parts[3], isum, isum)
 	// acc += isum·(dx·d) - mins·s32·(dx·dmin)
 	VCVTDQ2PS(isum, isum)
 	VCVTDQ2PS(mins, mins)
