@@ -110,7 +110,10 @@ func (j *gemmJob[T]) start(c, a, b []T, ep *Epilogue[T]) {
 	j.a, j.b, j.c, j.ep = a, b, c, ep
 	j.direct = g.m <= g.ks.mr
 	j.kcEff = g.kc
-	if j.direct {
+	switch {
+	case g.m == 1 && g.ks.gemv != nil:
+		j.kcEff = gemvKC
+	case j.direct:
 		j.kcEff = directKC
 	}
 	j.rowUnits = ceilDiv(g.m, g.ks.mr)
@@ -196,8 +199,17 @@ func (j *gemmJob[T]) block(bi, i0, i1, j0, j1 int, buf *gemmBuf[T]) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
+				jr0 := 0
+				if mb == 1 && j.direct && g.ks.gemv != nil && nb >= nr {
+					// One row: sweep the full panels in one call.
+					jr0 = nb / nr * nr
+					g.ks.gemv(kb, a[ic*k+pc:], b[pc*n+jc:], n, c[ic*n+jc:], jr0, acc)
+					if last {
+						j.epilogue(c, bi, ic, 1, jc, jr0)
+					}
+				}
 				buf.a = packA(buf.a, a, k, ic, mb, pc, kb, mrMax)
-				for jr := 0; jr < nb; jr += nr {
+				for jr := jr0; jr < nb; jr += nr {
 					nw := min(nr, nb-jr)
 					bp, ldb := b[pc*n+jc+jr:], n
 					switch {

@@ -17,7 +17,12 @@ type kernelSet[T float] struct {
 	name   string
 	mr, nr int
 	k      []microKernel[T]
+	gemv   gemvKernel[T] // nil: one-row products use k[0]
 }
+
+// gemvKernel computes one row of C over n columns (a multiple of nr) from
+// kc values of a and kc rows of b (row stride ldb): see internal/asm/gemm.
+type gemvKernel[T float] func(kc int, a, b []T, ldb int, c []T, n int, acc bool)
 
 // goOnly forces the pure-Go kernels, for tests and comparisons; GEMMs
 // prepared afterwards use them.
@@ -50,6 +55,7 @@ func asmSet32(s gemm.Set[gemm.Kernel32]) kernelSet[float32] {
 	for i, f := range s.Kernels {
 		ks.k = append(ks.k, asmKernel(f, i+1, s.NR))
 	}
+	ks.gemv = asmGemv(s.Gemv, s.NR)
 	return ks
 }
 
@@ -58,6 +64,7 @@ func asmSet64(s gemm.Set[gemm.Kernel64]) kernelSet[float64] {
 	for i, f := range s.Kernels {
 		ks.k = append(ks.k, asmKernel(f, i+1, s.NR))
 	}
+	ks.gemv = asmGemv(s.Gemv, s.NR)
 	return ks
 }
 
@@ -73,6 +80,20 @@ func asmKernel[T float, K ~func(int, *T, *T, int, *T, int, int)](f K, mr, nr int
 			flags = gemm.Accumulate
 		}
 		f(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, flags)
+	}
+}
+
+// asmGemv wraps an assembly one-row kernel like asmKernel.
+func asmGemv[T float, K ~func(int, *T, *T, int, *T, int, int)](f K, nr int) gemvKernel[T] {
+	return func(kc int, a, b []T, ldb int, c []T, n int, acc bool) {
+		if kc <= 0 || n <= 0 || n%nr != 0 || len(a) < kc || len(b) < (kc-1)*ldb+n || len(c) < n {
+			panic("cpu: gemv kernel called with bad sizes")
+		}
+		flags := 0
+		if acc {
+			flags = gemm.Accumulate
+		}
+		f(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), n, flags)
 	}
 }
 
@@ -160,4 +181,9 @@ func blocking[T float](ks kernelSet[T]) (kc, mc, nc int) {
 
 // directKC is the depth block when B is streamed unpacked (m <= MR): short,
 // so that the kernel follows few rows of B at a time.
-const directKC = 32
+var directKC = 32
+
+// gemvKC is the depth block of the one-row kernel, which sweeps all
+// columns per block: a few rows of B are read sequentially while that
+// row of C stays in L1.
+var gemvKC = 8

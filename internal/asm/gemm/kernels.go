@@ -15,6 +15,9 @@ type Set[K any] struct {
 	Name    string // instruction-set level, e.g. "AVX512"
 	MR, NR  int
 	Kernels []K
+	// Gemv computes one row over n columns, n a multiple of NR, reading b
+	// unpacked: the kernel for products with one row of A.
+	Gemv K
 }
 
 // Level names the best kernel level the CPU supports ("AVX512", "AVX2"), or

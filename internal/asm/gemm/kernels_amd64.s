@@ -463,6 +463,74 @@ overwrite:
 	VZEROUPPER
 	RET
 
+// func SgemvAVX2(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
+// Requires: AVX, FMA3
+TEXT ·SgemvAVX2(SB), NOSPLIT, $0-56
+	MOVQ  b+16(FP), AX
+	MOVQ  ldb+24(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  c+32(FP), DX
+	MOVQ  n+40(FP), BX
+	MOVQ  flags+48(FP), SI
+	TESTQ BX, BX
+	JE    done
+
+cols:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	TESTQ   $0x00000001, SI
+	JE      zeroed
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+
+zeroed:
+	MOVQ a+8(FP), DI
+	MOVQ AX, R8
+	MOVQ kc+0(FP), R9
+
+pairs:
+	CMPQ         R9, $0x00000002
+	JL           single
+	VBROADCASTSS (DI), Y5
+	VMOVUPS      (R8), Y4
+	VFMADD231PS  Y4, Y5, Y0
+	VMOVUPS      32(R8), Y4
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 4(DI), Y5
+	VMOVUPS      (R8)(CX*1), Y4
+	VFMADD231PS  Y4, Y5, Y2
+	VMOVUPS      32(R8)(CX*1), Y4
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x00000008, DI
+	LEAQ         (R8)(CX*2), R8
+	SUBQ         $0x00000002, R9
+	JMP          pairs
+
+single:
+	TESTQ        R9, R9
+	JE           sum
+	VBROADCASTSS (DI), Y5
+	VMOVUPS      (R8), Y4
+	VFMADD231PS  Y4, Y5, Y0
+	VMOVUPS      32(R8), Y4
+	VFMADD231PS  Y4, Y5, Y1
+
+sum:
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, BX
+	JNE     cols
+
+done:
+	VZEROUPPER
+	RET
+
 // func SgemmAVX512x1(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·SgemmAVX512x1(SB), NOSPLIT, $0-56
@@ -2157,6 +2225,74 @@ overwrite:
 	VZEROUPPER
 	RET
 
+// func SgemvAVX512(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·SgemvAVX512(SB), NOSPLIT, $0-56
+	MOVQ  b+16(FP), AX
+	MOVQ  ldb+24(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  c+32(FP), DX
+	MOVQ  n+40(FP), BX
+	MOVQ  flags+48(FP), SI
+	TESTQ BX, BX
+	JE    done
+
+cols:
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	TESTQ   $0x00000001, SI
+	JE      zeroed
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+
+zeroed:
+	MOVQ a+8(FP), DI
+	MOVQ AX, R8
+	MOVQ kc+0(FP), R9
+
+pairs:
+	CMPQ         R9, $0x00000002
+	JL           single
+	VBROADCASTSS (DI), Z5
+	VMOVUPS      (R8), Z4
+	VFMADD231PS  Z4, Z5, Z0
+	VMOVUPS      64(R8), Z4
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 4(DI), Z5
+	VMOVUPS      (R8)(CX*1), Z4
+	VFMADD231PS  Z4, Z5, Z2
+	VMOVUPS      64(R8)(CX*1), Z4
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000008, DI
+	LEAQ         (R8)(CX*2), R8
+	SUBQ         $0x00000002, R9
+	JMP          pairs
+
+single:
+	TESTQ        R9, R9
+	JE           sum
+	VBROADCASTSS (DI), Z5
+	VMOVUPS      (R8), Z4
+	VFMADD231PS  Z4, Z5, Z0
+	VMOVUPS      64(R8), Z4
+	VFMADD231PS  Z4, Z5, Z1
+
+sum:
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VADDPS  Z3, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, BX
+	JNE     cols
+
+done:
+	VZEROUPPER
+	RET
+
 // func DgemmAVX2x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
 // Requires: AVX, FMA3
 TEXT ·DgemmAVX2x1(SB), NOSPLIT, $0-56
@@ -2613,6 +2749,74 @@ overwrite:
 	ADDQ    CX, AX
 	VMOVUPD Y10, (AX)
 	VMOVUPD Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func DgemvAVX2(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)
+// Requires: AVX, FMA3
+TEXT ·DgemvAVX2(SB), NOSPLIT, $0-56
+	MOVQ  b+16(FP), AX
+	MOVQ  ldb+24(FP), CX
+	SHLQ  $0x03, CX
+	MOVQ  c+32(FP), DX
+	MOVQ  n+40(FP), BX
+	MOVQ  flags+48(FP), SI
+	TESTQ BX, BX
+	JE    done
+
+cols:
+	VXORPD  Y0, Y0, Y0
+	VXORPD  Y1, Y1, Y1
+	VXORPD  Y2, Y2, Y2
+	VXORPD  Y3, Y3, Y3
+	TESTQ   $0x00000001, SI
+	JE      zeroed
+	VMOVUPD (DX), Y0
+	VMOVUPD 32(DX), Y1
+
+zeroed:
+	MOVQ a+8(FP), DI
+	MOVQ AX, R8
+	MOVQ kc+0(FP), R9
+
+pairs:
+	CMPQ         R9, $0x00000002
+	JL           single
+	VBROADCASTSD (DI), Y5
+	VMOVUPD      (R8), Y4
+	VFMADD231PD  Y4, Y5, Y0
+	VMOVUPD      32(R8), Y4
+	VFMADD231PD  Y4, Y5, Y1
+	VBROADCASTSD 8(DI), Y5
+	VMOVUPD      (R8)(CX*1), Y4
+	VFMADD231PD  Y4, Y5, Y2
+	VMOVUPD      32(R8)(CX*1), Y4
+	VFMADD231PD  Y4, Y5, Y3
+	ADDQ         $0x00000010, DI
+	LEAQ         (R8)(CX*2), R8
+	SUBQ         $0x00000002, R9
+	JMP          pairs
+
+single:
+	TESTQ        R9, R9
+	JE           sum
+	VBROADCASTSD (DI), Y5
+	VMOVUPD      (R8), Y4
+	VFMADD231PD  Y4, Y5, Y0
+	VMOVUPD      32(R8), Y4
+	VFMADD231PD  Y4, Y5, Y1
+
+sum:
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD Y0, (DX)
+	VADDPD  Y3, Y1, Y1
+	VMOVUPD Y1, 32(DX)
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000008, BX
+	JNE     cols
+
+done:
 	VZEROUPPER
 	RET
 
@@ -4307,5 +4511,73 @@ overwrite:
 	ADDQ    CX, AX
 	VMOVUPD Z26, (AX)
 	VMOVUPD Z27, 64(AX)
+	VZEROUPPER
+	RET
+
+// func DgemvAVX512(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·DgemvAVX512(SB), NOSPLIT, $0-56
+	MOVQ  b+16(FP), AX
+	MOVQ  ldb+24(FP), CX
+	SHLQ  $0x03, CX
+	MOVQ  c+32(FP), DX
+	MOVQ  n+40(FP), BX
+	MOVQ  flags+48(FP), SI
+	TESTQ BX, BX
+	JE    done
+
+cols:
+	VXORPD  Z0, Z0, Z0
+	VXORPD  Z1, Z1, Z1
+	VXORPD  Z2, Z2, Z2
+	VXORPD  Z3, Z3, Z3
+	TESTQ   $0x00000001, SI
+	JE      zeroed
+	VMOVUPD (DX), Z0
+	VMOVUPD 64(DX), Z1
+
+zeroed:
+	MOVQ a+8(FP), DI
+	MOVQ AX, R8
+	MOVQ kc+0(FP), R9
+
+pairs:
+	CMPQ         R9, $0x00000002
+	JL           single
+	VBROADCASTSD (DI), Z5
+	VMOVUPD      (R8), Z4
+	VFMADD231PD  Z4, Z5, Z0
+	VMOVUPD      64(R8), Z4
+	VFMADD231PD  Z4, Z5, Z1
+	VBROADCASTSD 8(DI), Z5
+	VMOVUPD      (R8)(CX*1), Z4
+	VFMADD231PD  Z4, Z5, Z2
+	VMOVUPD      64(R8)(CX*1), Z4
+	VFMADD231PD  Z4, Z5, Z3
+	ADDQ         $0x00000010, DI
+	LEAQ         (R8)(CX*2), R8
+	SUBQ         $0x00000002, R9
+	JMP          pairs
+
+single:
+	TESTQ        R9, R9
+	JE           sum
+	VBROADCASTSD (DI), Z5
+	VMOVUPD      (R8), Z4
+	VFMADD231PD  Z4, Z5, Z0
+	VMOVUPD      64(R8), Z4
+	VFMADD231PD  Z4, Z5, Z1
+
+sum:
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD Z0, (DX)
+	VADDPD  Z3, Z1, Z1
+	VMOVUPD Z1, 64(DX)
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, BX
+	JNE     cols
+
+done:
 	VZEROUPPER
 	RET

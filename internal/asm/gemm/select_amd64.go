@@ -15,11 +15,11 @@ func choose() (string, Set[Kernel32], Set[Kernel64]) {
 			Set[Kernel32]{Name: "AVX512", MR: 14, NR: 32, Kernels: []Kernel32{
 				SgemmAVX512x1, SgemmAVX512x2, SgemmAVX512x3, SgemmAVX512x4, SgemmAVX512x5,
 				SgemmAVX512x6, SgemmAVX512x7, SgemmAVX512x8, SgemmAVX512x9, SgemmAVX512x10,
-				SgemmAVX512x11, SgemmAVX512x12, SgemmAVX512x13, SgemmAVX512x14}},
+				SgemmAVX512x11, SgemmAVX512x12, SgemmAVX512x13, SgemmAVX512x14}, Gemv: SgemvAVX512},
 			Set[Kernel64]{Name: "AVX512", MR: 14, NR: 16, Kernels: []Kernel64{
 				DgemmAVX512x1, DgemmAVX512x2, DgemmAVX512x3, DgemmAVX512x4, DgemmAVX512x5,
 				DgemmAVX512x6, DgemmAVX512x7, DgemmAVX512x8, DgemmAVX512x9, DgemmAVX512x10,
-				DgemmAVX512x11, DgemmAVX512x12, DgemmAVX512x13, DgemmAVX512x14}}
+				DgemmAVX512x11, DgemmAVX512x12, DgemmAVX512x13, DgemmAVX512x14}, Gemv: DgemvAVX512}
 	case c.Supports(cpuid.AVX2, cpuid.FMA3):
 		return "AVX2", avx2Float32(), avx2Float64()
 	}
@@ -28,12 +28,12 @@ func choose() (string, Set[Kernel32], Set[Kernel64]) {
 
 func avx2Float32() Set[Kernel32] {
 	return Set[Kernel32]{Name: "AVX2", MR: 6, NR: 16, Kernels: []Kernel32{
-		SgemmAVX2x1, SgemmAVX2x2, SgemmAVX2x3, SgemmAVX2x4, SgemmAVX2x5, SgemmAVX2x6}}
+		SgemmAVX2x1, SgemmAVX2x2, SgemmAVX2x3, SgemmAVX2x4, SgemmAVX2x5, SgemmAVX2x6}, Gemv: SgemvAVX2}
 }
 
 func avx2Float64() Set[Kernel64] {
 	return Set[Kernel64]{Name: "AVX2", MR: 6, NR: 8, Kernels: []Kernel64{
-		DgemmAVX2x1, DgemmAVX2x2, DgemmAVX2x3, DgemmAVX2x4, DgemmAVX2x5, DgemmAVX2x6}}
+		DgemmAVX2x1, DgemmAVX2x2, DgemmAVX2x3, DgemmAVX2x4, DgemmAVX2x5, DgemmAVX2x6}, Gemv: DgemvAVX2}
 }
 
 // AVX2 returns the AVX2 kernel sets when the CPU supports them, so tests

@@ -22,6 +22,9 @@ func SgemmAVX2x5(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, f
 // SgemmAVX2x6 computes a 6x16 tile of C from a packed 6-row panel of A and 16 columns of B (see package doc).
 func SgemmAVX2x6(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 
+// SgemvAVX2 computes one row of C = A·B for n (a multiple of 16) columns (see package doc).
+func SgemvAVX2(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
+
 // SgemmAVX512x1 computes a 1x32 tile of C from a packed 1-row panel of A and 32 columns of B (see package doc).
 func SgemmAVX512x1(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 
@@ -64,6 +67,9 @@ func SgemmAVX512x13(kc int, a *float32, b *float32, ldb int, c *float32, ldc int
 // SgemmAVX512x14 computes a 14x32 tile of C from a packed 14-row panel of A and 32 columns of B (see package doc).
 func SgemmAVX512x14(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 
+// SgemvAVX512 computes one row of C = A·B for n (a multiple of 32) columns (see package doc).
+func SgemvAVX512(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
+
 // DgemmAVX2x1 computes a 1x8 tile of C from a packed 1-row panel of A and 8 columns of B (see package doc).
 func DgemmAVX2x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
 
@@ -81,6 +87,9 @@ func DgemmAVX2x5(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, f
 
 // DgemmAVX2x6 computes a 6x8 tile of C from a packed 6-row panel of A and 8 columns of B (see package doc).
 func DgemmAVX2x6(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
+
+// DgemvAVX2 computes one row of C = A·B for n (a multiple of 8) columns (see package doc).
+func DgemvAVX2(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)
 
 // DgemmAVX512x1 computes a 1x16 tile of C from a packed 1-row panel of A and 16 columns of B (see package doc).
 func DgemmAVX512x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
@@ -123,3 +132,6 @@ func DgemmAVX512x13(kc int, a *float64, b *float64, ldb int, c *float64, ldc int
 
 // DgemmAVX512x14 computes a 14x16 tile of C from a packed 14-row panel of A and 16 columns of B (see package doc).
 func DgemmAVX512x14(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
+
+// DgemvAVX512 computes one row of C = A·B for n (a multiple of 16) columns (see package doc).
+func DgemvAVX512(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)

@@ -56,6 +56,7 @@ func main() {
 			for mr := 1; mr <= s.rows; mr++ {
 				kernel(s, e, mr)
 			}
+			gemv(s, e)
 		}
 	}
 	Generate()
@@ -154,6 +155,90 @@ func kernel(s isa, e elem, mr int) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemv emits <e>gemv<isa>, the one-row product over many column panels
+//
+//	for j < n: c[j] = (flags&1 ? c[j] : 0) + sum over p < kc of a[p] * b[p*ldb+j]
+//
+// for n a multiple of NR. Even and odd p use separate accumulators so that
+// two FMA chains per vector hide the FMA latency.
+func gemv(s isa, e elem) {
+	lanes := s.bytes / e.size
+	nr := s.vecs * lanes
+	name := fmt.Sprintf("%sgemv%s", e.name, s.name)
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(kc int, a, b *%s, ldb int, c *%s, n int, flags int)", e.goType, e.goType))
+	Doc(fmt.Sprintf("%s computes one row of C = A·B for n (a multiple of %d) columns (see package doc).", name, nr))
+
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(log2(e.size)), ldb)
+	c := Load(Param("c"), GP64())
+	n := Load(Param("n"), GP64())
+	flags := Load(Param("flags"), GP64())
+	acc := make([]VecVirtual, 2*s.vecs)
+	for i := range acc {
+		acc[i] = s.vec()
+	}
+	bv := s.vec()
+	bc := s.vec()
+	ap := GP64()
+	bp := GP64()
+	p := GP64()
+
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	Label("cols")
+	for i := range acc {
+		e.xor(acc[i], acc[i], acc[i])
+	}
+	TESTQ(U32(1), flags)
+	JE(LabelRef("zeroed"))
+	for j := 0; j < s.vecs; j++ {
+		e.load(Mem{Base: c, Disp: j * s.bytes}, acc[j])
+	}
+	Label("zeroed")
+	Load(Param("a"), ap)
+	MOVQ(b, bp)
+	Load(Param("kc"), p)
+	Label("pairs")
+	CMPQ(p, U32(2))
+	JL(LabelRef("single"))
+	for half := 0; half < 2; half++ {
+		e.broadcast(Mem{Base: ap, Disp: half * e.size}, bc)
+		for j := 0; j < s.vecs; j++ {
+			m := Mem{Base: bp, Disp: j * s.bytes}
+			if half == 1 {
+				m = Mem{Base: bp, Index: ldb, Scale: 1, Disp: j * s.bytes}
+			}
+			e.load(m, bv)
+			e.fma(bv, bc, acc[half*s.vecs+j])
+		}
+	}
+	ADDQ(U32(2*e.size), ap)
+	LEAQ(Mem{Base: bp, Index: ldb, Scale: 2}, bp)
+	SUBQ(U32(2), p)
+	JMP(LabelRef("pairs"))
+	Label("single")
+	TESTQ(p, p)
+	JE(LabelRef("sum"))
+	e.broadcast(Mem{Base: ap}, bc)
+	for j := 0; j < s.vecs; j++ {
+		e.load(Mem{Base: bp, Disp: j * s.bytes}, bv)
+		e.fma(bv, bc, acc[j])
+	}
+	Label("sum")
+	for j := 0; j < s.vecs; j++ {
+		e.add(acc[s.vecs+j], acc[j], acc[j])
+		e.store(acc[j], Mem{Base: c, Disp: j * s.bytes})
+	}
+	ADDQ(U32(nr*e.size), c)
+	ADDQ(U32(nr*e.size), b)
+	SUBQ(U32(nr), n)
+	JNE(LabelRef("cols"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
