@@ -62,6 +62,7 @@ var f64 = elem{"F64", "float64", 8,
 const unroll = 4
 
 func main() {
+	ConstraintExpr("!noasm") // select_other.go serves noasm builds
 	for _, e := range []elem{f32, f64} {
 		lanes := 32 / e.size
 		for _, op := range []struct {
