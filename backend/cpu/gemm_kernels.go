@@ -173,7 +173,7 @@ func storeTile[T float](t []T, nr int, c []T, ldc int, acc bool) {
 // beside it, and a KC x NC block of B fits in a share of L3.
 func blocking[T float](ks kernelSet[T]) (kc, mc, nc int) {
 	size := int(unsafe.Sizeof(T(0)))
-	kc = 256 * 4 / size
+	kc = 384 * 4 / size
 	mc = max(ks.mr, (512<<10)/(kc*size)/ks.mr*ks.mr)
 	nc = max(ks.nr, (4<<20)/(kc*size)/ks.nr*ks.nr)
 	return kc, mc, nc
