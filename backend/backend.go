@@ -36,6 +36,9 @@ type Kernel struct {
 	// Reduce, when set, is a reduction with a fused prologue (Op and
 	// Fused are then ignored).
 	Reduce *kernel.Reduce
+	// Epilogue, on a MatMul, is elementwise work fused into the product;
+	// its bias and residual follow the two operands in In.
+	Epilogue *kernel.Epilogue
 }
 
 // Buffer is device memory holding one tensor. Its concrete type belongs to

@@ -227,3 +227,66 @@ func TestNormsFuseIntoReductions(t *testing.T) {
 		})
 	}
 }
+
+// TestMatMulEpilogue checks that a bias add, an activation and a residual
+// add after a matmul run inside the product (one launch) and give the
+// unfused results, for plain, transposed-weight and batched products.
+func TestMatMulEpilogue(t *testing.T) {
+	type tail func(g *graph.Graph, y, b, r graph.Tensor) graph.Tensor
+	tails := map[string]tail{
+		"bias":               func(_ *graph.Graph, y, b, _ graph.Tensor) graph.Tensor { return y.Add(b) },
+		"bias_relu":          func(_ *graph.Graph, y, b, _ graph.Tensor) graph.Tensor { return y.Add(b).Relu() },
+		"bias_silu_residual": func(_ *graph.Graph, y, b, r graph.Tensor) graph.Tensor { return r.Add(y.Add(b).SiLU()) },
+		"relu_residual":      func(_ *graph.Graph, y, _, r graph.Tensor) graph.Tensor { return y.Relu().Add(r) },
+	}
+	for name, tl := range tails {
+		for _, rows := range []int{1, 3, 40} {
+			for _, transposed := range []bool{false, true} {
+				g := graph.New()
+				x := g.Placeholder("x", tensor.F32, rows, 48)
+				b := g.Placeholder("b", tensor.F32, 32)
+				r := g.Placeholder("r", tensor.F32, rows, 32)
+				var y graph.Tensor
+				if transposed {
+					y = x.Linear(g.Const(ramp(32, 48)))
+				} else {
+					y = x.MatMul(g.Const(ramp(48, 32)))
+				}
+				out := tl(g, y, b, r)
+				fused := compile(t, []graph.Tensor{out})
+				plain := compile(t, []graph.Tensor{out}, graph.Fuse(false))
+				if fused.Steps() != 1 || fused.Fusion().Groups[0].Epilogue == nil {
+					t.Fatalf("%s rows=%d transposed=%v: %d launches, want one matmul with an epilogue", name, rows, transposed, fused.Steps())
+				}
+				feeds := graph.Feeds{"x": ramp(rows, 48), "b": ramp(32), "r": ramp(rows, 32)}
+				a, err := fused.Run(context.Background(), feeds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := plain.Run(context.Background(), feeds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < want[0].Len(); i++ {
+					if d := a[0].Flat(i) - want[0].Flat(i); d > 1e-4 || d < -1e-4 {
+						t.Fatalf("%s rows=%d transposed=%v [%d]: fused %v, unfused %v", name, rows, transposed, i, a[0].Flat(i), want[0].Flat(i))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMatMulEpilogueNeedsSoleUse checks that a matmul whose result is also
+// used elsewhere keeps its own buffer instead of fusing its tail.
+func TestMatMulEpilogueNeedsSoleUse(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 4, 8)
+	y := x.MatMul(g.Const(ramp(8, 8)))
+	p := compile(t, []graph.Tensor{y.Relu(), y.Sum()})
+	for _, grp := range p.Fusion().Groups {
+		if grp.Epilogue != nil {
+			t.Fatal("a shared matmul result was fused into one of its users")
+		}
+	}
+}

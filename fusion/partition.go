@@ -14,7 +14,11 @@ type Group struct {
 	Value  int                 // the compiler value this launch computes
 	Fused  *kernel.Elementwise // nil: run the value's own operation
 	Reduce *kernel.Reduce      // a reduction with its prologue fused in
-	Inputs []int               // Fused or Reduce: the values bound as kernel inputs, in order
+	// Epilogue: Value is computed by the matmul MatMul followed by this
+	// elementwise tail, applied tile by tile inside the product.
+	Epilogue *kernel.Epilogue
+	MatMul   int
+	Inputs   []int // Fused, Reduce or Epilogue: the values bound as inputs, in order
 }
 
 // Plan is a schedule of launches over a compiler.Func.
@@ -99,6 +103,32 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		stored[o] = true
 	}
 	p := &Plan{Stored: stored}
+	isOut := make([]bool, n)
+	for _, o := range f.Outputs {
+		isOut[o] = true
+	}
+	// Matmul epilogues: the matmul and its tail live only inside the
+	// launch that computes the tail's last value.
+	absorbed := make([]int, n)
+	for i := range absorbed {
+		absorbed[i] = -1
+	}
+	epilogues := map[int]Group{}
+	if fuse {
+		for i := range f.Values {
+			if grp, chain, ok := epilogue(f, users, isOut, i); ok {
+				for _, c := range chain {
+					absorbed[c] = grp.Value
+					stored[c] = false
+				}
+				for _, in := range grp.Inputs {
+					stored[in] = true
+				}
+				stored[grp.Value] = true
+				epilogues[grp.Value] = grp
+			}
+		}
+	}
 	root := make([]int, n) // the stored value whose kernel computes each value; -1: several
 	// Storing a value can change the cost of others, and a kernel over the
 	// binding limit stores a part of itself; repeat until stable.
@@ -119,6 +149,10 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		// recomputed in each or stored once, whichever the cost model
 		// prefers.
 		for i := n - 1; i >= 0; i-- {
+			if absorbed[i] >= 0 {
+				root[i] = absorbed[i]
+				continue
+			}
 			if stored[i] {
 				root[i] = i
 				continue
@@ -151,6 +185,10 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		p.Groups = p.Groups[:0]
 		for i, v := range f.Values {
 			if !stored[i] || v.Op.Has(op.Leaf) || v.Op.Has(op.Effect) {
+				continue
+			}
+			if grp, ok := epilogues[i]; ok {
+				p.Groups = append(p.Groups, grp)
 				continue
 			}
 			if reduces[i] && !stored[v.In[0]] {
@@ -420,4 +458,96 @@ func (b *builder) reads(i int, acc map[int]bool) map[int]bool {
 		}
 	}
 	return acc
+}
+
+// epilogue recognises a float matmul m whose only use starts a tail of
+// bias add, activation (relu, or x·sigmoid(x)) and residual add, each
+// optional and each the sole use of the one before, none an output. It
+// returns the launch computing the tail's last value and the values the
+// launch absorbs (the matmul and the tail but its last value).
+func epilogue(f *compiler.Func, users [][]int, isOut []bool, m int) (Group, []int, bool) {
+	mv := f.Values[m]
+	if mv.Op != op.MatMul || !mv.DType.IsFloat() || len(mv.Shape) < 2 {
+		return Group{}, nil, false
+	}
+	ep := &kernel.Epilogue{}
+	chain := []int{m}
+	cur := m
+	var bias, res = -1, -1
+	only := func(v int) (int, bool) {
+		if isOut[v] || len(users[v]) != 1 {
+			return 0, false
+		}
+		return users[v][0], true
+	}
+	other := func(u, v int) int {
+		in := f.Values[u].In
+		if in[0] == v {
+			return in[1]
+		}
+		return in[0]
+	}
+	ncols := mv.Shape[len(mv.Shape)-1]
+	if u, ok := only(cur); ok && f.Values[u].Op == op.Add {
+		if b := broadcastRow(f, other(u, cur), ncols); b >= 0 && b != cur {
+			ep.Bias, bias = true, b
+			chain, cur = append(chain, u), u
+		}
+	}
+	if u, ok := only(cur); ok && f.Values[u].Op == op.Relu {
+		ep.Act = kernel.ActReLU
+		chain, cur = append(chain, u), u
+	} else if !isOut[cur] && len(users[cur]) == 2 {
+		// x·sigmoid(x): cur feeds a sigmoid and the product of the two.
+		a, b := users[cur][0], users[cur][1]
+		if f.Values[a].Op != op.Sigmoid {
+			a, b = b, a
+		}
+		if f.Values[a].Op == op.Sigmoid && f.Values[b].Op == op.Mul && !isOut[a] && len(users[a]) == 1 && users[a][0] == b {
+			if in := f.Values[b].In; (in[0] == cur && in[1] == a) || (in[0] == a && in[1] == cur) {
+				ep.Act = kernel.ActSiLU
+				chain, cur = append(chain, a, b), b
+			}
+		}
+	}
+	if u, ok := only(cur); ok && f.Values[u].Op == op.Add {
+		if r := other(u, cur); r != cur && f.Values[r].Shape.Equal(mv.Shape) && f.Values[r].DType == mv.DType {
+			ep.Residual, res = true, r
+			chain, cur = append(chain, u), u
+		}
+	}
+	if cur == m {
+		return Group{}, nil, false
+	}
+	inputs := []int{mv.In[0], mv.In[1]}
+	if ep.Bias {
+		inputs = append(inputs, bias)
+	}
+	if ep.Residual {
+		inputs = append(inputs, res)
+	}
+	return Group{Value: cur, Epilogue: ep, MatMul: m, Inputs: inputs}, chain[:len(chain)-1], true
+}
+
+// broadcastRow returns the vector of n values that value v broadcasts
+// along its last axis (a reshape and expand of a [n] value), or -1.
+func broadcastRow(f *compiler.Func, v, n int) int {
+	for f.Values[v].Op == op.Expand || f.Values[v].Op == op.Reshape {
+		s := f.Values[v].Shape
+		if s[len(s)-1] != n {
+			return -1
+		}
+		if f.Values[v].Op == op.Reshape {
+			for _, d := range s[:len(s)-1] {
+				if d != 1 {
+					return -1
+				}
+			}
+		}
+		v = f.Values[v].In[0]
+	}
+	if s := f.Values[v].Shape; len(s) == 1 && s[0] == n {
+		return v
+	}
+	return -1
 }

@@ -263,13 +263,17 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		if p.bufs[i], err = plan.buffer(i, operand); err != nil {
 			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
 		}
-		if grp.Fused == nil && grp.Reduce == nil && v.Op == op.Reshape && plan.isView(i) {
+		if grp.Fused == nil && grp.Reduce == nil && grp.Epilogue == nil && v.Op == op.Reshape && plan.isView(i) {
 			continue // the planned buffer already views the operand's bytes
 		}
 		k := backend.Kernel{Op: v.Op, Attrs: v.Attrs, Out: operand, Fused: grp.Fused, Reduce: grp.Reduce}
 		reads := v.In
-		if grp.Fused != nil || grp.Reduce != nil {
+		if grp.Fused != nil || grp.Reduce != nil || grp.Epilogue != nil {
 			reads = grp.Inputs
+		}
+		if grp.Epilogue != nil {
+			mm := f.Values[grp.MatMul]
+			k.Op, k.Attrs, k.Epilogue = op.MatMul, mm.Attrs, grp.Epilogue
 		}
 		ins := make([]int, len(reads))
 		for j, in := range reads {
@@ -287,6 +291,8 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 			name = fmt.Sprintf("fused(%d nodes)", len(grp.Fused.Nodes))
 		case grp.Reduce != nil:
 			name = fmt.Sprintf("fused %v(%d nodes)", v.Op, len(grp.Reduce.Body.Nodes))
+		case grp.Epilogue != nil:
+			name = fmt.Sprintf("matmul+epilogue%+v", *grp.Epilogue)
 		}
 		p.steps = append(p.steps, step{launch: l, in: ins, out: i, name: name})
 	}
@@ -352,7 +358,7 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 		v := f.Values[i]
 		st := memory.Step{Out: i, In: v.In}
 		switch {
-		case grp.Reduce != nil:
+		case grp.Reduce != nil || grp.Epilogue != nil:
 			st.In = grp.Inputs
 		case grp.Fused != nil:
 			st.In = grp.Inputs

@@ -146,3 +146,26 @@ func (r *Reduce) Verify() error {
 	}
 	return r.Body.Verify()
 }
+
+// Act is an activation a matmul epilogue applies.
+type Act uint8
+
+// Activations of an Epilogue.
+const (
+	ActNone Act = iota
+	ActReLU     // max(x, 0)
+	ActSiLU     // x·sigmoid(x)
+)
+
+// Epilogue is elementwise work a matrix product applies to each tile of
+// its output while the tile is still in cache:
+//
+//	out[.., i, j] = Act(mm[.., i, j] + bias[j]) + residual[.., i, j]
+//
+// Bias and Residual say which of the launch's extra inputs are present:
+// after the two matmul operands come the bias, then the residual.
+type Epilogue struct {
+	Bias     bool
+	Act      Act
+	Residual bool
+}

@@ -149,7 +149,7 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 	case op.Softmax, op.LogSoftmax:
 		return softmaxKernel(c, k.In[0], a.Axis)
 	case op.MatMul:
-		return matmulKernel(k.In[0], k.In[1], a)
+		return matmulKernel(k.In[0], k.In[1], a, k.Epilogue)
 	case op.Reshape:
 		return copyKernel(), nil
 	case op.Permute:

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
@@ -9,7 +10,7 @@ import (
 // matmulKernel multiplies [..., m, k] by [..., k, n] (or by [..., n, k]
 // stored transposed) with equal batch axes: floats through a prepared GEMM,
 // integers through a plain loop.
-func matmulKernel(a, b backend.Operand, attrs *op.Attrs) (kernelFunc, error) {
+func matmulKernel(a, b backend.Operand, attrs *op.Attrs, ep *kernel.Epilogue) (kernelFunc, error) {
 	r := len(a.Shape)
 	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
 	batch := a.Shape[:r-2].Size()
@@ -17,17 +18,22 @@ func matmulKernel(a, b backend.Operand, attrs *op.Attrs) (kernelFunc, error) {
 		n = b.Shape[r-2]
 		switch a.DType {
 		case tensor.F32:
-			return transBKernel[float32](batch, m, k, n, attrs.ConstB)
+			return transBKernel[float32](batch, m, k, n, attrs.ConstB, newEpi[float32](ep))
 		case tensor.F64:
-			return transBKernel[float64](batch, m, k, n, attrs.ConstB)
+			return transBKernel[float64](batch, m, k, n, attrs.ConstB, newEpi[float64](ep))
 		}
 		return nil, unsupported(op.MatMul, a.DType)
 	}
 	switch a.DType {
 	case tensor.F32:
-		return gemmKernel[float32](batch, m, k, n)
+		return gemmKernel[float32](batch, m, k, n, newEpi[float32](ep))
 	case tensor.F64:
-		return gemmKernel[float64](batch, m, k, n)
+		return gemmKernel[float64](batch, m, k, n, newEpi[float64](ep))
+	}
+	if ep != nil {
+		return nil, unsupported(op.MatMul, a.DType)
+	}
+	switch a.DType {
 	case tensor.I32:
 		return matmul[int32](batch, m, k, n), nil
 	case tensor.I64:
@@ -36,14 +42,69 @@ func matmulKernel(a, b backend.Operand, attrs *op.Attrs) (kernelFunc, error) {
 	return nil, unsupported(op.MatMul, a.DType)
 }
 
-func gemmKernel[T float](batch, m, k, n int) (kernelFunc, error) {
+func gemmKernel[T float](batch, m, k, n int, ep *epi[T]) (kernelFunc, error) {
 	g, err := NewGEMM[T](batch, m, k, n)
 	if err != nil {
 		return nil, err
 	}
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), nil)
+		return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), ep.bind(in))
 	}, nil
+}
+
+// epi is a fused matmul epilogue prepared once; bind points it at a
+// launch's bias and residual without allocating.
+type epi[T float] struct {
+	k *kernel.Epilogue
+	e Epilogue[T]
+}
+
+func newEpi[T float](k *kernel.Epilogue) *epi[T] {
+	if k == nil {
+		return nil
+	}
+	x := &epi[T]{k: k}
+	switch k.Act {
+	case kernel.ActReLU:
+		x.e.Act = ActReLU
+	case kernel.ActSiLU:
+		x.e.Act = ActSiLU
+	}
+	return x
+}
+
+func (x *epi[T]) bind(in []*tensor.Array) *Epilogue[T] {
+	if x == nil {
+		return nil
+	}
+	i := 2
+	if x.k.Bias {
+		x.e.Bias = typed[T](in[i])
+		i++
+	}
+	if x.k.Residual {
+		x.e.Residual = typed[T](in[i])
+	}
+	return &x.e
+}
+
+// apply runs the epilogue over a whole output of rows×n values, for the
+// products that do not go through the GEMM.
+func (e *Epilogue[T]) apply(c []T, n int) {
+	for r := 0; r*n < len(c); r++ {
+		dst := c[r*n : (r+1)*n]
+		if e.Bias != nil {
+			for j, v := range e.Bias {
+				dst[j] += v
+			}
+		}
+		activate(dst, e.Act)
+		if e.Residual != nil {
+			for j, v := range e.Residual[r*n : (r+1)*n] {
+				dst[j] += v
+			}
+		}
+	}
 }
 
 // matmul runs row by row in i-k-j order so the inner loop streams a row of
@@ -78,7 +139,7 @@ func matmul[T number](batch, m, k, n int) kernelFunc {
 // batch item. Few rows (a decode step's matrix-vector product) are dot
 // products straight over the stored rows; more rows transpose the operand
 // into a scratch buffer for the GEMM, once for a constant operand.
-func transBKernel[T float](batch, m, k, n int, constB bool) (kernelFunc, error) {
+func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFunc, error) {
 	g, err := NewGEMM[T](batch, m, k, n)
 	if err != nil {
 		return nil, err
@@ -102,12 +163,16 @@ func transBKernel[T float](batch, m, k, n int, constB bool) (kernelFunc, error) 
 	var packedFrom *T
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		a, b, c = typed[T](in[0]), typed[T](in[1]), typed[T](out)
+		e := ep.bind(in)
 		if m <= 4 {
 			parallelRun(batch*n, m*k, dots)
+			if e != nil {
+				e.apply(c, n)
+			}
 			return nil
 		}
 		if len(b) == 0 {
-			return g.Run(c, a, b, nil)
+			return g.Run(c, a, b, e)
 		}
 		if !constB || packedFrom != &b[0] {
 			if packed == nil {
@@ -123,6 +188,6 @@ func transBKernel[T float](batch, m, k, n int, constB bool) (kernelFunc, error) 
 			}
 			packedFrom = &b[0]
 		}
-		return g.Run(c, a, packed, nil)
+		return g.Run(c, a, packed, e)
 	}, nil
 }
