@@ -97,6 +97,8 @@ type Caps struct {
 	// FuseReductions says the device runs kernel.Reduce: reductions over
 	// trailing axes with their elementwise prologue fused in.
 	FuseReductions bool
+	// FuseEpilogues says the device runs a MatMul with a kernel.Epilogue.
+	FuseEpilogues bool
 }
 
 // Capable is implemented by devices that report their Caps.

@@ -197,7 +197,7 @@ func TestNormsFuseIntoReductions(t *testing.T) {
 			plain := compile(t, []graph.Tensor{y}, graph.Fuse(false))
 			// With compute cheap against memory traffic, shared
 			// prologues are recomputed rather than stored.
-			plan, err := fusion.Partition(fused.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11, Launch: 1e-7, FuseReductions: true}, true)
+			plan, err := fusion.Partition(fused.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11, Launch: 1e-7, FuseReductions: true, FuseEpilogues: true}, true)
 			if err != nil {
 				t.Fatal(err)
 			}

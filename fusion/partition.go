@@ -114,7 +114,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		absorbed[i] = -1
 	}
 	epilogues := map[int]Group{}
-	if fuse {
+	if fuse && caps.FuseEpilogues {
 		for i := range f.Values {
 			if grp, chain, ok := epilogue(f, users, isOut, i); ok {
 				for _, c := range chain {
