@@ -1,0 +1,406 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/llm/gguf"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// DefaultMaxContext caps the context length taken from metadata when
+// Options.Context is 0, so that a model trained on 128k tokens does not
+// allocate a cache for all of them by default.
+const DefaultMaxContext = 4096
+
+// DefaultBatch is the default largest prompt chunk one Program processes.
+const DefaultBatch = 64
+
+// Options configure Load.
+type Options struct {
+	// Context is the number of positions the cache holds; 0 means the
+	// model's training context, capped at DefaultMaxContext.
+	Context int
+	// Batch is the largest number of prompt tokens one run processes
+	// (rounded up to a power of two); 0 means DefaultBatch.
+	Batch int
+	// Device runs the Programs; nil means the CPU.
+	Device backend.Device
+	// Dense expands every weight to f32 at load instead of keeping
+	// quantised blocks in place (slower, more memory; for checking).
+	Dense bool
+	// HalfKV rounds keys, values, queries and attention weights to half
+	// precision, as llama.cpp's default f16 cache does (its attention
+	// multiplies f16 operands). The cache is still stored as f32.
+	HalfKV bool
+}
+
+// Model is a loaded model with its key/value cache. Its methods are safe
+// for concurrent use but serialised: the cache holds one sequence.
+type Model struct {
+	cfg    Config
+	ctxLen int // positions the cache may hold
+	batch  int // largest chunk
+	slack  int // cache rows past ctxLen, so a padded chunk never wraps
+	dev    backend.Device
+	bytes  int64
+	halfKV bool
+
+	g      *graph.Graph
+	tokEmb graph.Tensor // [vocab, embd]
+	out    graph.Tensor // [vocab, embd]
+	norm   graph.Tensor // [embd]
+	layers []layer
+
+	mu     sync.Mutex
+	progs  map[int]*program
+	logits []float32
+}
+
+// layer holds one transformer block's weights and its cache.
+type layer struct {
+	attnNorm, ffnNorm      graph.Tensor // [embd]
+	attnPost, ffnPost      graph.Tensor // [embd] (gemma2)
+	wq, wk, wv, wqkv, wo   graph.Tensor // [heads·headDim, embd] ... ; wqkv fused (phi3)
+	bq, bk, bv             graph.Tensor // optional biases (qwen2)
+	gate, up, gateUp, down graph.Tensor // gateUp fused [2·ff, embd] (phi3)
+	kCache, vCache         graph.Tensor // [kvHeads, cache, headDim] f32 Variables
+	sliding                bool
+}
+
+// program is one compiled chunk size with its reusable feeds.
+type program struct {
+	p      *graph.Program
+	tokens *tensor.Array // i32 [n]
+	pos    *tensor.Array // i64 scalar: position of the first token
+	last   *tensor.Array // i64 scalar: row whose logits are returned
+	feeds  graph.Feeds
+}
+
+// Load records the model of f as a graph. Quantised weights keep pointing
+// into f's data, so f must stay open while the Model is used.
+func Load(f *gguf.File, opts Options) (*Model, error) {
+	cfg, err := ConfigOf(f)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, progs: map[int]*program{}, g: graph.New()}
+	m.ctxLen = opts.Context
+	if m.ctxLen <= 0 {
+		m.ctxLen = min(cfg.TrainCtx, DefaultMaxContext)
+		if m.ctxLen <= 0 {
+			m.ctxLen = DefaultMaxContext
+		}
+	}
+	m.batch = opts.Batch
+	if m.batch <= 0 {
+		m.batch = DefaultBatch
+	}
+	m.batch = 1 << bits.Len(uint(m.batch-1)) // a power of two
+	m.slack = m.batch
+	if err := m.loadWeights(f, opts.Dense); err != nil {
+		return nil, err
+	}
+	if err := m.g.Err(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	m.logits = make([]float32, cfg.Vocab)
+	return m, nil
+}
+
+func (m *Model) loadWeights(f *gguf.File, dense bool) error {
+	c := m.cfg
+	l := &loader{f: f, g: m.g, dense: dense}
+	var err error
+	// The embedding table is gathered by rows; quantised rows are expanded
+	// one by one as they are read.
+	if m.tokEmb, err = l.matrix("token_embd.weight", c.Vocab, c.Embd); err != nil {
+		return err
+	}
+	if m.norm, err = l.vector("output_norm.weight", c.Embd); err != nil {
+		return err
+	}
+	m.out = m.tokEmb // tied output embeddings
+	if l.has("output.weight") {
+		if m.out, err = l.matrix("output.weight", c.Vocab, c.Embd); err != nil {
+			return err
+		}
+	}
+	qDim, kvDim, vDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.KVHeads*c.ValueDim
+	cache := m.ctxLen + m.slack
+	m.layers = make([]layer, c.Layers)
+	for i := range m.layers {
+		ly := &m.layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		var errs [16]error
+		ly.attnNorm, errs[0] = l.vector(p+"attn_norm.weight", c.Embd)
+		if l.has(p + "attn_qkv.weight") {
+			ly.wqkv, errs[1] = l.matrix(p+"attn_qkv.weight", qDim+kvDim+vDim, c.Embd)
+		} else {
+			ly.wq, errs[1] = l.matrix(p+"attn_q.weight", qDim, c.Embd)
+			ly.wk, errs[2] = l.matrix(p+"attn_k.weight", kvDim, c.Embd)
+			ly.wv, errs[3] = l.matrix(p+"attn_v.weight", vDim, c.Embd)
+			ly.bq, errs[4] = l.optVector(p+"attn_q.bias", qDim)
+			ly.bk, errs[5] = l.optVector(p+"attn_k.bias", kvDim)
+			ly.bv, errs[6] = l.optVector(p+"attn_v.bias", vDim)
+		}
+		ly.wo, errs[7] = l.matrix(p+"attn_output.weight", c.Embd, c.Heads*c.ValueDim)
+		ly.ffnNorm, errs[8] = l.vector(p+"ffn_norm.weight", c.Embd)
+		if l.has(p + "ffn_gate.weight") {
+			ly.gate, errs[9] = l.matrix(p+"ffn_gate.weight", c.FF, c.Embd)
+			ly.up, errs[10] = l.matrix(p+"ffn_up.weight", c.FF, c.Embd)
+		} else {
+			ly.gateUp, errs[9] = l.matrix(p+"ffn_up.weight", 2*c.FF, c.Embd)
+		}
+		ly.down, errs[11] = l.matrix(p+"ffn_down.weight", c.Embd, c.FF)
+		if c.PostNorms {
+			ly.attnPost, errs[12] = l.vector(p+"post_attention_norm.weight", c.Embd)
+			ly.ffnPost, errs[13] = l.vector(p+"post_ffw_norm.weight", c.Embd)
+		}
+		for _, e := range errs {
+			if e != nil {
+				return e
+			}
+		}
+		ly.sliding = c.SlidingWindow > 0 && (!c.SlidingEveryOther || i%2 == 0)
+		ly.kCache = m.g.Variable(p+"k_cache", tensor.MustZeros(tensor.F32, tensor.Shape{c.KVHeads, cache, c.HeadDim}))
+		ly.vCache = m.g.Variable(p+"v_cache", tensor.MustZeros(tensor.F32, tensor.Shape{c.KVHeads, cache, c.ValueDim}))
+	}
+	m.bytes = l.bytes
+	return nil
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Context returns the number of positions the cache holds.
+func (m *Model) Context() int { return m.ctxLen }
+
+// WeightBytes returns the bytes of the file's weight tensors the model
+// uses (read per token by a decode step).
+func (m *Model) WeightBytes() int64 { return m.bytes }
+
+// Forward runs tokens at positions start, start+1, ... through the model,
+// storing their keys and values in the cache, and returns the logits
+// after the last token. Cache entries at and after start are replaced;
+// those before it must hold the same sequence's earlier tokens. The
+// returned slice is owned by the Model and overwritten by the next call.
+func (m *Model) Forward(ctx context.Context, tokens []int32, start int) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("%w: no tokens", ErrInput)
+	}
+	if start < 0 || start+len(tokens) > m.ctxLen {
+		return nil, fmt.Errorf("%w: %d tokens at position %d do not fit a context of %d", ErrContext, len(tokens), start, m.ctxLen)
+	}
+	for i, id := range tokens {
+		if id < 0 || int(id) >= m.cfg.Vocab {
+			return nil, fmt.Errorf("%w: token %d (at %d) is outside the vocabulary of %d", ErrInput, id, i, m.cfg.Vocab)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for len(tokens) > 0 {
+		n := min(len(tokens), m.batch)
+		size := 1 << bits.Len(uint(n-1)) // chunks are padded to a power of two
+		pr, err := m.program(size)
+		if err != nil {
+			return nil, err
+		}
+		tk := pr.tokens.Int32s()
+		copy(tk, tokens[:n])
+		clear(tk[n:]) // padding rows write cache entries past the sequence, which later runs overwrite
+		pr.pos.Int64s()[0] = int64(start)
+		if pr.last != nil {
+			pr.last.Int64s()[0] = int64(n - 1)
+		}
+		out, err := pr.p.Run(ctx, pr.feeds)
+		if err != nil {
+			return nil, fmt.Errorf("model: forward: %w", err)
+		}
+		if len(tokens) == n {
+			copy(m.logits, out[0].Float32s())
+		}
+		tokens, start = tokens[n:], start+n
+	}
+	return m.logits, nil
+}
+
+// program returns the compiled Program for chunks of size tokens,
+// building and compiling it on first use.
+func (m *Model) program(size int) (*program, error) {
+	if p, ok := m.progs[size]; ok {
+		return p, nil
+	}
+	g := m.g
+	suffix := fmt.Sprintf(".%d", size)
+	tokens := g.Placeholder("tokens"+suffix, tensor.I32, size)
+	pos := g.Placeholder("pos"+suffix, tensor.I64)
+	var last graph.Tensor
+	if size > 1 {
+		last = g.Placeholder("last"+suffix, tensor.I64)
+	}
+	outs := m.forward(tokens, pos, last, size)
+	if err := g.Err(); err != nil {
+		return nil, fmt.Errorf("model: build: %w", err)
+	}
+	var copts []graph.Option
+	if m.dev != nil {
+		copts = append(copts, graph.OnDevice(m.dev))
+	}
+	p, err := graph.Compile(outs, copts...)
+	if err != nil {
+		return nil, fmt.Errorf("model: compile: %w", err)
+	}
+	pr := &program{p: p, tokens: tensor.MustZeros(tensor.I32, tensor.Shape{size}),
+		pos: tensor.MustZeros(tensor.I64, tensor.Shape{})}
+	pr.feeds = graph.Feeds{"tokens" + suffix: pr.tokens, "pos" + suffix: pr.pos}
+	if size > 1 {
+		pr.last = tensor.MustZeros(tensor.I64, tensor.Shape{})
+		pr.feeds["last"+suffix] = pr.last
+	}
+	m.progs[size] = pr
+	return pr, nil
+}
+
+// arange returns the i64 constant [0, 1, ..., n-1] shaped dims.
+func arange(g *graph.Graph, n int, dims ...int) graph.Tensor {
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = int64(i)
+	}
+	return g.Const(tensor.NewI64(v, dims...))
+}
+
+// forward records the model over a chunk of n tokens at run-time position
+// pos and returns the logits of row last (or the only row) followed by
+// the cache writes.
+func (m *Model) forward(tokens, pos, last graph.Tensor, n int) []graph.Tensor {
+	g, c := m.g, m.cfg
+	cache := m.ctxLen + m.slack
+	qpos := arange(g, n, n).Add(pos) // [n] absolute positions of the chunk
+	rope := graph.RoPE{Dims: c.RopeDims, Base: c.RopeBase, Scale: c.RopeScale, NeoX: c.NeoX}
+
+	// Key j is visible to query i when j <= pos+i (and, in a sliding
+	// window of w, when pos+i-j < w). Masks add 0 or -inf to the scores.
+	kpos := arange(g, cache, 1, cache) // [1, cache]
+	qcol := qpos.Reshape(n, 1)         // [n, 1]
+	zero, ninf := g.Scalar(tensor.F32, 0), g.Scalar(tensor.F32, math.Inf(-1))
+	causal := kpos.Le(qcol)
+	mask := graph.Where(causal, zero, ninf) // [n, cache]
+	var swMask graph.Tensor
+	if c.SlidingWindow > 0 {
+		inWin := qcol.Sub(kpos).Lt(g.Scalar(tensor.I64, float64(c.SlidingWindow)))
+		swMask = graph.Where(causal, graph.Where(inWin, zero, ninf), ninf)
+	}
+	// Cache rows at and after pos are this chunk's (or not yet written).
+	fresh := arange(g, cache, 1, cache, 1).Ge(pos) // [1, cache, 1]
+
+	x := m.tokEmb.Gather(0, tokens) // [n, embd]
+	if c.EmbedScale != 1 {
+		x = x.Scale(c.EmbedScale)
+	}
+	var writes []graph.Tensor
+	for i := range m.layers {
+		ly := &m.layers[i]
+		h := x.RMSNorm(ly.attnNorm, c.NormEps)
+		var q, k, v graph.Tensor
+		if ly.wqkv.Valid() {
+			qkv := linear(h, ly.wqkv, graph.Tensor{})
+			qd, kd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+			q = qkv.SliceAxis(-1, 0, qd, 1)
+			k = qkv.SliceAxis(-1, qd, qd+kd, 1)
+			v = qkv.SliceAxis(-1, qd+kd, qd+kd+c.KVHeads*c.ValueDim, 1)
+		} else {
+			q = linear(h, ly.wq, ly.bq)
+			k = linear(h, ly.wk, ly.bk)
+			v = linear(h, ly.wv, ly.bv)
+		}
+		q = q.Reshape(n, c.Heads, c.HeadDim).RoPE(qpos, rope)
+		k = k.Reshape(n, c.KVHeads, c.HeadDim).RoPE(qpos, rope)
+		v = v.Reshape(n, c.KVHeads, c.ValueDim)
+		if m.halfKV {
+			q, k, v = roundHalf(q), roundHalf(k), roundHalf(v)
+		}
+
+		// The cache is [kvHeads, position, dim]; this chunk's rows are
+		// written after the run, so attention reads them from k and v.
+		kt, vt := k.Permute(1, 0, 2), v.Permute(1, 0, 2) // [kvHeads, n, dim]
+		writes = append(writes, g.AssignSlice(ly.kCache, kt, 1, pos), g.AssignSlice(ly.vCache, vt, 1, pos))
+		kAll := graph.Where(fresh, kt.UnsliceAt(ly.kCache.Shape(), 1, pos), ly.kCache)
+		vAll := graph.Where(fresh, vt.UnsliceAt(ly.vCache.Shape(), 1, pos), ly.vCache)
+
+		grp := c.Heads / c.KVHeads
+		// Query head h uses key/value head h/grp, as in llama.cpp.
+		qh := q.Permute(1, 0, 2).Reshape(c.KVHeads, grp, n, c.HeadDim)
+		s := qh.MatMul(kAll.Unsqueeze(1).Transpose()).Scale(c.AttnScale) // [kvHeads, grp, n, cache]
+		if c.AttnSoftcap > 0 {
+			s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
+		}
+		if ly.sliding {
+			s = s.Add(swMask)
+		} else {
+			s = s.Add(mask)
+		}
+		pr := s.Softmax(-1)
+		if m.halfKV {
+			pr = roundHalf(pr)
+		}
+		o := pr.MatMul(vAll.Unsqueeze(1)) // [kvHeads, grp, n, vdim]
+		o = o.Reshape(c.Heads, n, c.ValueDim).Permute(1, 0, 2).Reshape(n, c.Heads*c.ValueDim)
+		a := linear(o, ly.wo, graph.Tensor{})
+		if c.PostNorms {
+			a = a.RMSNorm(ly.attnPost, c.NormEps)
+		}
+		x = x.Add(a)
+
+		h = x.RMSNorm(ly.ffnNorm, c.NormEps)
+		var gate, up graph.Tensor
+		if ly.gateUp.Valid() {
+			gu := linear(h, ly.gateUp, graph.Tensor{})
+			gate, up = gu.SliceAxis(-1, 0, c.FF, 1), gu.SliceAxis(-1, c.FF, 2*c.FF, 1)
+		} else {
+			gate, up = linear(h, ly.gate, graph.Tensor{}), linear(h, ly.up, graph.Tensor{})
+		}
+		if c.FFN == GeGLU {
+			gate = gate.GELUTanh()
+		} else {
+			gate = gate.SiLU()
+		}
+		f := linear(gate.Mul(up), ly.down, graph.Tensor{})
+		if c.PostNorms {
+			f = f.RMSNorm(ly.ffnPost, c.NormEps)
+		}
+		x = x.Add(f)
+	}
+	if n > 1 {
+		x = x.SliceAt(0, last, 1) // only the last real row's logits are needed
+	}
+	logits := linear(x.RMSNorm(m.norm, c.NormEps), m.out, graph.Tensor{}).Reshape(c.Vocab)
+	if c.FinalSoftcap > 0 {
+		logits = logits.Scale(1 / c.FinalSoftcap).Tanh().Scale(c.FinalSoftcap)
+	}
+	return append([]graph.Tensor{logits}, writes...)
+}
+
+// Reset clears the cache (not needed between sequences, since Forward
+// overwrites from its start position; it releases nothing).
+func (m *Model) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.g.Vars() {
+		clear(v.Value().Float32s())
+	}
+}
+
+// roundHalf rounds f32 values to the 11-bit significand of half precision
+// (to nearest) by Veltkamp splitting: with c = x·(2¹³+1), c-(c-x) keeps the
+// top 24-13 bits of x. Half's range limits are not applied.
+func roundHalf(x graph.Tensor) graph.Tensor {
+	c := x.Scale(1<<13 + 1)
+	return c.Sub(c.Sub(x))
+}
