@@ -1,0 +1,11 @@
+// Package shaders holds the hand-written WGSL library kernels of the
+// WebGPU backend, embedded with go:embed: a tiled shared-memory matrix
+// product, reductions over any axes, arg-max, softmax, strided copies (the
+// movement operations), fills, index gathers and scatter-adds, and image
+// window unfold/fold.
+//
+// Every kernel reads its sizes from a uniform block of 64 u32 words at
+// @group(0) @binding(0) (read through the helper m(i)); its storage
+// buffers follow at bindings 1, 2, .... Kernels that are written once per
+// element type use the alias T, which Source defines.
+package shaders
