@@ -58,7 +58,7 @@ type Model struct {
 	layers []layer
 
 	mu     sync.Mutex
-	progs  map[int]*program
+	progs  map[[2]int]*program // by chunk size and attended cache length
 	logits []float32
 }
 
@@ -89,7 +89,7 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, progs: map[int]*program{}, g: graph.New()}
+	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, progs: map[[2]int]*program{}, g: graph.New()}
 	m.ctxLen = opts.Context
 	if m.ctxLen <= 0 {
 		m.ctxLen = min(cfg.TrainCtx, DefaultMaxContext)
@@ -207,7 +207,7 @@ func (m *Model) Forward(ctx context.Context, tokens []int32, start int) ([]float
 	for len(tokens) > 0 {
 		n := min(len(tokens), m.batch)
 		size := 1 << bits.Len(uint(n-1)) // chunks are padded to a power of two
-		pr, err := m.program(size)
+		pr, err := m.program(size, m.window(start+size))
 		if err != nil {
 			return nil, err
 		}
@@ -230,21 +230,51 @@ func (m *Model) Forward(ctx context.Context, tokens []int32, start int) ([]float
 	return m.logits, nil
 }
 
-// program returns the compiled Program for chunks of size tokens,
-// building and compiling it on first use.
-func (m *Model) program(size int) (*program, error) {
-	if p, ok := m.progs[size]; ok {
+// minWindow is the shortest cache prefix a Program attends to.
+const minWindow = 64
+
+// window returns the cache prefix length a chunk ending before position
+// end attends to: a power of two (at least minWindow) or the whole cache.
+// Attention reads only that prefix, so short sequences cost less than the
+// full context; each length is its own Program.
+func (m *Model) window(end int) int {
+	w := max(minWindow, 1<<bits.Len(uint(end-1)))
+	return min(w, m.ctxLen+m.slack)
+}
+
+// Compile compiles the Programs for chunks of the given sizes (rounded
+// up to powers of two) attending to the whole cache, which Forward
+// otherwise compiles on first use.
+func (m *Model) Compile(sizes ...int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range sizes {
+		if n < 1 || n > m.batch {
+			return fmt.Errorf("%w: chunk size %d outside [1, %d]", ErrInput, n, m.batch)
+		}
+		if _, err := m.program(1<<bits.Len(uint(n-1)), m.ctxLen+m.slack); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// program returns the compiled Program for chunks of size tokens that
+// attend to the first window cache rows, building and compiling it on
+// first use.
+func (m *Model) program(size, window int) (*program, error) {
+	if p, ok := m.progs[[2]int{size, window}]; ok {
 		return p, nil
 	}
 	g := m.g
-	suffix := fmt.Sprintf(".%d", size)
+	suffix := fmt.Sprintf(".%d.%d", size, window)
 	tokens := g.Placeholder("tokens"+suffix, tensor.I32, size)
 	pos := g.Placeholder("pos"+suffix, tensor.I64)
 	var last graph.Tensor
 	if size > 1 {
 		last = g.Placeholder("last"+suffix, tensor.I64)
 	}
-	outs := m.forward(tokens, pos, last, size)
+	outs := m.forward(tokens, pos, last, size, window)
 	if err := g.Err(); err != nil {
 		return nil, fmt.Errorf("model: build: %w", err)
 	}
@@ -263,7 +293,7 @@ func (m *Model) program(size int) (*program, error) {
 		pr.last = tensor.MustZeros(tensor.I64, tensor.Shape{})
 		pr.feeds["last"+suffix] = pr.last
 	}
-	m.progs[size] = pr
+	m.progs[[2]int{size, window}] = pr
 	return pr, nil
 }
 
@@ -277,11 +307,10 @@ func arange(g *graph.Graph, n int, dims ...int) graph.Tensor {
 }
 
 // forward records the model over a chunk of n tokens at run-time position
-// pos and returns the logits of row last (or the only row) followed by
-// the cache writes.
-func (m *Model) forward(tokens, pos, last graph.Tensor, n int) []graph.Tensor {
+// pos, attending to the first cache rows of the cache, and returns the
+// logits of row last (or the only row) followed by the cache writes.
+func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Tensor {
 	g, c := m.g, m.cfg
-	cache := m.ctxLen + m.slack
 	qpos := arange(g, n, n).Add(pos) // [n] absolute positions of the chunk
 	rope := graph.RoPE{Dims: c.RopeDims, Base: c.RopeBase, Scale: c.RopeScale, NeoX: c.NeoX}
 
@@ -331,8 +360,12 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n int) []graph.Tensor {
 		// written after the run, so attention reads them from k and v.
 		kt, vt := k.Permute(1, 0, 2), v.Permute(1, 0, 2) // [kvHeads, n, dim]
 		writes = append(writes, g.AssignSlice(ly.kCache, kt, 1, pos), g.AssignSlice(ly.vCache, vt, 1, pos))
-		kAll := graph.Where(fresh, kt.UnsliceAt(ly.kCache.Shape(), 1, pos), ly.kCache)
-		vAll := graph.Where(fresh, vt.UnsliceAt(ly.vCache.Shape(), 1, pos), ly.vCache)
+		kc, vc := ly.kCache, ly.vCache
+		if cache < kc.Shape()[1] {
+			kc, vc = kc.SliceAxis(1, 0, cache, 1), vc.SliceAxis(1, 0, cache, 1)
+		}
+		kAll := graph.Where(fresh, kt.UnsliceAt(kc.Shape(), 1, pos), kc)
+		vAll := graph.Where(fresh, vt.UnsliceAt(vc.Shape(), 1, pos), vc)
 
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.

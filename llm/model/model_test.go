@@ -20,15 +20,21 @@ func maxDiff(a, b []float32) float64 {
 	return d
 }
 
-// TestChunking checks that one prompt run in chunks of 1, 2, 4 and 16
-// tokens (one decode per token, padded chunks, one chunk) leaves the same
-// logits, so the cache positions and masks agree across Programs.
+// TestChunking checks that one 70-token prompt run in chunks of 64, 16,
+// 4 and 1 tokens (padded chunks, one decode per token, attended cache
+// windows of 64 and 128 rows) leaves the same logits, so the cache
+// positions, masks and windows agree across Programs.
 func TestChunking(t *testing.T) {
 	ctx := context.Background()
+	var long []int32
+	for len(long) < 70 {
+		long = append(long, prompt...)
+	}
+	long = long[:70]
 	var want []float32
-	for _, batch := range []int{16, 4, 2, 1} {
-		m := openModel(t, "models/stories260K.gguf", Options{Context: 32, Batch: batch})
-		got, err := m.Forward(ctx, prompt, 0)
+	for _, batch := range []int{64, 16, 4, 1} {
+		m := openModel(t, "models/stories260K.gguf", Options{Context: 200, Batch: batch})
+		got, err := m.Forward(ctx, long, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
