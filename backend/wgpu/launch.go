@@ -77,6 +77,19 @@ func (d *Device) Compile(src string, inputs int) error {
 	return err
 }
 
+// Validate parses and validates WGSL source (naga's checks) without
+// making a pipeline.
+func (d *Device) Validate(src string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	mod, err := d.dev.CreateShaderModule(&gpu.ShaderModuleDescriptor{WGSLDescriptor: &gpu.ShaderModuleWGSLDescriptor{Code: src}})
+	if err != nil {
+		return fmt.Errorf("wgpu: shader: %w", err)
+	}
+	mod.Release()
+	return nil
+}
+
 // Pipelines returns the number of distinct compiled shaders.
 func (d *Device) Pipelines() int {
 	d.mu.Lock()

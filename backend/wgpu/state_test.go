@@ -1,0 +1,127 @@
+//go:build cgo
+
+package wgpu_test
+
+import (
+	"context"
+	"math/rand"
+	"testing"
+
+	"github.com/aethertensor/aether/autograd"
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/backend/cpu"
+	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// TestStateSharedAcrossPrograms checks that an assignment made on the
+// device reaches the variable's host array and every other program of the
+// graph on the same device.
+func TestStateSharedAcrossPrograms(t *testing.T) {
+	d := device(t)
+	ctx := context.Background()
+	g := graph.New()
+	n := g.Variable("n", tensor.NewF32([]float32{0}, 1))
+	inc, err := graph.Compile([]graph.Tensor{g.Assign(n, n.AddScalar(1))}, graph.OnDevice(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := graph.Compile([]graph.Tensor{n.Scale(10)}, graph.OnDevice(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := inc.Run(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		out, err := read.Run(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out[0].Flat(0); got != float64(10*i) {
+			t.Fatalf("run %d: read %v, want %v", i, got, 10*i)
+		}
+	}
+	v, _ := g.Var("n")
+	if got := v.Value().Flat(0); got != 3 {
+		t.Fatalf("host value %v, want 3", got)
+	}
+}
+
+// kvAppend writes rows into a cache variable at fed positions, as a
+// decode loop appends to its KV cache.
+func kvAppend(t *testing.T, dev backend.Device) []float64 {
+	g := graph.New()
+	cache := g.Variable("cache", tensor.MustZeros(tensor.F32, tensor.Shape{6, 3}))
+	row := g.Placeholder("row", tensor.F32, 1, 3)
+	pos := g.Placeholder("pos", tensor.I64)
+	w := g.AssignSlice(cache, row, 0, pos)
+	p, err := graph.Compile([]graph.Tensor{w, cache.SumAll()}, graph.OnDevice(dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 7 { // the last position clamps onto the final row
+		r := tensor.NewF32([]float32{float32(i), float32(i) + 0.5, -float32(i)}, 1, 3)
+		at, err := tensor.NewI64([]int64{int64(i)}).Reshape()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Run(context.Background(), graph.Feeds{"row": r, "pos": at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, _ := g.Var("cache")
+	return v.Value().ToFloat64()
+}
+
+func TestAssignSliceMatchesCPU(t *testing.T) {
+	d := device(t)
+	want, got := kvAppend(t, cpu.New()), kvAppend(t, d)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("cache[%d] = %v, want %v (got %v, want %v)", i, got[i], want[i], got, want)
+		}
+	}
+}
+
+// train runs gradient-descent steps of a two-layer network and returns
+// the parameters' host values afterwards.
+func train(t *testing.T, dev backend.Device) [][]float64 {
+	rng := rand.New(rand.NewSource(3))
+	g := graph.New()
+	w1 := g.Param("w1", randArray(rng, 7, 13))
+	w2 := g.Param("w2", randArray(rng, 13, 3))
+	x := g.Placeholder("x", tensor.F32, 10, 7)
+	y := g.Placeholder("y", tensor.F32, 10, 3)
+	loss := x.MatMul(w1).Tanh().MatMul(w2).Sub(y).Square().Mean()
+	gs, err := autograd.Grad(loss, w1, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []graph.Tensor{loss, g.Assign(w1, w1.Sub(gs[0].Scale(0.1))), g.Assign(w2, w2.Sub(gs[1].Scale(0.1)))}
+	p, err := graph.Compile(outs, graph.OnDevice(dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := graph.Feeds{"x": randArray(rng, 10, 7), "y": randArray(rng, 10, 3)}
+	for range 5 {
+		if _, err := p.Run(context.Background(), feeds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out [][]float64
+	for _, v := range g.Vars() {
+		out = append(out, v.Value().ToFloat64())
+	}
+	return out
+}
+
+func TestTrainingMatchesCPU(t *testing.T) {
+	d := device(t)
+	want, got := train(t, cpu.New()), train(t, d)
+	for i := range want {
+		if e := nmse(got[i], want[i]); !(e <= 1e-7) {
+			t.Errorf("parameter %d: NMSE %.3g after training", i, e)
+		}
+	}
+}
