@@ -13,7 +13,7 @@
 # Raw lines go to bench/out/ (benchstat-ready when benchstat is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-5}
+rounds=${1:-6}
 filter=${2:-'^Benchmark(SGEMM|DGEMM)$'}
 out=bench/out
 mkdir -p "$out"
@@ -69,6 +69,6 @@ for key in sorted(go, key=lambda k: (k[0].split('/')[0], list(go).index(k))):
 print('(medians of %d rounds)' % len(next(iter(go.values()))))
 PY
 if command -v benchstat >/dev/null; then
-	benchstat -col /cpu "$go_raw" >"$out/benchstat.txt" 2>&1 || true
+	benchstat "$go_raw" >"$out/benchstat.txt" 2>&1 || true
 	echo "# benchstat of the Go runs: $out/benchstat.txt"
 fi
