@@ -49,6 +49,7 @@ func TestBudgetEviction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
 	want, got := deepChain(t, cpu.New()), deepChain(t, d)
 	if e := nmse(got, want); !(e <= 1e-7) {
 		t.Fatalf("NMSE %.3g under a %d-byte budget", e, budget)

@@ -157,6 +157,45 @@ func pickAdapter(as []*gpu.Adapter, want string) (*gpu.Adapter, error) {
 	return as[best], nil
 }
 
+// Close waits for the device and releases it; the device and its buffers
+// must not be used afterwards.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dev == nil {
+		return nil
+	}
+	err := d.submit()
+	d.dev.Poll(true, nil)
+	d.settle()
+	for _, p := range d.pipes {
+		p.pipe.Release()
+		p.layout.Release()
+	}
+	d.pipes = nil
+	for _, s := range d.slots {
+		if s.g != nil {
+			s.g.Destroy()
+			s.g.Release()
+			s.g = nil
+		}
+	}
+	if d.staging != nil {
+		d.staging.Destroy()
+		d.staging.Release()
+		d.staging = nil
+	}
+	d.queue.Release()
+	d.dev.Release()
+	d.adapter.Release()
+	d.inst.Release()
+	d.dev = nil
+	d.lostMu.Lock()
+	d.lost = fmt.Errorf("%w: closed", ErrLost)
+	d.lostMu.Unlock()
+	return err
+}
+
 // Name returns "wgpu:" and the adapter's name.
 func (d *Device) Name() string { return "wgpu:" + d.info.Name }
 
@@ -226,6 +265,9 @@ func (d *Device) alloc(o backend.Operand) (*Buffer, error) {
 func (d *Device) release(s *slot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.dev == nil {
+		return // Close released everything
+	}
 	d.reg.Unregister(s.id)
 	delete(d.slots, s.id)
 	if s.g != nil {

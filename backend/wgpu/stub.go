@@ -20,6 +20,9 @@ type Device struct{}
 // New returns ErrUnavailable: this build has no cgo.
 func New(opts ...Option) (*Device, error) { return nil, ErrUnavailable }
 
+// Close returns nil.
+func (*Device) Close() error { return nil }
+
 // Name returns "wgpu".
 func (*Device) Name() string { return "wgpu" }
 
