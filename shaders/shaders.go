@@ -26,11 +26,15 @@ fn m(i: u32) -> u32 {
 
 `
 
-// Names lists the library kernels, sorted.
+// Names lists the library kernels, sorted (fragments that only other
+// kernels include, having no entry point, are left out).
 func Names() []string {
 	ents, _ := files.ReadDir(".")
 	var out []string
 	for _, e := range ents {
+		if b, _ := files.ReadFile(e.Name()); !strings.Contains(string(b), "@compute") {
+			continue
+		}
 		out = append(out, strings.TrimSuffix(e.Name(), ".wgsl"))
 	}
 	sort.Strings(out)
@@ -50,5 +54,15 @@ func Source(name, elem string) (string, error) {
 	default:
 		return "", fmt.Errorf("shaders: element type %q is not f32, i32 or u32", elem)
 	}
-	return "alias T = " + elem + ";\n" + prelude + string(b), nil
+	src := "alias T = " + elem + ";\n" + prelude + string(b)
+	// A first line "// include: name" appends a fragment of helper
+	// functions (WGSL resolves module-scope names in any order).
+	if inc, ok := strings.CutPrefix(strings.SplitN(string(b), "\n", 2)[0], "// include: "); ok {
+		frag, err := files.ReadFile(strings.TrimSpace(inc) + ".wgsl")
+		if err != nil {
+			return "", fmt.Errorf("%w: %q included by %q", ErrUnknown, inc, name)
+		}
+		src += "\n" + string(frag)
+	}
+	return src, nil
 }

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/llm/quant"
 	"github.com/aethertensor/aether/memory"
 	"github.com/aethertensor/aether/tensor"
 	gpu "github.com/rajveermalviya/go-webgpu/wgpu"
@@ -45,6 +46,7 @@ type Device struct {
 	reg   *memory.Registry
 	slots map[memory.ID]*slot
 	bound map[*tensor.Array]*Buffer
+	quant map[*tensor.Quantized]*Buffer
 	dummy *Buffer
 
 	lostMu sync.Mutex
@@ -58,6 +60,7 @@ type slot struct {
 	size  uint64      // bytes, a multiple of 4, at least 4
 	host  []byte      // contents while evicted (nil: zeros or see array)
 	array *tensor.Array
+	raw   []byte // a quantized weight's blocks, the host copy
 	dev   *Device
 	id    memory.ID
 }
@@ -72,8 +75,9 @@ type Buffer struct {
 func (b *Buffer) Len() int { return b.op.Shape.Size() }
 
 var (
-	_ backend.Device  = (*Device)(nil)
-	_ backend.Capable = (*Device)(nil)
+	_ backend.Device      = (*Device)(nil)
+	_ backend.Capable     = (*Device)(nil)
+	_ backend.QuantBinder = (*Device)(nil)
 )
 
 // New opens a device on the preferred adapter (see Options).
@@ -103,7 +107,7 @@ func New(opts ...Option) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{inst: inst, adapter: a, info: a.GetProperties(), limits: a.GetLimits().Limits,
-		pipes: map[string]*pipeline{}, slots: map[memory.ID]*slot{}, bound: map[*tensor.Array]*Buffer{}}
+		pipes: map[string]*pipeline{}, slots: map[memory.ID]*slot{}, bound: map[*tensor.Array]*Buffer{}, quant: map[*tensor.Quantized]*Buffer{}}
 	d.dev, err = a.RequestDevice(&gpu.DeviceDescriptor{
 		Label:          "aether",
 		RequiredLimits: &gpu.RequiredLimits{Limits: d.limits},
@@ -308,6 +312,42 @@ func (d *Device) Bind(a *tensor.Array) (backend.Buffer, error) {
 	}
 	b.s.array = a
 	d.bound[a] = b
+	return b, nil
+}
+
+// BindQuantized returns a device buffer holding a weight's GGUF blocks
+// as they are (no f32 copy): the quantized kernels decode them in the
+// shader. Every program of this device shares one buffer per weight.
+func (d *Device) BindQuantized(q *tensor.Quantized) (backend.Buffer, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	if b, ok := d.quant[q]; ok {
+		return b, nil
+	}
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	rb, err := quant.RowBytes(quant.Type(q.Type), uint64(q.Cols))
+	if err != nil {
+		return nil, fmt.Errorf("wgpu: quantized weight: %w", err)
+	}
+	if int(rb)*q.Rows != len(q.Data) {
+		return nil, fmt.Errorf("%w: %v %d×%d needs %d bytes, has %d", tensor.ErrQuantized, quant.Type(q.Type), q.Rows, q.Cols, int(rb)*q.Rows, len(q.Data))
+	}
+	size := (uint64(len(q.Data)) + 3) &^ 3
+	if size > d.limits.MaxStorageBufferBindingSize {
+		return nil, fmt.Errorf("wgpu: a %v weight of %d bytes is over the adapter's binding limit of %d", quant.Type(q.Type), size, d.limits.MaxStorageBufferBindingSize)
+	}
+	s := &slot{size: size, dev: d, raw: q.Data}
+	if s.id, err = d.reg.Register(int64(size), memory.OnHost); err != nil {
+		return nil, err
+	}
+	d.slots[s.id] = s
+	b := &Buffer{op: backend.Operand{DType: tensor.F32, Shape: tensor.Shape{q.Rows, q.Cols}}, s: s}
+	d.quant[q] = b
 	return b, nil
 }
 
@@ -588,6 +628,27 @@ func (m *mover) Upload(id memory.ID, contents bool) (bool, error) {
 		return false, fmt.Errorf("wgpu: buffer of %d bytes: %w", s.size, err)
 	}
 	s.g = g
+	if contents && s.raw != nil {
+		if err := d.submit(); err != nil {
+			return false, err
+		}
+		// The queue takes whole words: the blocks' last partial word goes
+		// separately, zero-padded.
+		n := len(s.raw) &^ 3
+		if n > 0 {
+			if err := d.queue.WriteBuffer(g, 0, s.raw[:n]); err != nil {
+				return false, fmt.Errorf("wgpu: upload: %w", err)
+			}
+		}
+		if n < len(s.raw) {
+			var tail [4]byte
+			copy(tail[:], s.raw[n:])
+			if err := d.queue.WriteBuffer(g, uint64(n), tail[:]); err != nil {
+				return false, fmt.Errorf("wgpu: upload: %w", err)
+			}
+		}
+		return true, nil
+	}
 	if contents {
 		words := s.host
 		if s.array != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/fusion"
 	"github.com/aethertensor/aether/kernel"
+	"github.com/aethertensor/aether/llm/quant"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/shaders"
 	"github.com/aethertensor/aether/tensor"
@@ -198,6 +199,24 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		meta := windowMeta(out.Size(), in[2], in[3], out[2:], a.Window)
 		meta = append(meta, fillBits(k.Out.DType, a.PadValue))
 		return p.library("unfold", "u32", meta, []int{0, argOut}, out.Size(), false)
+	case op.QMatMul:
+		q := a.Quant
+		n := k.In[0].Shape.Size() / q.Cols
+		meta, err := quantMeta(q, n*q.Rows)
+		if err != nil {
+			return nil, err
+		}
+		return p.library("qmatmul", "f32", meta, []int{0, 1, argOut}, n*q.Rows, true)
+	case op.QGather, op.QDequant:
+		q := a.Quant
+		meta, err := quantMeta(q, out.Size())
+		if err != nil {
+			return nil, err
+		}
+		if c == op.QGather {
+			return p.library("qrows", "f32", append(meta, 1), []int{0, 1, argOut}, out.Size(), false)
+		}
+		return p.library("qrows", "f32", append(meta, 0), []int{0, argDummy, argOut}, out.Size(), false)
 	case op.Fold:
 		if k.Out.DType != tensor.F32 {
 			return nil, fmt.Errorf("%w: fold of %v on webgpu", backend.ErrUnsupported, k.Out.DType)
@@ -210,6 +229,22 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 }
 
 func u(v int) uint32 { return uint32(v) }
+
+// quantMeta describes a weight in a GGUF block format to the qmatmul and
+// qrows kernels: count, rows, cols, type and row bytes.
+func quantMeta(q *tensor.Quantized, count int) ([]uint32, error) {
+	t := quant.Type(q.Type)
+	switch t {
+	case quant.F32, quant.F16, quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
+	default:
+		return nil, fmt.Errorf("%w: %v weights on webgpu (F32, F16, Q4_0, Q8_0, Q4_K and Q6_K are)", backend.ErrUnsupported, t)
+	}
+	rb, err := quant.RowBytes(t, uint64(q.Cols))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", backend.ErrUnsupported, err)
+	}
+	return []uint32{u(count), u(q.Rows), u(q.Cols), q.Type, uint32(rb)}, nil
+}
 
 // split views a shape as (outer, n, inner) around one axis.
 func split(s tensor.Shape, axis int) (outer, n, inner int) {
