@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/backend/auto"
 	"github.com/aethertensor/aether/llm/chat"
 	"github.com/aethertensor/aether/llm/gguf"
 	"github.com/aethertensor/aether/llm/model"
@@ -35,7 +37,8 @@ type Options struct {
 	// Batch is the most prompt tokens one run processes; 0 means
 	// model.DefaultBatch.
 	Batch int
-	// Device is "cpu" or "" (the CPU). Other backends are not wired up.
+	// Device is "cpu" or "" (the CPU), or "wgpu" (WebGPU, through
+	// backend/auto; its quantised-weight support depends on the backend).
 	Device string
 	// ChatTemplate names a built-in template (chat.Names) to use instead
 	// of the one the file's tokenizer.chat_template describes.
@@ -63,14 +66,19 @@ type Runner struct {
 // Load opens the GGUF file at path and prepares its model.
 func Load(path string, o Options) (*Runner, error) {
 	t0 := time.Now()
+	var dev backend.Device
 	if o.Device != "" && o.Device != "cpu" {
-		return nil, fmt.Errorf("%w: %q (this build runs on the cpu only)", ErrDevice, o.Device)
+		d, err := auto.Choose(o.Device)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDevice, err)
+		}
+		dev = d
 	}
 	f, err := gguf.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRunner(f, o)
+	r, err := newRunner(f, o, dev)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -79,7 +87,7 @@ func Load(path string, o Options) (*Runner, error) {
 	return r, nil
 }
 
-func newRunner(f *gguf.File, o Options) (*Runner, error) {
+func newRunner(f *gguf.File, o Options, dev backend.Device) (*Runner, error) {
 	if o.Progress != nil {
 		touch(f, o.Progress)
 	}
@@ -87,7 +95,7 @@ func newRunner(f *gguf.File, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Load(f, model.Options{Context: o.Context, Batch: o.Batch, HalfKV: o.HalfKV})
+	m, err := model.Load(f, model.Options{Context: o.Context, Batch: o.Batch, HalfKV: o.HalfKV, Device: dev})
 	if err != nil {
 		return nil, err
 	}

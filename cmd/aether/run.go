@@ -30,7 +30,7 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.model, "m", "", "GGUF model `file` (required)")
 	fs.IntVar(&m.ctxLen, "c", 0, "context length in tokens (0: the model's, at most 4096)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
-	fs.StringVar(&m.device, "device", "cpu", "device to run on (cpu)")
+	fs.StringVar(&m.device, "device", "cpu", "device to run on: cpu or wgpu")
 }
 
 // load applies the thread count and loads the model, drawing a progress

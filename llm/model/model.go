@@ -29,7 +29,8 @@ type Options struct {
 	// Batch is the largest number of prompt tokens one run processes
 	// (rounded up to a power of two); 0 means DefaultBatch.
 	Batch int
-	// Device runs the Programs; nil means the CPU.
+	// Device runs the Programs; nil means the CPU. Weights are expanded
+	// to f32 for a device that cannot hold quantised blocks.
 	Device backend.Device
 	// Dense expands every weight to f32 at load instead of keeping
 	// quantised blocks in place (slower, more memory; for checking).
@@ -103,7 +104,10 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	}
 	m.batch = 1 << bits.Len(uint(m.batch-1)) // a power of two
 	m.slack = m.batch
-	if err := m.loadWeights(f, opts.Dense); err != nil {
+	// A device that cannot hold quantised blocks gets dequantised weights.
+	_, quantOK := opts.Device.(backend.QuantBinder)
+	dense := opts.Dense || (opts.Device != nil && !quantOK)
+	if err := m.loadWeights(f, dense); err != nil {
 		return nil, err
 	}
 	if err := m.g.Err(); err != nil {
