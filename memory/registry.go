@@ -54,6 +54,7 @@ type Mover interface {
 // Stats counts the registry's traffic.
 type Stats struct {
 	Uploads, Downloads, Evictions int
+	Prefetches                    int   // uploads made by Prefetch (counted in Uploads too)
 	DeviceBytes                   int64 // bytes resident on the device now
 	PeakBytes                     int64 // most bytes ever resident at once
 }
@@ -233,29 +234,35 @@ func (r *Registry) Downloaded(id ID) {
 	}
 }
 
-// Prefetch uploads host-only buffers that the next launches will read, as
-// far as the budget allows without evicting anything pinned or used more
-// recently than the oldest prefetched buffer would be. It never fails: a
-// buffer that does not fit is simply uploaded later by Acquire.
+// Prefetch uploads host-only buffers that the next launch will read, so
+// the upload overlaps the work in flight. It may evict unpinned buffers,
+// as the launch's own Acquire would a moment later, but never one it has
+// just prefetched. It never fails: a buffer that does not fit is uploaded
+// by Acquire instead.
 func (r *Registry) Prefetch(ids ...ID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var held []ID
 	for _, id := range ids {
 		e, ok := r.entries[id]
 		if !ok || e.resident || e.res&OnHost == 0 {
 			continue
 		}
-		if r.budget > 0 && r.stats.DeviceBytes+e.bytes > r.budget {
-			continue // only free room is used: prefetching must not evict
+		if r.makeRoom(e.bytes) != nil {
+			continue
 		}
 		kept, err := r.mover.Upload(id, true)
 		if err != nil {
 			continue
 		}
 		r.stats.Uploads++
+		r.stats.Prefetches++
 		r.setUploaded(e, kept)
 		r.addResident(e)
+		e.pins++ // held until the end of this call so later ones cannot evict it
+		held = append(held, id)
 	}
+	r.unpin(held)
 }
 
 // Residency returns where a buffer's contents are and its pin count.

@@ -183,17 +183,27 @@ func TestRegistryPinsPreventEviction(t *testing.T) {
 
 func TestRegistryPrefetch(t *testing.T) {
 	f := newFake()
+	f.keepHost = true
 	r := memory.NewRegistry(250, f)
-	ids := register(t, r, f, 3, 100)
-	r.Prefetch(ids...) // only two fit without evicting
-	s := r.Stats()
-	if s.Uploads != 2 || s.Evictions != 0 {
-		t.Fatalf("prefetch: %+v, want 2 uploads and no eviction", s)
-	}
-	if err := r.Acquire(ids[:2], nil); err != nil {
+	ids := register(t, r, f, 4, 100)
+	if err := r.Acquire(ids[:1], nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Stats().Uploads; got != 2 {
+	r.Release(ids[0])
+	// ids[1] fits, ids[2] evicts the idle ids[0], ids[3] would have to
+	// evict a buffer just prefetched and is skipped.
+	r.Prefetch(ids[1:]...)
+	s := r.Stats()
+	if s.Uploads != 3 || s.Prefetches != 2 || s.Evictions != 1 {
+		t.Fatalf("prefetch: %+v, want 3 uploads, 2 prefetches, 1 eviction", s)
+	}
+	if res, pins, _ := r.Residency(ids[3]); res != memory.OnHost || pins != 0 {
+		t.Fatalf("skipped buffer: %v with %d pins", res, pins)
+	}
+	if err := r.Acquire(ids[1:3], nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Stats().Uploads; got != 3 {
 		t.Fatalf("acquire after prefetch uploaded again: %d uploads", got)
 	}
 }

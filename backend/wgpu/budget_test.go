@@ -55,8 +55,8 @@ func TestBudgetEviction(t *testing.T) {
 		t.Fatalf("NMSE %.3g under a %d-byte budget", e, budget)
 	}
 	s := d.Registry().Stats()
-	if s.Evictions == 0 || s.PeakBytes > budget {
-		t.Fatalf("stats %+v: want evictions and a peak within %d bytes", s, budget)
+	if s.Evictions == 0 || s.PeakBytes > budget || s.Prefetches == 0 {
+		t.Fatalf("stats %+v: want evictions, prefetches and a peak within %d bytes", s, budget)
 	}
 	t.Logf("%+v", s)
 }

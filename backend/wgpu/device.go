@@ -39,6 +39,7 @@ type Device struct {
 	enc     *gpu.CommandEncoder  // encoded launches not yet submitted
 	pending []memory.ID          // pins held by encoded launches
 	flight  []memory.ID          // pins held by submitted launches
+	last    *launch              // the launch run most recently
 
 	staging     *gpu.Buffer
 	stagingSize uint64
@@ -535,8 +536,10 @@ func (d *Device) submit() error {
 	return nil
 }
 
-// settle releases the pins of submitted work; the caller has waited for
-// the queue (a readback or a blocking poll).
+// settle releases the pins of submitted work. Submitted commands keep
+// their buffers valid by themselves: the registry's Free waits for the
+// queue before destroying device memory, and a write-back reads after
+// every earlier command. Pins guard what is encoded but not submitted.
 func (d *Device) settle() {
 	if len(d.flight) > 0 {
 		d.reg.Release(d.flight...)

@@ -112,8 +112,11 @@ type launch struct {
 	steps  []dispatch
 	update bool // the output is partly written: its contents must be resident
 	dummy  bool
-	read   []memory.ID // scratch
+	read   []memory.ID // scratch; after a run, the buffers it read
 	bufs   []*Buffer   // scratch
+	// next is the launch that followed this one last time: programs
+	// replay a fixed schedule, so its inputs are worth uploading early.
+	next *launch
 }
 
 // Prepare compiles the shaders of a kernel and its uniform blocks.
@@ -225,10 +228,21 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 	if err := d.wrote(ob); err != nil {
 		return err
 	}
+	if d.last != nil {
+		d.last.next = l
+	}
+	d.last = l
 	if d.reg.Budget() > 0 {
 		// Under a budget, submit now so pins are released soon and
-		// eviction finds victims.
-		return d.submit()
+		// eviction finds victims; then upload what the next launch read
+		// last time, as far as free room allows, while this one runs.
+		if err := d.submit(); err != nil {
+			return err
+		}
+		d.settle()
+		if l.next != nil {
+			d.reg.Prefetch(l.next.read...)
+		}
 	}
 	return nil
 }
