@@ -1,0 +1,63 @@
+package shaders_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aethertensor/aether/shaders"
+)
+
+func TestSource(t *testing.T) {
+	cases := []struct {
+		name, elem string
+		want       []string // substrings of the source
+		err        error
+	}{
+		{"reduce", "f32", []string{"alias T = f32;", "fn m(i: u32)", "var<workgroup> part"}, nil},
+		{"matmul", "i32", []string{"alias T = i32;", "@workgroup_size(16, 16)"}, nil},
+		// qmatmul includes the block decoder.
+		{"qmatmul", "f32", []string{"fn dq(t: u32", "var<storage, read> wq"}, nil},
+		{"nope", "f32", nil, shaders.ErrUnknown},
+		{"copy", "f64", nil, nil},
+	}
+	for _, c := range cases {
+		src, err := shaders.Source(c.name, c.elem)
+		switch {
+		case c.err != nil:
+			if !errors.Is(err, c.err) {
+				t.Errorf("%s: %v, want %v", c.name, err, c.err)
+			}
+		case c.want == nil:
+			if err == nil {
+				t.Errorf("%s(%s): no error", c.name, c.elem)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		default:
+			for _, w := range c.want {
+				if !strings.Contains(src, w) {
+					t.Errorf("%s: source lacks %q", c.name, w)
+				}
+			}
+		}
+	}
+}
+
+func TestNamesAreKernels(t *testing.T) {
+	for _, n := range shaders.Names() {
+		if n == "dequant" {
+			t.Error("the dequant fragment is listed as a kernel")
+		}
+		src, err := shaders.Source(n, "f32")
+		if err != nil || !strings.Contains(src, "fn main(") {
+			t.Errorf("%s: %v, or no entry point", n, err)
+		}
+	}
+}
+
+func ExampleNames() {
+	fmt.Println(shaders.Names())
+	// Output: [argmax copy fill fold gather matmul qmatmul qrows reduce scatter_add softmax unfold]
+}
