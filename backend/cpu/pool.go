@@ -2,8 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ranger is a unit of parallel work: run handles the items [lo, hi).
@@ -15,16 +17,38 @@ type ranger interface{ run(lo, hi int) }
 // at a time; a call that finds it busy (another Program running at the same
 // moment, or a nested call from inside a worker) runs its chunks on its own
 // goroutine instead of waiting, so the pool can never deadlock.
+//
+// Waking a parked goroutine costs tens of microseconds on a virtual machine
+// (and the woken goroutine may wait in the waker's run queue), so workers
+// spin for a short while after each job and the caller spins briefly for
+// their results before either side parks: back-to-back kernels then hand
+// work over in well under a microsecond.
 type pool struct {
 	mu      sync.Mutex // held for the whole of one parallel call
-	workers []chan struct{}
-	done    chan any // one value per woken worker: nil or a recovered panic
+	workers []*worker
+	done    chan any // one value per helper: nil or a recovered panic
 
-	// The current job, written before the wake-ups and read by workers.
+	// The current job, written before the hand-over and read by workers.
 	r         ranger
 	n, chunks int
 	next      atomic.Int64 // next chunk to claim
 }
+
+// worker states.
+const (
+	parked   = iota // blocked on wake
+	spinning        // polling state for a job
+	assigned        // given the current job
+)
+
+type worker struct {
+	state atomic.Int32
+	wake  chan struct{}
+}
+
+// spinFor is how long an idle worker, or a caller waiting for helpers,
+// polls before it parks.
+const spinFor = 50 * time.Microsecond
 
 var defaultPool pool
 
@@ -43,13 +67,20 @@ func (p *pool) split(n, chunks int, r ranger) {
 	p.r, p.n, p.chunks = r, n, chunks
 	p.next.Store(0)
 	for _, w := range p.workers[:helpers] {
-		w <- struct{}{}
+		// A spinning worker takes the job itself; a parked one is woken.
+		if !w.state.CompareAndSwap(spinning, assigned) {
+			w.state.Store(assigned)
+			w.wake <- struct{}{}
+		}
 	}
 	var caught any
 	func() {
 		defer func() { caught = recover() }()
 		p.work()
 	}()
+	for start := time.Now(); len(p.done) < helpers && time.Since(start) < spinFor; {
+		runtime.Gosched()
+	}
 	for range helpers {
 		if v := <-p.done; v != nil && caught == nil {
 			caught = v
@@ -83,17 +114,40 @@ func (p *pool) grow(k int) {
 	}
 	p.done = make(chan any, k)
 	for len(p.workers) < k {
-		w := make(chan struct{}, 1)
+		// A new worker starts out spinning: wake is sent only to a worker
+		// that has committed to parking, so no stale token is left behind.
+		w := &worker{wake: make(chan struct{}, 1)}
+		w.state.Store(spinning)
 		p.workers = append(p.workers, w)
 		go p.loop(w)
 	}
 }
 
-// loop is a worker: each wake-up takes part in the current job.
-func (p *pool) loop(wake chan struct{}) {
-	for range wake {
+// loop is a worker: it waits for a job (spinning, then parked), takes part
+// in it, reports, and goes back to spinning.
+func (p *pool) loop(w *worker) {
+	for {
+		if !p.await(w) {
+			<-w.wake
+		}
+		w.state.Store(spinning) // from here on a caller may hand it the next job
 		p.done <- p.safeWork()
 	}
+}
+
+// await polls for a job for spinFor and reports whether one came; if not,
+// the worker is marked parked and must block on wake.
+func (p *pool) await(w *worker) bool {
+	for start, i := time.Now(), 0; ; i++ {
+		if w.state.Load() == assigned {
+			return true
+		}
+		if i%256 == 255 && time.Since(start) >= spinFor {
+			break
+		}
+	}
+	// Parking races with a caller's CompareAndSwap: exactly one wins.
+	return !w.state.CompareAndSwap(spinning, parked)
 }
 
 // safeWork runs work and returns a panic value instead of crashing the

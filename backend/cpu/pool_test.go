@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countRanger records how often each item was visited.
@@ -96,5 +97,19 @@ func BenchmarkPoolDispatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		parallelChunks(len(c.hits), c)
+	}
+}
+
+// TestPoolParkedAndSpinningWorkers hands jobs both to workers still
+// spinning after the last job and to workers that have parked.
+func TestPoolParkedAndSpinningWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for i := 0; i < 40; i++ {
+		if i%3 == 0 {
+			time.Sleep(3 * spinFor) // let the workers park
+		}
+		c := &countRanger{hits: make([]atomic.Int32, 3)}
+		parallelChunks(3, c)
+		c.check(t)
 	}
 }
