@@ -68,6 +68,10 @@ type fusedPlan struct {
 	rows    int     // product of all axes but the last
 	inner   int     // length of the last axis
 	consts  []slot  // per node: a chunk filled with the constant
+	// Nodes share chunk buffers once a value is dead, so a long chain
+	// touches a few L1-resident buffers instead of one per node.
+	buf      []int          // per node: its scratch buffer, -1 for constants
+	bufTypes []tensor.DType // per buffer
 }
 
 // fusedCache shares compiled kernels between programs: equal structure,
@@ -165,6 +169,7 @@ func compileFused(k *kernel.Elementwise) *fusedPlan {
 	for _, d := range shape[:len(shape)-1] {
 		p.rows *= d
 	}
+	p.assignBuffers()
 	p.consts = make([]slot, len(k.Nodes))
 	for i, n := range k.Nodes {
 		if n.Kind == kernel.Const {
@@ -176,6 +181,51 @@ func compileFused(k *kernel.Elementwise) *fusedPlan {
 		}
 	}
 	return p
+}
+
+// assignBuffers gives each non-constant node a chunk buffer, reusing the
+// buffer of a value whose last use has passed or is this very node (every
+// operation reads an element before writing the same element).
+func (p *fusedPlan) assignBuffers() {
+	nodes := p.k.Nodes
+	last := make([]int, len(nodes))
+	for i := range nodes {
+		last[i] = i
+		for _, a := range nodes[i].Args {
+			last[a] = i
+		}
+	}
+	p.buf = make([]int, len(nodes))
+	free := map[tensor.DType][]int{}
+	for i, n := range nodes {
+		for _, a := range n.Args {
+			if last[a] == i && p.buf[a] >= 0 && !slicesContain(free[nodes[a].DType], p.buf[a]) {
+				free[nodes[a].DType] = append(free[nodes[a].DType], p.buf[a])
+			}
+		}
+		if n.Kind == kernel.Const {
+			p.buf[i] = -1
+			continue
+		}
+		if f := free[n.DType]; len(f) > 0 {
+			p.buf[i], free[n.DType] = f[len(f)-1], f[:len(f)-1]
+		} else {
+			p.buf[i] = len(p.bufTypes)
+			p.bufTypes = append(p.bufTypes, n.DType)
+		}
+		if last[i] == i && i != len(nodes)-1 { // unused value
+			free[n.DType] = append(free[n.DType], p.buf[i])
+		}
+	}
+}
+
+func slicesContain(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // scratch is one worker's chunk buffers: one per node, and the values of
@@ -206,9 +256,13 @@ func newFusedRun(p *fusedPlan) *fusedRun {
 	r.chunks = min(r.chunks, runtime.GOMAXPROCS(0))
 	for c := 0; c < max(r.chunks, 1); c++ {
 		s := &scratch{bufs: make([]slot, len(p.k.Nodes)), vals: make([]slot, len(p.k.Nodes)), idx: make([]int, len(p.shape))}
-		for i, n := range p.k.Nodes {
-			if n.Kind != kernel.Const {
-				s.bufs[i] = slotOf(tensor.MustZeros(n.DType, tensor.Shape{chunk}), 0, chunk)
+		shared := make([]slot, len(p.bufTypes))
+		for b, d := range p.bufTypes {
+			shared[b] = slotOf(tensor.MustZeros(d, tensor.Shape{chunk}), 0, chunk)
+		}
+		for i := range p.k.Nodes {
+			if b := p.buf[i]; b >= 0 {
+				s.bufs[i] = shared[b]
 			}
 		}
 		r.scratch = append(r.scratch, s)
