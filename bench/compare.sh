@@ -41,8 +41,8 @@ np_raw=$out/openblas.txt
 : >"$np_raw"
 for r in $(seq "$rounds"); do
 	echo "# round $r/$rounds, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-	"$out/cpu.test" -test.run '^$' -test.bench "$filter" -test.cpu 1,2 -test.benchtime 0.5s >>"$go_raw"
-	for th in 1 2; do
+	"$out/cpu.test" -test.run '^$' -test.bench "$filter" -test.benchtime 0.5s >>"$go_raw"
+	for th in 1 $(nproc); do
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$th "$py" bench/numpy_gemm.py "$th" 0.5 >>"$np_raw"
 	done
 done
@@ -50,15 +50,14 @@ echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$py" - "$go_raw" "$np_raw" <<'PY'
 import re, statistics, sys
-line = re.compile(r'^Benchmark(\S+?)(-\d+)?\s+\d+\s+.*?([\d.]+) GFLOP/s')
+line = re.compile(r'^Benchmark(\S+?)/threads=(\d+)(-\d+)?\s+\d+\s+.*?([\d.]+) GFLOP/s')
 def load(path, strip=''):
     res = {}
     for l in open(path):
         m = line.match(l)
         if m:
             name = m.group(1).replace(strip, '', 1)
-            threads = int(m.group(2)[1:]) if m.group(2) else 1
-            res.setdefault((name, threads), []).append(float(m.group(3)))
+            res.setdefault((name, int(m.group(2))), []).append(float(m.group(4)))
     return res
 go, ob = load(sys.argv[1]), load(sys.argv[2], 'OpenBLAS')
 print('%-26s %7s %14s %14s %7s' % ('benchmark', 'threads', 'Aether GFLOP/s', 'OpenBLAS', 'ratio'))

@@ -33,9 +33,8 @@ def bench(name, dtype, m, k, n, threads, min_s):
         if dt >= min_s and it >= 2:
             break
     per = dt / it
-    suffix = "" if threads == 1 else "-%d" % threads
-    print("BenchmarkOpenBLAS%s/%s%s\t%d\t%.0f ns/op\t%.2f GFLOP/s"
-          % (name, shape_name(m, k, n), suffix, it, per * 1e9, 2.0 * m * k * n / per / 1e9))
+    print("BenchmarkOpenBLAS%s/%s/threads=%d\t%d\t%.0f ns/op\t%.2f GFLOP/s"
+          % (name, shape_name(m, k, n), threads, it, per * 1e9, 2.0 * m * k * n / per / 1e9))
     sys.stdout.flush()
 
 

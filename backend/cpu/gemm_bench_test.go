@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -19,6 +20,27 @@ var gemmShapes = []struct {
 	{"2048", 2048, 2048, 2048},
 	{"1x4096x4096", 1, 4096, 4096},
 	{"512x4096x11008", 512, 4096, 11008},
+}
+
+// threadCounts are the GOMAXPROCS values each shape is measured at: one
+// core and every core. The benchmarks set GOMAXPROCS themselves instead of
+// relying on -cpu, because the testing package measures a b.Loop benchmark
+// for the first -cpu value before it applies that value.
+func threadCounts() []int {
+	if n := runtime.NumCPU(); n > 1 {
+		return []int{1, n}
+	}
+	return []int{1}
+}
+
+// benchThreads runs f as sub-benchmarks threads=N with GOMAXPROCS = N.
+func benchThreads(b *testing.B, f func(b *testing.B)) {
+	for _, p := range threadCounts() {
+		b.Run(fmt.Sprintf("threads=%d", p), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+			f(b)
+		})
+	}
 }
 
 // benchGEMM reports GFLOP/s (2mnk per product) for one shape.
@@ -54,24 +76,30 @@ func sizeOf[T float]() int {
 	return 8
 }
 
-// BenchmarkSGEMM is float32 GEMM with the best kernels; run it with
-// -cpu 1,2 for single-core and both cores.
+// BenchmarkSGEMM is float32 GEMM with the best kernels on one core and on
+// all of them.
 func BenchmarkSGEMM(b *testing.B) {
 	for _, s := range gemmShapes {
-		b.Run(s.name, func(b *testing.B) { benchGEMM[float32](b, s.m, s.k, s.n, false) })
+		b.Run(s.name, func(b *testing.B) {
+			benchThreads(b, func(b *testing.B) { benchGEMM[float32](b, s.m, s.k, s.n, false) })
+		})
 	}
 }
 
 // BenchmarkDGEMM is float64 GEMM with the best kernels.
 func BenchmarkDGEMM(b *testing.B) {
 	for _, s := range gemmShapes[:4] {
-		b.Run(s.name, func(b *testing.B) { benchGEMM[float64](b, s.m, s.k, s.n, false) })
+		b.Run(s.name, func(b *testing.B) {
+			benchThreads(b, func(b *testing.B) { benchGEMM[float64](b, s.m, s.k, s.n, false) })
+		})
 	}
 }
 
 // BenchmarkSGEMMGeneric is float32 GEMM forced onto the Go kernels.
 func BenchmarkSGEMMGeneric(b *testing.B) {
 	for _, n := range []int{256, 512} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) { benchGEMM[float32](b, n, n, n, true) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchThreads(b, func(b *testing.B) { benchGEMM[float32](b, n, n, n, true) })
+		})
 	}
 }
