@@ -23,6 +23,7 @@ const (
 	Both = OnHost | OnDevice
 )
 
+// String names the residency: "host", "device", "both" or "none".
 func (r Residency) String() string {
 	switch r {
 	case OnHost:
