@@ -23,7 +23,7 @@ const (
 	Both = OnHost | OnDevice
 )
 
-// String names the residency: "host", "device", "both" or "none".
+// String names the residency: "host", "device" or "both".
 func (r Residency) String() string {
 	switch r {
 	case OnHost:
