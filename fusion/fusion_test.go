@@ -2,6 +2,7 @@ package fusion_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/aethertensor/aether/fusion"
@@ -52,7 +53,13 @@ func TestElementwiseChainIsOneKernel(t *testing.T) {
 	if fused.Steps() != 1 || plain.Steps() < 9 {
 		t.Errorf("steps fused %d, unfused %d", fused.Steps(), plain.Steps())
 	}
-	feeds := graph.Feeds{"x": ramp(64, 48), "y": ramp(48, 64), "b": ramp(48)}
+	agree(t, "chain", fused, plain, graph.Feeds{"x": ramp(64, 48), "y": ramp(48, 64), "b": ramp(48)}, 1e-6)
+}
+
+// agree runs a fused and an unfused program on the same feeds and fails
+// when their first outputs differ by more than tol anywhere.
+func agree(t *testing.T, what string, fused, plain *graph.Program, feeds graph.Feeds, tol float64) {
+	t.Helper()
 	a, err := fused.Run(context.Background(), feeds)
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +69,8 @@ func TestElementwiseChainIsOneKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < want[0].Len(); i++ {
-		if d := a[0].Flat(i) - want[0].Flat(i); d > 1e-6 || d < -1e-6 {
-			t.Fatalf("element %d: fused %v, unfused %v", i, a[0].Flat(i), want[0].Flat(i))
+		if d := a[0].Flat(i) - want[0].Flat(i); d > tol || d < -tol {
+			t.Fatalf("%s: element %d: fused %v, unfused %v", what, i, a[0].Flat(i), want[0].Flat(i))
 		}
 	}
 }
@@ -210,20 +217,7 @@ func TestNormsFuseIntoReductions(t *testing.T) {
 			if len(plan.Groups) != c.want || reductions == 0 {
 				t.Errorf("%d launches (%d fused reductions), want %d", len(plan.Groups), reductions, c.want)
 			}
-			feeds := graph.Feeds{"x": ramp(24, 96), "w": ramp(96)}
-			a, err := fused.Run(context.Background(), feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := plain.Run(context.Background(), feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < b[0].Len(); i++ {
-				if d := a[0].Flat(i) - b[0].Flat(i); d > 1e-4 || d < -1e-4 {
-					t.Fatalf("element %d: fused %v, unfused %v", i, a[0].Flat(i), b[0].Flat(i))
-				}
-			}
+			agree(t, name, fused, plain, graph.Feeds{"x": ramp(24, 96), "w": ramp(96)}, 1e-4)
 		})
 	}
 }
@@ -258,20 +252,8 @@ func TestMatMulEpilogue(t *testing.T) {
 				if fused.Steps() != 1 || fused.Fusion().Groups[0].Epilogue == nil {
 					t.Fatalf("%s rows=%d transposed=%v: %d launches, want one matmul with an epilogue", name, rows, transposed, fused.Steps())
 				}
-				feeds := graph.Feeds{"x": ramp(rows, 48), "b": ramp(32), "r": ramp(rows, 32)}
-				a, err := fused.Run(context.Background(), feeds)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := plain.Run(context.Background(), feeds)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := 0; i < want[0].Len(); i++ {
-					if d := a[0].Flat(i) - want[0].Flat(i); d > 1e-4 || d < -1e-4 {
-						t.Fatalf("%s rows=%d transposed=%v [%d]: fused %v, unfused %v", name, rows, transposed, i, a[0].Flat(i), want[0].Flat(i))
-					}
-				}
+				what := fmt.Sprintf("%s rows=%d transposed=%v", name, rows, transposed)
+				agree(t, what, fused, plain, graph.Feeds{"x": ramp(rows, 48), "b": ramp(32), "r": ramp(rows, 32)}, 1e-4)
 			}
 		}
 	}
