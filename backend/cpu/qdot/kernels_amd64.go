@@ -2,7 +2,11 @@
 
 package qdot
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"math"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 // The assembly kernels take the activation row's parts as slices; the
 // wrappers adapt them to dotFunc. Types without an assembly kernel at a
@@ -28,6 +32,9 @@ func archLevels() (out []*kernelSet) {
 		Q4_0: func(w []byte, x row) float32 { return dotQ4_0AVX2(w, x.q, x.dv, x.c) },
 		Q8_0: func(w []byte, x row) float32 { return dotQ8_0AVX2(w, x.q, x.dv, x.c) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KAVX2(w, x.q, x.d, x.s32) },
+		Q6_K: func(w []byte, x row) float32 { return dotQ6_KAVX2(w, x.q, x.d, x.s) },
+		F16:  dotF16Asm,
+		BF16: dotBF16Asm,
 	}))
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
@@ -36,6 +43,30 @@ func archLevels() (out []*kernelSet) {
 		Q4_0: func(w []byte, x row) float32 { return dotQ4_0VNNI(w, x.q, x.dv, x.c) },
 		Q8_0: func(w []byte, x row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
+		Q6_K: func(w []byte, x row) float32 { return dotQ6_KVNNI(w, x.q, x.d, x.s) },
+		F16:  dotF16Asm,
+		BF16: dotBF16Asm,
 	}))
 	return out
+}
+
+// dotF16Asm runs the AVX2 kernel on the whole multiples of 8 and adds the
+// remaining elements in Go.
+func dotF16Asm(w []byte, x row) float32 {
+	n := len(x.f) &^ 7
+	sum := dotF16AVX2(w[:2*n], x.f[:n])
+	for i := n; i < len(x.f); i++ {
+		sum += f16ToF32(uint16(w[2*i])|uint16(w[2*i+1])<<8) * x.f[i]
+	}
+	return sum
+}
+
+// dotBF16Asm is dotF16Asm for BF16.
+func dotBF16Asm(w []byte, x row) float32 {
+	n := len(x.f) &^ 7
+	sum := dotBF16AVX2(w[:2*n], x.f[:n])
+	for i := n; i < len(x.f); i++ {
+		sum += math.Float32frombits((uint32(w[2*i])|uint32(w[2*i+1])<<8)<<16) * x.f[i]
+	}
+	return sum
 }

@@ -622,6 +622,157 @@ DATA q4kShufAVX27<>+30(SB)/1, $0x0e
 DATA q4kShufAVX27<>+31(SB)/1, $0x0f
 GLOBL q4kShufAVX27<>(SB), RODATA|NOPTR, $32
 
+// func dotQ6_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x30303030, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      192(AX), X3
+	VPSHUFB      q6kDeintAVX2<>+0(SB), X3, X3
+	VPMOVSXBW    X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      (AX), Y8
+	VMOVDQU      32(AX), Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   32(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y5, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   64(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y3, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(AX), Y8
+	VMOVDQU      96(AX), Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   160(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y5, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   192(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y3, Y3
+	VPMADDWD     Y3, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPMOVSXBD    192(AX), Y3
+	VPMULLD      (BX), Y3, Y3
+	VPMOVSXBD    200(AX), Y5
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSLLD       $0x05, Y3, Y3
+	VPSUBD       Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      208(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q6kDeintAVX2<>+0(SB)/1, $0x00
+DATA q6kDeintAVX2<>+1(SB)/1, $0x02
+DATA q6kDeintAVX2<>+2(SB)/1, $0x04
+DATA q6kDeintAVX2<>+3(SB)/1, $0x06
+DATA q6kDeintAVX2<>+4(SB)/1, $0x08
+DATA q6kDeintAVX2<>+5(SB)/1, $0x0a
+DATA q6kDeintAVX2<>+6(SB)/1, $0x0c
+DATA q6kDeintAVX2<>+7(SB)/1, $0x0e
+DATA q6kDeintAVX2<>+8(SB)/1, $0x01
+DATA q6kDeintAVX2<>+9(SB)/1, $0x03
+DATA q6kDeintAVX2<>+10(SB)/1, $0x05
+DATA q6kDeintAVX2<>+11(SB)/1, $0x07
+DATA q6kDeintAVX2<>+12(SB)/1, $0x09
+DATA q6kDeintAVX2<>+13(SB)/1, $0x0b
+DATA q6kDeintAVX2<>+14(SB)/1, $0x0d
+DATA q6kDeintAVX2<>+15(SB)/1, $0x0f
+GLOBL q6kDeintAVX2<>(SB), RODATA|NOPTR, $16
+
 // func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
 TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
@@ -1208,3 +1359,255 @@ DATA q4kShufVNNI7<>+29(SB)/1, $0x0f
 DATA q4kShufVNNI7<>+30(SB)/1, $0x0e
 DATA q4kShufVNNI7<>+31(SB)/1, $0x0f
 GLOBL q4kShufVNNI7<>(SB), RODATA|NOPTR, $32
+
+// func dotQ6_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x30303030, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      192(AX), X3
+	VPSHUFB      q6kDeintVNNI<>+0(SB), X3, X3
+	VPMOVSXBW    X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      (AX), Y8
+	VMOVDQU      32(AX), Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   32(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   64(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y8, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y3, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VMOVDQU      64(AX), Y8
+	VMOVDQU      96(AX), Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   160(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   192(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y8, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y3, Y3
+	VPDPWSSD     Y3, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPMOVSXBD    192(AX), Y3
+	VPMULLD      (BX), Y3, Y3
+	VPMOVSXBD    200(AX), Y5
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSLLD       $0x05, Y3, Y3
+	VPSUBD       Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      208(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q6kDeintVNNI<>+0(SB)/1, $0x00
+DATA q6kDeintVNNI<>+1(SB)/1, $0x02
+DATA q6kDeintVNNI<>+2(SB)/1, $0x04
+DATA q6kDeintVNNI<>+3(SB)/1, $0x06
+DATA q6kDeintVNNI<>+4(SB)/1, $0x08
+DATA q6kDeintVNNI<>+5(SB)/1, $0x0a
+DATA q6kDeintVNNI<>+6(SB)/1, $0x0c
+DATA q6kDeintVNNI<>+7(SB)/1, $0x0e
+DATA q6kDeintVNNI<>+8(SB)/1, $0x01
+DATA q6kDeintVNNI<>+9(SB)/1, $0x03
+DATA q6kDeintVNNI<>+10(SB)/1, $0x05
+DATA q6kDeintVNNI<>+11(SB)/1, $0x07
+DATA q6kDeintVNNI<>+12(SB)/1, $0x09
+DATA q6kDeintVNNI<>+13(SB)/1, $0x0b
+DATA q6kDeintVNNI<>+14(SB)/1, $0x0d
+DATA q6kDeintVNNI<>+15(SB)/1, $0x0f
+GLOBL q6kDeintVNNI<>(SB), RODATA|NOPTR, $16
+
+// func dotF16AVX2(w []byte, x []float32) float32
+// Requires: AVX, F16C, FMA3, SSE
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-52
+	MOVQ   w_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   x_len+32(FP), DX
+	SHRQ   $0x03, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop:
+	CMPQ        DX, $0x04
+	JL          tail
+	VCVTPH2PS   (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	VCVTPH2PS   16(AX), Y4
+	VFMADD231PS 32(CX), Y4, Y1
+	VCVTPH2PS   32(AX), Y4
+	VFMADD231PS 64(CX), Y4, Y2
+	VCVTPH2PS   48(AX), Y4
+	VFMADD231PS 96(CX), Y4, Y3
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x04, DX
+	JMP         loop
+
+tail:
+	TESTQ       DX, DX
+	JZ          done
+	VCVTPH2PS   (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	ADDQ        $0x00000010, AX
+	ADDQ        $0x00000020, CX
+	DECQ        DX
+	JMP         tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotBF16AVX2(w []byte, x []float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-52
+	MOVQ   w_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   x_len+32(FP), DX
+	SHRQ   $0x03, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop:
+	CMPQ        DX, $0x04
+	JL          tail
+	VPMOVZXWD   (AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX), Y4, Y0
+	VPMOVZXWD   16(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 32(CX), Y4, Y1
+	VPMOVZXWD   32(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 64(CX), Y4, Y2
+	VPMOVZXWD   48(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 96(CX), Y4, Y3
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x04, DX
+	JMP         loop
+
+tail:
+	TESTQ       DX, DX
+	JZ          done
+	VPMOVZXWD   (AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX), Y4, Y0
+	ADDQ        $0x00000010, AX
+	ADDQ        $0x00000020, CX
+	DECQ        DX
+	JMP         tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+48(FP)
+	VZEROUPPER
+	RET

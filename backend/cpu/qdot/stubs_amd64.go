@@ -19,6 +19,11 @@ func dotQ8_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 //go:noescape
 func dotQ4_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
 
+// dotQ6_KAVX2 dots a Q6_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ6_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+
 // dotQ4_0VNNI dots a Q4_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
@@ -33,3 +38,18 @@ func dotQ8_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 //
 //go:noescape
 func dotQ4_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
+
+// dotQ6_KVNNI dots a Q6_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ6_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
+
+// dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
+//
+//go:noescape
+func dotF16AVX2(w []byte, x []float32) float32
+
+// dotBF16AVX2 dots a row of BF16 weights with float32 activations; len(x) must be a multiple of 8.
+//
+//go:noescape
+func dotBF16AVX2(w []byte, x []float32) float32

@@ -36,7 +36,10 @@ func main() {
 		legacy32(s, "Q4_0", 18)
 		legacy32(s, "Q8_0", 34)
 		q4K(s)
+		q6K(s)
 	}
+	halfKernel("F16")
+	halfKernel("BF16")
 	Generate()
 }
 
@@ -221,6 +224,27 @@ func legacy32(s isa, name string, bsize int) {
 	reduce(acc)
 }
 
+// shufCache holds the word-broadcast tables per ISA, emitted once.
+var shufCache = map[string][]Mem{}
+
+// shufTables returns eight 32-byte tables: vpshufb with table j broadcasts
+// int16 j of each 128-bit lane to that whole lane.
+func shufTables(s isa) []Mem {
+	if t, ok := shufCache[s.name]; ok {
+		return t
+	}
+	shuf := make([]Mem, 8)
+	for j := range shuf {
+		shuf[j] = GLOBL(fmt.Sprintf("q4kShuf%s%d", s.name, j), RODATA|NOPTR)
+		for i := 0; i < 32; i += 2 {
+			DATA(i, U8(2*j))
+			DATA(i+1, U8(2*j+1))
+		}
+	}
+	shufCache[s.name] = shuf
+	return shuf
+}
+
 // q4K writes the Q4_K kernel. Per 256-element block: d, dmin (binary16),
 // 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; activations are
 // Q8_K-style (one float32 scale, 256 quants, 8 sums of 32).
@@ -242,15 +266,7 @@ func q4K(s isa) {
 	acc := YMM()
 	VXORPS(acc, acc, acc)
 	mask := broadcastD(0x0f0f0f0f)
-	// shuf[j] broadcasts int16 j of a 128-bit lane to the whole lane.
-	shuf := make([]Mem, 8)
-	for j := range shuf {
-		shuf[j] = GLOBL(fmt.Sprintf("q4kShuf%s%d", s.name, j), RODATA|NOPTR)
-		for i := 0; i < 32; i += 2 {
-			DATA(i, U8(2*j))
-			DATA(i+1, U8(2*j+1))
-		}
-	}
+	shuf := shufTables(s)
 
 	Label("loop")
 	TESTQ(n, n)
@@ -340,4 +356,188 @@ func q4K(s isa) {
 
 	Label("done")
 	reduce([]VecVirtual{acc})
+}
+
+// q6K writes the Q6_K kernel. Per 256-element block: 128 bytes ql (low
+// nibbles), 64 bytes qh (two high bits each), 16 int8 scales (one per 16
+// elements), binary16 d; values are d·sc·(q-32) with q in 0..63.
+// Activations are Q8_K-style with sums of 16 (s).
+//
+// The quants are dotted as unsigned 0..63 (vpmaddubsw cannot saturate:
+// 2·63·127 < 2^15) and the -32 offset is applied once per block as
+// -32·Σ_j sc_j·s_j. Per half n of the block, element 128n+32g+l is
+// ql[64n+32(g%2)+l] (high nibble for g >= 2) | bits 2g..2g+1 of
+// qh[32n+l] << 4.
+//
+// Reference loop (per block b):
+//
+//	isum = Σ_j sc_j·Σ_{16} q·x - 32·Σ_j sc_j·s_j;  sum += x.d[b]·d·isum
+func q6K(s isa) {
+	TEXT("dotQ6_K"+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s16 []int32) float32")
+	Pragma("noescape")
+	Doc("dotQ6_K" + s.name + " dots a Q6_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sm := Mem{Base: Load(Param("s16").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+
+	acc := YMM()
+	VXORPS(acc, acc, acc)
+	m4 := broadcastD(0x0f0f0f0f)
+	m30 := broadcastD(0x30303030)
+	shuf := shufTables(s)
+	// deint puts the even-indexed scale bytes in bytes 0-7 and the odd
+	// ones in 8-15, so that after sign extension to int16 the low lane
+	// holds the scales of the first 16 elements of each 32 and the high
+	// lane those of the second 16: the int16 layout vpmaddubsw gives.
+	deint := GLOBL("q6kDeint"+s.name, RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(i, U8(2*(i%8)+i/8))
+	}
+
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+
+	sc := YMM()
+	VMOVDQU(w.Offset(192), sc.AsX())
+	VPSHUFB(deint, sc.AsX(), sc.AsX())
+	VPMOVSXBW(sc.AsX(), sc)
+
+	parts := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, v := range parts {
+		VPXOR(v, v, v)
+	}
+	for h := 0; h < 2; h++ {
+		ql0, ql1, qh := YMM(), YMM(), YMM()
+		VMOVDQU(w.Offset(64*h), ql0)
+		VMOVDQU(w.Offset(64*h+32), ql1)
+		VMOVDQU(w.Offset(128+32*h), qh)
+		for g := 0; g < 4; g++ {
+			lo, hi := YMM(), YMM()
+			src := ql0
+			if g%2 == 1 {
+				src = ql1
+			}
+			if g < 2 {
+				VPAND(m4, src, lo)
+			} else {
+				VPSRLW(U8(4), src, lo)
+				VPAND(m4, lo, lo)
+			}
+			// Bits 2g..2g+1 of each qh byte moved to bits 4-5; word
+			// shifts are safe because the mask keeps only bits that came
+			// from the same byte.
+			switch g {
+			case 0:
+				VPSLLW(U8(4), qh, hi)
+				VPAND(m30, hi, hi)
+			case 1:
+				VPSLLW(U8(2), qh, hi)
+				VPAND(m30, hi, hi)
+			case 2:
+				VPAND(m30, qh, hi)
+			case 3:
+				VPSRLW(U8(2), qh, hi)
+				VPAND(m30, hi, hi)
+			}
+			VPOR(hi, lo, lo)
+			j := 4*h + g
+			p16, scj := YMM(), YMM()
+			VPMADDUBSW(q.Offset(32*j), lo, p16)
+			VPSHUFB(shuf[j], sc, scj)
+			isum := parts[g]
+			if s.vnni {
+				vpdpwssd(scj, p16, isum)
+			} else {
+				VPMADDWD(scj, p16, p16)
+				VPADDD(p16, isum, isum)
+			}
+		}
+	}
+	isum := parts[0]
+	VPADDD(parts[1], isum, isum)
+	VPADDD(parts[2], parts[3], parts[3])
+	VPADDD(parts[3], isum, isum)
+	// The offset: 32·Σ_j sc_j·s_j over the 16 sub-blocks.
+	o0, o1 := YMM(), YMM()
+	VPMOVSXBD(w.Offset(192), o0)
+	VPMULLD(sm, o0, o0)
+	VPMOVSXBD(w.Offset(200), o1)
+	VPMULLD(sm.Offset(32), o1, o1)
+	VPADDD(o1, o0, o0)
+	VPSLLD(U8(5), o0, o0)
+	VPSUBD(o0, isum, isum)
+	VCVTDQ2PS(isum, isum)
+	dd := f16Scale(w.Offset(208), d)
+	VFMADD231PS(isum, dd, acc)
+
+	ADDQ(U32(210), w.Base)
+	ADDQ(U32(256), q.Base)
+	ADDQ(U32(4), d.Base)
+	ADDQ(U32(64), sm.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	reduce([]VecVirtual{acc})
+}
+
+// halfKernel writes the F16 or BF16 kernel: len(x) float32 activations
+// (a multiple of 8; the Go wrapper adds the rest) times 16-bit weights,
+// widened eight at a time (vcvtph2ps for F16, zero-extend and shift left
+// 16 for BF16) into four FMA accumulators.
+//
+// Reference loop:
+//
+//	sum += float32(w[i])·x[i]
+func halfKernel(name string) {
+	TEXT("dot"+name+"AVX2", NOSPLIT, "func(w []byte, x []float32) float32")
+	Pragma("noescape")
+	Doc("dot" + name + "AVX2 dots a row of " + name + " weights with float32 activations; len(x) must be a multiple of 8.")
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	n := Load(Param("x").Len(), GP64())
+	SHRQ(U8(3), n)
+
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	widen := func(m Mem) VecVirtual {
+		v := YMM()
+		if name == "F16" {
+			VCVTPH2PS(m, v)
+		} else {
+			VPMOVZXWD(m, v)
+			VPSLLD(U8(16), v, v)
+		}
+		return v
+	}
+	const unroll = 4
+	Label("loop")
+	CMPQ(n, U8(unroll))
+	JL(LabelRef("tail"))
+	for k := 0; k < unroll; k++ {
+		v := widen(w.Offset(16 * k))
+		VFMADD231PS(x.Offset(32*k), v, acc[k])
+	}
+	ADDQ(U32(16*unroll), w.Base)
+	ADDQ(U32(32*unroll), x.Base)
+	SUBQ(U8(unroll), n)
+	JMP(LabelRef("loop"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	v := widen(w)
+	VFMADD231PS(x, v, acc[0])
+	ADDQ(U32(16), w.Base)
+	ADDQ(U32(32), x.Base)
+	DECQ(n)
+	JMP(LabelRef("tail"))
+
+	Label("done")
+	reduce(acc)
 }
