@@ -773,6 +773,164 @@ DATA q6kDeintAVX2<>+14(SB)/1, $0x0d
 DATA q6kDeintAVX2<>+15(SB)/1, $0x0f
 GLOBL q6kDeintAVX2<>(SB), RODATA|NOPTR, $16
 
+// func dotQ5_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), DI
+	MOVL         8(AX), R8
+	MOVL         12(AX), R9
+	MOVL         R9, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R10
+	MOVL         R8, R11
+	ANDL         $0x3f3f3f3f, R11
+	ANDL         $0x0f0f0f0f, R9
+	MOVL         DI, R8
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	ORL          R9, R8
+	ANDL         $0x3f3f3f3f, DI
+	VMOVD        DI, X2
+	VPINSRD      $0x01, R8, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R11, X3
+	VPINSRD      $0x01, R10, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X9
+	VPBROADCASTD X9, Y9
+	VMOVDQU      48(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x04, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPSLLW       $0x03, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      80(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   64(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSLLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   96(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VMOVDQU      112(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPAND        Y9, Y8, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPSRLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      144(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSRLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   192(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $0x03, Y8, Y8
+	VPAND        Y9, Y8, Y8
+	VPOR         Y8, Y10, Y10
+	VPMADDUBSW   224(CX), Y10, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), DI
+	VMOVD        DI, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), DI
+	VMOVD        DI, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
 // func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
 TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
@@ -1502,6 +1660,156 @@ DATA q6kDeintVNNI<>+13(SB)/1, $0x0b
 DATA q6kDeintVNNI<>+14(SB)/1, $0x0d
 DATA q6kDeintVNNI<>+15(SB)/1, $0x0f
 GLOBL q6kDeintVNNI<>(SB), RODATA|NOPTR, $16
+
+// func dotQ5_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ5_KVNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), DI
+	MOVL         8(AX), R8
+	MOVL         12(AX), R9
+	MOVL         R9, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R10
+	MOVL         R8, R11
+	ANDL         $0x3f3f3f3f, R11
+	ANDL         $0x0f0f0f0f, R9
+	MOVL         DI, R8
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	ORL          R9, R8
+	ANDL         $0x3f3f3f3f, DI
+	VMOVD        DI, X2
+	VPINSRD      $0x01, R8, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R11, X3
+	VPINSRD      $0x01, R10, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X9
+	VPBROADCASTD X9, Y9
+	VMOVDQU      48(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x04, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPSLLW       $0x03, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VMOVDQU      80(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   64(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y6
+	VPSLLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   96(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VMOVDQU      112(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPAND        Y9, Y8, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPSRLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VMOVDQU      144(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSRLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   192(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y6
+	VPSRLW       $0x03, Y8, Y8
+	VPAND        Y9, Y8, Y8
+	VPOR         Y8, Y10, Y10
+	VPMADDUBSW   224(CX), Y10, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), DI
+	VMOVD        DI, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), DI
+	VMOVD        DI, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
 
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE

@@ -35,8 +35,9 @@ func main() {
 	for _, s := range isas {
 		legacy32(s, "Q4_0", 18)
 		legacy32(s, "Q8_0", 34)
-		q4K(s)
+		q4K(s, false)
 		q6K(s)
+		q4K(s, true)
 	}
 	halfKernel("F16")
 	halfKernel("BF16")
@@ -253,10 +254,18 @@ func shufTables(s isa) []Mem {
 //
 //	isum = Σ_j sc_j·Σ_{32} q·x;  msum = Σ_j m_j·s32_j
 //	sum += x.d[b]·d·isum - x.d[b]·dmin·msum
-func q4K(s isa) {
-	TEXT("dotQ4_K"+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s32 []int32) float32")
+//
+// With five set it writes the Q5_K kernel instead: the block has 32 bytes
+// qh after the scales (bit j of qh[l] is the fifth bit of element l of
+// sub-block j) and then the 128 bytes of nibbles; block size 176.
+func q4K(s isa, five bool) {
+	name, bsize, qoff := "Q4_K", 144, 16
+	if five {
+		name, bsize, qoff = "Q5_K", 176, 48
+	}
+	TEXT("dot"+name+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s32 []int32) float32")
 	Pragma("noescape")
-	Doc("dotQ4_K" + s.name + " dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.")
+	Doc("dot" + name + s.name + " dots a " + name + " row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	d := Mem{Base: Load(Param("d").Base(), GP64())}
@@ -315,14 +324,36 @@ func q4K(s isa) {
 	for _, v := range parts {
 		VPXOR(v, v, v)
 	}
+	var qh, bit4 VecVirtual
+	if five {
+		qh = YMM()
+		VMOVDQU(w.Offset(16), qh)
+		bit4 = broadcastD(0x10101010)
+	}
 	for p := 0; p < 4; p++ {
 		raw, lo, hi := YMM(), YMM(), YMM()
-		VMOVDQU(w.Offset(16+32*p), raw)
+		VMOVDQU(w.Offset(qoff+32*p), raw)
 		VPAND(mask, raw, lo)
 		VPSRLW(U8(4), raw, hi)
 		VPAND(mask, hi, hi)
 		for k, u := range []VecVirtual{lo, hi} {
 			j := 2*p + k
+			if five {
+				// Bit j of each qh byte to bit 4; the mask keeps only
+				// bits that came from the same byte.
+				h := YMM()
+				switch {
+				case j < 4:
+					VPSLLW(U8(4-j), qh, h)
+					VPAND(bit4, h, h)
+				case j == 4:
+					VPAND(bit4, qh, h)
+				default:
+					VPSRLW(U8(j-4), qh, h)
+					VPAND(bit4, h, h)
+				}
+				VPOR(h, u, u)
+			}
 			p16, scj := YMM(), YMM()
 			VPMADDUBSW(q.Offset(32*j), u, p16)
 			VPSHUFB(shuf[j], sc, scj)
@@ -347,7 +378,7 @@ func q4K(s isa) {
 	dm := f16Scale(w.Offset(2), d)
 	VFNMADD231PS(mins, dm, acc)
 
-	ADDQ(U32(144), w.Base)
+	ADDQ(U32(bsize), w.Base)
 	ADDQ(U32(256), q.Base)
 	ADDQ(U32(4), d.Base)
 	ADDQ(U32(32), sm.Base)
