@@ -18,8 +18,11 @@ type acts struct {
 	// scale 8 times (a ready ymm operand) and c is the block's offset
 	// correction, -bias·Σq, for weights read as unsigned with a bias (8
 	// for Q4_0, 16 for Q5_0, 128 for Q8_0 read as w^0x80).
-	dv   []float32
-	c    []int32
+	dv []float32
+	c  []int32
+	// ms is each block's scale times its quant sum, d·Σq, the factor of
+	// the min term of Q4_1 and Q5_1 (ggml's Q8_1 s).
+	ms   []float32
 	rows []row // scratch for MatMul's per-row views
 }
 
@@ -32,6 +35,7 @@ type row struct {
 	s32 []int32
 	dv  []float32
 	c   []int32
+	ms  []float32
 }
 
 func (a *acts) row(i int) row {
@@ -41,7 +45,7 @@ func (a *acts) row(i int) row {
 	case act32:
 		nb := a.cols / 32
 		return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb],
-			dv: a.dv[8*i*nb : 8*(i+1)*nb], c: a.c[i*nb : (i+1)*nb]}
+			dv: a.dv[8*i*nb : 8*(i+1)*nb], c: a.c[i*nb : (i+1)*nb], ms: a.ms[i*nb : (i+1)*nb]}
 	}
 	nb := a.cols / 256
 	return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb],
@@ -60,7 +64,7 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 	case act32:
 		nb := n * cols / 32
 		a.q, a.d, a.s = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, nb)
-		a.dv, a.c = grow(a.dv, 8*nb), grow(a.c, nb)
+		a.dv, a.c, a.ms = grow(a.dv, 8*nb), grow(a.c, nb), grow(a.ms, nb)
 		var bias int32
 		switch t {
 		case Q4_0:
@@ -73,6 +77,7 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 		for b := 0; b < nb; b++ {
 			a.d[b], a.s[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
 			a.c[b] = -bias * a.s[b]
+			a.ms[b] = a.d[b] * float32(a.s[b])
 			for k := 0; k < 8; k++ {
 				a.dv[8*b+k] = a.d[b]
 			}

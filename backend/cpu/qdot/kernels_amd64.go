@@ -31,6 +31,9 @@ func archLevels() (out []*kernelSet) {
 	out = append(out, asmKernels(AVX2, map[Type]dotFunc{
 		Q4_0: func(w []byte, x row) float32 { return dotQ4_0AVX2(w, x.q, x.dv, x.c) },
 		Q8_0: func(w []byte, x row) float32 { return dotQ8_0AVX2(w, x.q, x.dv, x.c) },
+		Q4_1: func(w []byte, x row) float32 { return dotQ4_1AVX2(w, x.q, x.dv, x.ms) },
+		Q5_0: func(w []byte, x row) float32 { return dotQ5_0AVX2(w, x.q, x.dv, x.c) },
+		Q5_1: func(w []byte, x row) float32 { return dotQ5_1AVX2(w, x.q, x.dv, x.ms) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KAVX2(w, x.q, x.d, x.s32) },
 		Q5_K: func(w []byte, x row) float32 { return dotQ5_KAVX2(w, x.q, x.d, x.s32) },
 		Q6_K: func(w []byte, x row) float32 { return dotQ6_KAVX2(w, x.q, x.d, x.s) },
@@ -43,6 +46,9 @@ func archLevels() (out []*kernelSet) {
 	out = append(out, asmKernels(AVX512VNNI, map[Type]dotFunc{
 		Q4_0: func(w []byte, x row) float32 { return dotQ4_0VNNI(w, x.q, x.dv, x.c) },
 		Q8_0: func(w []byte, x row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
+		Q4_1: func(w []byte, x row) float32 { return dotQ4_1VNNI(w, x.q, x.dv, x.ms) },
+		Q5_0: func(w []byte, x row) float32 { return dotQ5_0VNNI(w, x.q, x.dv, x.c) },
+		Q5_1: func(w []byte, x row) float32 { return dotQ5_1VNNI(w, x.q, x.dv, x.ms) },
 		Q4_K: func(w []byte, x row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
 		Q5_K: func(w []byte, x row) float32 { return dotQ5_KVNNI(w, x.q, x.d, x.s32) },
 		Q6_K: func(w []byte, x row) float32 { return dotQ6_KVNNI(w, x.q, x.d, x.s) },

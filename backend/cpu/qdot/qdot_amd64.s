@@ -219,6 +219,572 @@ done:
 	VZEROUPPER
 	RET
 
+// func dotQ4_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      4(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 2(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       (BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      24(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   32(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 20(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       32(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	VPBROADCASTW 22(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       4(BX), X7
+	VFMADD231PS  Y7, Y5, Y1
+	VMOVDQU      44(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   64(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 40(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 42(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       8(BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      64(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   96(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 60(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       96(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	VPBROADCASTW 62(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       12(BX), X7
+	VFMADD231PS  Y7, Y5, Y1
+	ADDQ         $0x00000050, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      4(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 2(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       (BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	ADDQ         $0x00000014, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
+	VPCMPEQB     Y4, Y4, Y4
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      6(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        (BX), X7
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VMOVDQU      28(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 24(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        4(BX), X7
+	VPMADDUBSW   32(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 22(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       32(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VMOVDQU      50(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 46(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        8(BX), X7
+	VPMADDUBSW   64(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 44(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VMOVDQU      72(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 68(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        12(BX), X7
+	VPMADDUBSW   96(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 66(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       96(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	ADDQ         $0x00000058, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      6(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        (BX), X7
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	ADDQ         $0x00000016, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_0AVX2<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_0AVX2<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_0AVX2<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_0AVX2<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
+	VPCMPEQB     Y4, Y4, Y4
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      8(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 4(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 2(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       (BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	VMOVDQU      32(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 28(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   32(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 24(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       32(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VPBROADCASTW 26(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       4(BX), X9
+	VFMADD231PS  Y9, Y7, Y1
+	VMOVDQU      56(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 52(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   64(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 48(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 50(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       8(BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	VMOVDQU      80(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 76(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   96(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 72(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       96(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VPBROADCASTW 74(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       12(BX), X9
+	VFMADD231PS  Y9, Y7, Y1
+	ADDQ         $0x00000060, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      8(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 4(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 2(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       (BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	ADDQ         $0x00000018, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_1AVX2<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_1AVX2<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_1AVX2<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_1AVX2<>(SB), RODATA|NOPTR, $32
+
 // func dotQ4_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
 // Requires: AVX, AVX2, F16C, FMA3, SSE
 TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $0-100
@@ -1122,6 +1688,553 @@ done:
 	MOVSS        X1, ret+96(FP)
 	VZEROUPPER
 	RET
+
+// func dotQ4_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ4_1VNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      4(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     (CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       (BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      24(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     32(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 20(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       32(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y1
+	VPBROADCASTW 22(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       4(BX), X6
+	VFMADD231PS  Y6, Y4, Y1
+	VMOVDQU      44(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     64(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 40(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       64(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 42(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       8(BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      64(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     96(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 60(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y1
+	VPBROADCASTW 62(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       12(BX), X6
+	VFMADD231PS  Y6, Y4, Y1
+	ADDQ         $0x00000050, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      4(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     (CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       (BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	ADDQ         $0x00000014, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	VPCMPEQB     Y3, Y3, Y3
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      6(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNI<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNI<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        (BX), X5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VMOVDQU      28(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 24(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNI<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNI<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        4(BX), X9
+	VPDPBUSD     32(CX), Y7, Y9
+	VCVTDQ2PS    Y9, Y9
+	VPBROADCASTW 22(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       32(DX), Y7, Y7
+	VFMADD231PS  Y9, Y7, Y1
+	VMOVDQU      50(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 46(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNI<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNI<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        8(BX), X10
+	VPDPBUSD     64(CX), Y7, Y10
+	VCVTDQ2PS    Y10, Y10
+	VPBROADCASTW 44(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       64(DX), Y7, Y7
+	VFMADD231PS  Y10, Y7, Y0
+	VMOVDQU      72(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 68(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNI<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNI<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        12(BX), X11
+	VPDPBUSD     96(CX), Y7, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPBROADCASTW 66(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VFMADD231PS  Y11, Y7, Y1
+	ADDQ         $0x00000058, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      6(AX), X12
+	VPSRLW       $0x04, X12, X5
+	VINSERTI128  $0x01, X5, Y12, Y5
+	VPAND        Y2, Y5, Y5
+	VPBROADCASTD 2(AX), Y7
+	VPSHUFB      q5SpreadQ5_0VNNI<>+0(SB), Y7, Y7
+	VPOR         q5NotBitQ5_0VNNI<>+0(SB), Y7, Y7
+	VPCMPEQB     Y3, Y7, Y7
+	VPAND        Y4, Y7, Y7
+	VPOR         Y7, Y5, Y5
+	VMOVD        (BX), X6
+	VPDPBUSD     (CX), Y5, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y6, Y5, Y0
+	ADDQ         $0x00000016, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_0VNNI<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNI<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNI<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNI<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNI<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_0VNNI<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_0VNNI<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNI<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNI<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNI<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNI<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNI<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNI<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNI<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNI<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNI<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNI<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNI<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNI<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNI<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNI<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNI<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNI<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNI<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNI<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNI<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNI<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNI<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNI<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNI<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNI<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNI<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNI<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNI<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNI<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNI<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNI<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNI<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_0VNNI<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ5_1VNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x10101010, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	VPCMPEQB     Y3, Y3, Y3
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      8(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 4(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNI<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNI<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       (BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	VMOVDQU      32(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 28(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNI<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNI<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     32(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 24(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       32(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y1
+	VPBROADCASTW 26(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       4(BX), X8
+	VFMADD231PS  Y8, Y6, Y1
+	VMOVDQU      56(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 52(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNI<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNI<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     64(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 48(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       64(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 50(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       8(BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	VMOVDQU      80(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 76(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNI<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNI<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     96(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 72(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y1
+	VPBROADCASTW 74(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       12(BX), X8
+	VFMADD231PS  Y8, Y6, Y1
+	ADDQ         $0x00000060, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      8(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 4(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNI<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNI<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       (BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	ADDQ         $0x00000018, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_1VNNI<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNI<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNI<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNI<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNI<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_1VNNI<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_1VNNI<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNI<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNI<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNI<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNI<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNI<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNI<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNI<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNI<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNI<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNI<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNI<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNI<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNI<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNI<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNI<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNI<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNI<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNI<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNI<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNI<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNI<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNI<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNI<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNI<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNI<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNI<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNI<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNI<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNI<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNI<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNI<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_1VNNI<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE

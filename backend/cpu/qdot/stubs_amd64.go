@@ -14,6 +14,21 @@ func dotQ4_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 //go:noescape
 func dotQ8_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
 
+// dotQ4_1AVX2 dots a Q4_1 row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.
+//
+//go:noescape
+func dotQ4_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
+
+// dotQ5_0AVX2 dots a Q5_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
+//
+//go:noescape
+func dotQ5_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
+
+// dotQ5_1AVX2 dots a Q5_1 row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.
+//
+//go:noescape
+func dotQ5_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
+
 // dotQ4_KAVX2 dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.
 //
 //go:noescape
@@ -38,6 +53,21 @@ func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 //
 //go:noescape
 func dotQ8_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
+
+// dotQ4_1VNNI dots a Q4_1 row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.
+//
+//go:noescape
+func dotQ4_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
+
+// dotQ5_0VNNI dots a Q5_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
+//
+//go:noescape
+func dotQ5_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
+
+// dotQ5_1VNNI dots a Q5_1 row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.
+//
+//go:noescape
+func dotQ5_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
 
 // dotQ4_KVNNI dots a Q4_K row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.
 //

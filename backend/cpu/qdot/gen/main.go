@@ -35,6 +35,9 @@ func main() {
 	for _, s := range isas {
 		legacy32(s, "Q4_0", 18)
 		legacy32(s, "Q8_0", 34)
+		legacy32(s, "Q4_1", 20)
+		legacy32(s, "Q5_0", 22)
+		legacy32(s, "Q5_1", 24)
 		q4K(s, false)
 		q6K(s)
 		q4K(s, true)
@@ -120,15 +123,34 @@ func reduce(acc []VecVirtual) {
 // Reference loop (per block b):
 //
 //	isum = Σ_j (wq[j]+bias)*xq[j] + c[b];  sum += float32(isum) * (d_w * dv[8b])
+//
+// The other 32-element formats reuse it. Q5_0 (d, 4 bytes qh, nibbles)
+// adds bit e of qh as bit 4 of element e and has bias 16. Q4_1 (d, m,
+// nibbles) and Q5_1 (d, m, qh, nibbles) are read unsigned without bias,
+// so they need no correction; instead their min term is added per block
+// from ms = Σx·dx (the activation's block sum times its scale):
+//
+//	sum += float32(Σ_j wq[j]*xq[j]) * (d_w * dv[8b]) + m_w * ms[b]
 func legacy32(s isa, name string, bsize int) {
-	TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, c []int32) float32")
+	minT := name == "Q4_1" || name == "Q5_1"
+	five := name == "Q5_0" || name == "Q5_1"
+	qsOff := map[string]int{"Q4_0": 2, "Q4_1": 4, "Q5_0": 6, "Q5_1": 8, "Q8_0": 2}[name]
+	qhOff := map[string]int{"Q5_0": 2, "Q5_1": 4}[name]
+	cname := "c"
+	if minT {
+		cname = "ms"
+		TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, ms []float32) float32")
+		Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.", name, s.name, name))
+	} else {
+		TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, c []int32) float32")
+		Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.", name, s.name, name))
+	}
 	Pragma("noescape")
-	Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.", name, s.name, name))
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	dv := Mem{Base: Load(Param("dv").Base(), GP64())}
-	c := Mem{Base: Load(Param("c").Base(), GP64())}
-	n := Load(Param("c").Len(), GP64())
+	c := Mem{Base: Load(Param(cname).Base(), GP64())}
+	n := Load(Param(cname).Len(), GP64())
 
 	const unroll = 4
 	acc := []VecVirtual{YMM(), YMM()}
@@ -137,7 +159,7 @@ func legacy32(s isa, name string, bsize int) {
 	}
 	var mask, ones, bias VecVirtual
 	switch {
-	case name == "Q4_0":
+	case name != "Q8_0":
 		mask = broadcastD(0x0f0f0f0f)
 	case s.vnni:
 		bias = broadcastD(0x80808080)
@@ -145,25 +167,58 @@ func legacy32(s isa, name string, bsize int) {
 	if !s.vnni {
 		ones = broadcastD(0x00010001)
 	}
+	var spread, notBit Mem
+	var allOnes, bit4 VecVirtual
+	if five {
+		// spread copies byte e/8 of the broadcast qh to byte e; notBit
+		// has every bit but e%8 set, so OR then compare with all ones
+		// tests bit e.
+		spread = GLOBL("q5Spread"+name+s.name, RODATA|NOPTR)
+		for e := 0; e < 32; e++ {
+			DATA(e, U8(e/8))
+		}
+		notBit = GLOBL("q5NotBit"+name+s.name, RODATA|NOPTR)
+		for e := 0; e < 32; e++ {
+			DATA(e, U8(^(1<<(e%8))&0xff))
+		}
+		allOnes, bit4 = YMM(), broadcastD(0x10101010)
+		VPCMPEQB(allOnes, allOnes, allOnes)
+	}
 
 	block := func(k int) {
 		wb := w.Offset(bsize * k)
 		xq := q.Offset(32 * k)
 		isum := YMM()
 		switch name {
-		case "Q4_0":
+		default:
 			// Nibbles to bytes in element order: low nibbles are elements
 			// 0-15, high nibbles 16-31.
 			lo, hi := XMM(), XMM()
-			VMOVDQU(wb.Offset(2), lo)
+			VMOVDQU(wb.Offset(qsOff), lo)
 			VPSRLW(U8(4), lo, hi)
 			u := YMM()
 			VINSERTI128(U8(1), hi, lo.AsY(), u)
 			VPAND(mask, u, u)
-			if s.vnni {
+			if five {
+				h := YMM()
+				VPBROADCASTD(wb.Offset(qhOff), h)
+				VPSHUFB(spread, h, h)
+				VPOR(notBit, h, h)
+				VPCMPEQB(allOnes, h, h)
+				VPAND(bit4, h, h)
+				VPOR(h, u, u)
+			}
+			switch {
+			case minT && s.vnni:
+				VPXOR(isum, isum, isum)
+				vpdpbusd(xq, u, isum)
+			case minT:
+				VPMADDUBSW(xq, u, isum)
+				VPMADDWD(ones, isum, isum)
+			case s.vnni:
 				VMOVD(c.Offset(4*k), isum.AsX()) // clears the other lanes
 				vpdpbusd(xq, u, isum)
-			} else {
+			default:
 				corr := XMM()
 				VMOVD(c.Offset(4*k), corr)
 				VPMADDUBSW(xq, u, isum)
@@ -195,6 +250,14 @@ func legacy32(s isa, name string, bsize int) {
 		VCVTPH2PS(sc.AsX(), sc)
 		VMULPS(dv.Offset(32*k), sc, sc)
 		VFMADD231PS(isum, sc, acc[k%len(acc)])
+		if minT {
+			// Lane 0 only: m·ms[b]; the other lanes multiply zeros.
+			m, ms := XMM(), XMM()
+			VPBROADCASTW(wb.Offset(2), m)
+			VCVTPH2PS(m, m)
+			VMOVSS(c.Offset(4*k), ms)
+			VFMADD231PS(ms.AsY(), m.AsY(), acc[k%len(acc)])
+		}
 	}
 
 	Label("loop")
