@@ -39,6 +39,13 @@ type Options struct {
 	// precision, as llama.cpp's default f16 cache does (its attention
 	// multiplies f16 operands). The cache is still stored as f32.
 	HalfKV bool
+	// FlashF16 replaces attention by an emulation of llama.cpp's CPU flash
+	// attention over its default f16 cache: queries, keys and values are
+	// rounded to f16, keys are visited one at a time with an online
+	// softmax, and the weighted sum of values is kept in f16 after every
+	// step. It costs a graph step per cache row (the Programs grow with
+	// the context), so it is meant for checking parity on short contexts.
+	FlashF16 bool
 }
 
 // Model is a loaded model with its key/value cache. Its methods are safe
@@ -51,6 +58,7 @@ type Model struct {
 	dev    backend.Device
 	bytes  int64
 	halfKV bool
+	flash  bool
 
 	g      *graph.Graph
 	tokEmb graph.Tensor // [vocab, embd]
@@ -90,7 +98,7 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, progs: map[[2]int]*program{}, g: graph.New()}
+	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, flash: opts.FlashF16, progs: map[[2]int]*program{}, g: graph.New()}
 	m.ctxLen = opts.Context
 	if m.ctxLen <= 0 {
 		m.ctxLen = min(cfg.TrainCtx, DefaultMaxContext)
@@ -356,7 +364,9 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		q = q.Reshape(n, c.Heads, c.HeadDim).RoPE(qpos, rope)
 		k = k.Reshape(n, c.KVHeads, c.HeadDim).RoPE(qpos, rope)
 		v = v.Reshape(n, c.KVHeads, c.ValueDim)
-		if m.halfKV {
+		if m.flash {
+			q, k, v = roundHalf(q), roundHalf(k), roundHalf(v)
+		} else if m.halfKV {
 			q, k, v = roundHalf(q), roundHalf(k), roundHalf(v)
 		}
 
@@ -383,11 +393,16 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		} else {
 			s = s.Add(mask)
 		}
-		pr := s.Softmax(-1)
-		if m.halfKV {
-			pr = roundHalf(pr)
+		var o graph.Tensor // [kvHeads, grp, n, vdim]
+		if m.flash {
+			o = flashF16(s, vAll.Unsqueeze(1))
+		} else {
+			pr := s.Softmax(-1)
+			if m.halfKV {
+				pr = roundHalf(pr)
+			}
+			o = pr.MatMul(vAll.Unsqueeze(1))
 		}
-		o := pr.MatMul(vAll.Unsqueeze(1)) // [kvHeads, grp, n, vdim]
 		o = o.Reshape(c.Heads, n, c.ValueDim).Permute(1, 0, 2).Reshape(n, c.Heads*c.ValueDim)
 		a := linear(o, ly.wo, graph.Tensor{})
 		if c.PostNorms {
@@ -440,4 +455,43 @@ func (m *Model) Reset() {
 func roundHalf(x graph.Tensor) graph.Tensor {
 	c := x.Scale(1<<13 + 1)
 	return c.Sub(c.Sub(x))
+}
+
+// flashF16 is softmax(s)·v as ggml's CPU flash attention computes it with
+// f16 values (ggml_compute_forward_flash_attn_ext_f16): for each query row
+// the keys are visited in order, masked ones (-inf) skipped; a new running
+// maximum M rescales the f16 accumulator by exp(Mold-M) (rounded to f16),
+// then the accumulator becomes f16(acc + v·exp(s-M)) and the f32 sum S =
+// S·ms + vs; the result is acc/S. s is [..., n, keys], v [..., keys, vdim]
+// with leading dims broadcasting.
+func flashF16(s, v graph.Tensor) graph.Tensor {
+	g := s.Graph()
+	keys := s.Shape()[s.Rank()-1]
+	ninf := g.Scalar(tensor.F32, math.Inf(-1))
+	one, zero := g.Scalar(tensor.F32, 1), g.Scalar(tensor.F32, 0)
+	var acc, m, sum graph.Tensor
+	for j := 0; j < keys; j++ {
+		sj := s.SliceAxis(-1, j, j+1, 1) // [..., n, 1]
+		vj := v.SliceAxis(-2, j, j+1, 1) // [..., 1, vdim]
+		if j == 0 {
+			// The first visible key sets M = s, acc = v, S = 1; a masked
+			// one leaves acc and S at zero and M at -inf.
+			vis := sj.Ne(ninf)
+			m = sj
+			sum = graph.Where(vis, one, zero)
+			acc = graph.Where(vis, one, zero).Mul(vj)
+			continue
+		}
+		masked := sj.Eq(ninf)
+		newMax := sj.Gt(m)
+		mNew := graph.Where(newMax, sj, m)
+		ms := graph.Where(newMax, m.Sub(mNew).Exp(), one)
+		vs := graph.Where(newMax, one, graph.Where(masked, zero, sj.Sub(mNew).Exp()))
+		scaled := graph.Where(newMax, roundHalf(acc.Mul(ms)), acc)
+		acc = graph.Where(masked, acc, roundHalf(scaled.Add(vj.Mul(vs))))
+		sum = graph.Where(masked, sum, sum.Mul(ms).Add(vs))
+		m = mNew
+	}
+	inv := graph.Where(sum.Eq(zero), zero, one.Div(sum))
+	return acc.Mul(inv)
 }
