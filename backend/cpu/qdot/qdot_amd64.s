@@ -1497,6 +1497,332 @@ done:
 	VZEROUPPER
 	RET
 
+// func dotQ2_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ2_KAVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      (AX), X3
+	VPAND        X2, X3, X3
+	VPSHUFB      q23kDeintQ2_KAVX2<>+0(SB), X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMOVZXBD    (AX), Y4
+	VPSRLD       $0x04, Y4, Y4
+	VPMOVZXBD    8(AX), Y5
+	VPSRLD       $0x04, Y5, Y5
+	VPMULLD      (BX), Y4, Y4
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   (CX), Y10, Y10
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   64(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   96(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y3, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   128(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   192(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   224(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y3, Y3
+	VPMADDWD     Y3, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPADDD       Y6, Y5, Y5
+	VPADDD       Y7, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      80(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y5, Y3, Y0
+	MOVWLZX      82(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFNMADD231PS Y4, Y3, Y0
+	ADDQ         $0x00000054, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ2_KAVX2<>+0(SB)/1, $0x00
+DATA q23kDeintQ2_KAVX2<>+1(SB)/1, $0x02
+DATA q23kDeintQ2_KAVX2<>+2(SB)/1, $0x04
+DATA q23kDeintQ2_KAVX2<>+3(SB)/1, $0x06
+DATA q23kDeintQ2_KAVX2<>+4(SB)/1, $0x08
+DATA q23kDeintQ2_KAVX2<>+5(SB)/1, $0x0a
+DATA q23kDeintQ2_KAVX2<>+6(SB)/1, $0x0c
+DATA q23kDeintQ2_KAVX2<>+7(SB)/1, $0x0e
+DATA q23kDeintQ2_KAVX2<>+8(SB)/1, $0x01
+DATA q23kDeintQ2_KAVX2<>+9(SB)/1, $0x03
+DATA q23kDeintQ2_KAVX2<>+10(SB)/1, $0x05
+DATA q23kDeintQ2_KAVX2<>+11(SB)/1, $0x07
+DATA q23kDeintQ2_KAVX2<>+12(SB)/1, $0x09
+DATA q23kDeintQ2_KAVX2<>+13(SB)/1, $0x0b
+DATA q23kDeintQ2_KAVX2<>+14(SB)/1, $0x0d
+DATA q23kDeintQ2_KAVX2<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ2_KAVX2<>(SB), RODATA|NOPTR, $16
+
+// func dotQ3_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ3_KAVX2(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x04040404, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x20202020, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         96(AX), DI
+	MOVL         100(AX), R8
+	MOVL         104(AX), R9
+	MOVL         DI, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VMOVD        R11, X4
+	MOVL         R8, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x02, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x01, R11, X4, X4
+	MOVL         DI, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x04, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x02, R11, X4, X4
+	MOVL         R8, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x03, R11, X4, X4
+	VPSUBB       X3, X4, X4
+	VPSHUFB      q23kDeintQ3_KAVX2<>+0(SB), X4, X5
+	VPMOVSXBW    X5, Y5
+	VPMOVSXBD    X4, Y6
+	VPSRLDQ      $0x08, X4, X4
+	VPMOVSXBD    X4, Y4
+	VPMULLD      (BX), Y6, Y6
+	VPMULLD      32(BX), Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VMOVDQU      (AX), Y4
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VMOVDQU      32(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSLLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   (CX), Y12, Y12
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSLLW       $0x01, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   32(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPAND        Y2, Y4, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   64(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x01, Y4, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   96(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y5, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      64(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSRLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   128(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x03, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   160(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x04, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   192(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x05, Y4, Y4
+	VPAND        Y2, Y4, Y4
+	VPOR         Y4, Y11, Y11
+	VPMADDUBSW   224(CX), Y11, Y4
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y5, Y5
+	VPMADDWD     Y5, Y4, Y4
+	VPADDD       Y4, Y10, Y10
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y9, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSLLD       $0x02, Y6, Y6
+	VPSUBD       Y6, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	MOVWLZX      108(AX), DI
+	VMOVD        DI, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         $0x0000006e, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ3_KAVX2<>+0(SB)/1, $0x00
+DATA q23kDeintQ3_KAVX2<>+1(SB)/1, $0x02
+DATA q23kDeintQ3_KAVX2<>+2(SB)/1, $0x04
+DATA q23kDeintQ3_KAVX2<>+3(SB)/1, $0x06
+DATA q23kDeintQ3_KAVX2<>+4(SB)/1, $0x08
+DATA q23kDeintQ3_KAVX2<>+5(SB)/1, $0x0a
+DATA q23kDeintQ3_KAVX2<>+6(SB)/1, $0x0c
+DATA q23kDeintQ3_KAVX2<>+7(SB)/1, $0x0e
+DATA q23kDeintQ3_KAVX2<>+8(SB)/1, $0x01
+DATA q23kDeintQ3_KAVX2<>+9(SB)/1, $0x03
+DATA q23kDeintQ3_KAVX2<>+10(SB)/1, $0x05
+DATA q23kDeintQ3_KAVX2<>+11(SB)/1, $0x07
+DATA q23kDeintQ3_KAVX2<>+12(SB)/1, $0x09
+DATA q23kDeintQ3_KAVX2<>+13(SB)/1, $0x0b
+DATA q23kDeintQ3_KAVX2<>+14(SB)/1, $0x0d
+DATA q23kDeintQ3_KAVX2<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ3_KAVX2<>(SB), RODATA|NOPTR, $16
+
 // func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
 TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
@@ -2923,6 +3249,316 @@ done:
 	MOVSS        X1, ret+96(FP)
 	VZEROUPPER
 	RET
+
+// func dotQ2_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ2_KVNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      (AX), X3
+	VPAND        X2, X3, X3
+	VPSHUFB      q23kDeintQ2_KVNNI<>+0(SB), X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMOVZXBD    (AX), Y4
+	VPSRLD       $0x04, Y4, Y4
+	VPMOVZXBD    8(AX), Y5
+	VPSRLD       $0x04, Y5, Y5
+	VPMULLD      (BX), Y4, Y4
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   (CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   64(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   96(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y3, Y10
+	VPDPWSSD     Y10, Y9, Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   128(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   192(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   224(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y3, Y3
+	VPDPWSSD     Y3, Y9, Y8
+	VPADDD       Y6, Y5, Y5
+	VPADDD       Y7, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      80(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y5, Y3, Y0
+	MOVWLZX      82(AX), DI
+	VMOVD        DI, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFNMADD231PS Y4, Y3, Y0
+	ADDQ         $0x00000054, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ2_KVNNI<>+0(SB)/1, $0x00
+DATA q23kDeintQ2_KVNNI<>+1(SB)/1, $0x02
+DATA q23kDeintQ2_KVNNI<>+2(SB)/1, $0x04
+DATA q23kDeintQ2_KVNNI<>+3(SB)/1, $0x06
+DATA q23kDeintQ2_KVNNI<>+4(SB)/1, $0x08
+DATA q23kDeintQ2_KVNNI<>+5(SB)/1, $0x0a
+DATA q23kDeintQ2_KVNNI<>+6(SB)/1, $0x0c
+DATA q23kDeintQ2_KVNNI<>+7(SB)/1, $0x0e
+DATA q23kDeintQ2_KVNNI<>+8(SB)/1, $0x01
+DATA q23kDeintQ2_KVNNI<>+9(SB)/1, $0x03
+DATA q23kDeintQ2_KVNNI<>+10(SB)/1, $0x05
+DATA q23kDeintQ2_KVNNI<>+11(SB)/1, $0x07
+DATA q23kDeintQ2_KVNNI<>+12(SB)/1, $0x09
+DATA q23kDeintQ2_KVNNI<>+13(SB)/1, $0x0b
+DATA q23kDeintQ2_KVNNI<>+14(SB)/1, $0x0d
+DATA q23kDeintQ2_KVNNI<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ2_KVNNI<>(SB), RODATA|NOPTR, $16
+
+// func dotQ3_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+TEXT ·dotQ3_KVNNI(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x04040404, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x20202020, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         96(AX), DI
+	MOVL         100(AX), R8
+	MOVL         104(AX), R9
+	MOVL         DI, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VMOVD        R11, X4
+	MOVL         R8, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x02, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x01, R11, X4, X4
+	MOVL         DI, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x04, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x02, R11, X4, X4
+	MOVL         R8, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R10, R11
+	VPINSRD      $0x03, R11, X4, X4
+	VPSUBB       X3, X4, X4
+	VPSHUFB      q23kDeintQ3_KVNNI<>+0(SB), X4, X5
+	VPMOVSXBW    X5, Y5
+	VPMOVSXBD    X4, Y6
+	VPSRLDQ      $0x08, X4, X4
+	VPMOVSXBD    X4, Y4
+	VPMULLD      (BX), Y6, Y6
+	VPMULLD      32(BX), Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VMOVDQU      (AX), Y4
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VMOVDQU      32(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSLLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   (CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSLLW       $0x01, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   32(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPAND        Y2, Y4, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   64(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x01, Y4, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   96(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y5, Y12
+	VPDPWSSD     Y12, Y11, Y10
+	VMOVDQU      64(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSRLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   128(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x03, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   160(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x04, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   192(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x05, Y4, Y4
+	VPAND        Y2, Y4, Y4
+	VPOR         Y4, Y11, Y11
+	VPMADDUBSW   224(CX), Y11, Y4
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y5, Y5
+	VPDPWSSD     Y5, Y4, Y10
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y9, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSLLD       $0x02, Y6, Y6
+	VPSUBD       Y6, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	MOVWLZX      108(AX), DI
+	VMOVD        DI, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         $0x0000006e, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ3_KVNNI<>+0(SB)/1, $0x00
+DATA q23kDeintQ3_KVNNI<>+1(SB)/1, $0x02
+DATA q23kDeintQ3_KVNNI<>+2(SB)/1, $0x04
+DATA q23kDeintQ3_KVNNI<>+3(SB)/1, $0x06
+DATA q23kDeintQ3_KVNNI<>+4(SB)/1, $0x08
+DATA q23kDeintQ3_KVNNI<>+5(SB)/1, $0x0a
+DATA q23kDeintQ3_KVNNI<>+6(SB)/1, $0x0c
+DATA q23kDeintQ3_KVNNI<>+7(SB)/1, $0x0e
+DATA q23kDeintQ3_KVNNI<>+8(SB)/1, $0x01
+DATA q23kDeintQ3_KVNNI<>+9(SB)/1, $0x03
+DATA q23kDeintQ3_KVNNI<>+10(SB)/1, $0x05
+DATA q23kDeintQ3_KVNNI<>+11(SB)/1, $0x07
+DATA q23kDeintQ3_KVNNI<>+12(SB)/1, $0x09
+DATA q23kDeintQ3_KVNNI<>+13(SB)/1, $0x0b
+DATA q23kDeintQ3_KVNNI<>+14(SB)/1, $0x0d
+DATA q23kDeintQ3_KVNNI<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ3_KVNNI<>(SB), RODATA|NOPTR, $16
 
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE

@@ -44,6 +44,16 @@ func dotQ6_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
 //go:noescape
 func dotQ5_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
 
+// dotQ2_KAVX2 dots a Q2_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ2_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+
+// dotQ3_KAVX2 dots a Q3_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ3_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
+
 // dotQ4_0VNNI dots a Q4_0 row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.
 //
 //go:noescape
@@ -83,6 +93,16 @@ func dotQ6_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 //
 //go:noescape
 func dotQ5_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
+
+// dotQ2_KVNNI dots a Q2_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ2_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
+
+// dotQ3_KVNNI dots a Q3_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.
+//
+//go:noescape
+func dotQ3_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //

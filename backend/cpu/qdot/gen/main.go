@@ -41,6 +41,8 @@ func main() {
 		q4K(s, false)
 		q6K(s)
 		q4K(s, true)
+		q23K(s, false)
+		q23K(s, true)
 	}
 	halfKernel("F16")
 	halfKernel("BF16")
@@ -634,4 +636,187 @@ func halfKernel(name string) {
 
 	Label("done")
 	reduce(acc)
+}
+
+// q23K writes the Q2_K kernel, or with three set the Q3_K one. Both keep
+// two low bits per element in 64 bytes qs: in each 128-element half n,
+// element 128n+32g+l is bits 2g..2g+1 of qs[32n+l]. Activations are
+// Q8_K-style with sums of 16 (s16).
+//
+// Q2_K (84 bytes): 16 scale bytes (low nibble scale, high nibble min, per
+// 16 elements), qs, binary16 d and dmin; x = d·sc·q - dmin·m.
+//
+// Q3_K (110 bytes): 32 bytes hmask, qs, 12 bytes of 6-bit scales (stored
+// +32), binary16 d; x = d·sc·(q-4) where q = low bits | bit (e/32) of
+// hmask[e%32] << 2, 0..7, is dotted unsigned and the -4 is applied per
+// block as -4·Σ_j sc_j·s_j.
+//
+// Reference loop (per block b):
+//
+//	Q2_K: sum += x.d[b]·d·Σ_j sc_j·Σ_{16} q·x - x.d[b]·dmin·Σ_j m_j·s_j
+//	Q3_K: sum += x.d[b]·d·(Σ_j sc_j·Σ_{16} q·x - 4·Σ_j sc_j·s_j)
+func q23K(s isa, three bool) {
+	name, bsize, qsOff := "Q2_K", 84, 16
+	if three {
+		name, bsize, qsOff = "Q3_K", 110, 32
+	}
+	TEXT("dot"+name+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s16 []int32) float32")
+	Pragma("noescape")
+	Doc("dot" + name + s.name + " dots a " + name + " row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sm := Mem{Base: Load(Param("s16").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+
+	acc := YMM()
+	VXORPS(acc, acc, acc)
+	m3 := broadcastD(0x03030303)
+	var m4, bit2, b32 VecVirtual
+	if three {
+		bit2 = broadcastD(0x04040404)
+		b32 = broadcastD(0x20202020)
+	} else {
+		m4 = broadcastD(0x0f0f0f0f)
+	}
+	shuf := shufTables(s)
+	deint := GLOBL("q23kDeint"+name+s.name, RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(i, U8(2*(i%8)+i/8))
+	}
+
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+
+	// raw: the 16 per-sub-block bytes in element order (Q2_K: scale |
+	// min<<4; Q3_K: signed scales). sc: the scales as int16, even
+	// sub-blocks in the low lane and odd ones in the high lane (see q6K).
+	// off: int32 products of the offsets (Q2_K mins, Q3_K scales) with
+	// the sums of 16, two halves.
+	raw, sc := XMM(), YMM()
+	o0, o1 := YMM(), YMM()
+	if three {
+		// Unpack the 12 bytes: scale j is the low (j < 8) or high nibble
+		// of byte j%8 with bits 2(j/4)..2(j/4)+1 of byte 8+j%4 above it.
+		a0, a1, a2, t, u := GP32(), GP32(), GP32(), GP32(), GP32()
+		MOVL(w.Offset(96), a0)
+		MOVL(w.Offset(100), a1)
+		MOVL(w.Offset(104), a2)
+		lane := func(src GPVirtual, shiftLo, shiftHi int) GPVirtual {
+			MOVL(src, t)
+			if shiftLo > 0 {
+				SHRL(U8(shiftLo), t)
+			}
+			ANDL(U32(0x0f0f0f0f), t)
+			MOVL(a2, u)
+			if shiftHi > 0 {
+				SHRL(U8(shiftHi), u)
+			}
+			ANDL(U32(0x03030303), u)
+			SHLL(U8(4), u)
+			ORL(t, u)
+			return u
+		}
+		VMOVD(lane(a0, 0, 0), raw)
+		VPINSRD(U8(1), lane(a1, 0, 2), raw, raw)
+		VPINSRD(U8(2), lane(a0, 4, 4), raw, raw)
+		VPINSRD(U8(3), lane(a1, 4, 6), raw, raw)
+		VPSUBB(b32.AsX(), raw, raw)
+		VPSHUFB(deint, raw, sc.AsX())
+		VPMOVSXBW(sc.AsX(), sc)
+		VPMOVSXBD(raw, o0)
+		VPSRLDQ(U8(8), raw, raw)
+		VPMOVSXBD(raw, o1)
+	} else {
+		VMOVDQU(w, raw)
+		VPAND(m4.AsX(), raw, sc.AsX())
+		VPSHUFB(deint, sc.AsX(), sc.AsX())
+		VPMOVZXBW(sc.AsX(), sc)
+		VPMOVZXBD(w, o0)
+		VPSRLD(U8(4), o0, o0)
+		VPMOVZXBD(w.Offset(8), o1)
+		VPSRLD(U8(4), o1, o1)
+	}
+	VPMULLD(sm, o0, o0)
+	VPMULLD(sm.Offset(32), o1, o1)
+	VPADDD(o1, o0, o0)
+
+	var hm VecVirtual
+	if three {
+		hm = YMM()
+		VMOVDQU(w, hm)
+	}
+	parts := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, v := range parts {
+		VPXOR(v, v, v)
+	}
+	for h := 0; h < 2; h++ {
+		qs := YMM()
+		VMOVDQU(w.Offset(qsOff+32*h), qs)
+		for g := 0; g < 4; g++ {
+			j := 4*h + g
+			lo := YMM()
+			if g == 0 {
+				VPAND(m3, qs, lo)
+			} else {
+				VPSRLW(U8(2*g), qs, lo)
+				VPAND(m3, lo, lo)
+			}
+			if three {
+				// Bit j of each hmask byte to bit 2; the mask keeps only
+				// bits that came from the same byte.
+				hb := YMM()
+				switch {
+				case j < 2:
+					VPSLLW(U8(2-j), hm, hb)
+					VPAND(bit2, hb, hb)
+				case j == 2:
+					VPAND(bit2, hm, hb)
+				default:
+					VPSRLW(U8(j-2), hm, hb)
+					VPAND(bit2, hb, hb)
+				}
+				VPOR(hb, lo, lo)
+			}
+			p16, scj := YMM(), YMM()
+			VPMADDUBSW(q.Offset(32*j), lo, p16)
+			VPSHUFB(shuf[j], sc, scj)
+			isum := parts[g]
+			if s.vnni {
+				vpdpwssd(scj, p16, isum)
+			} else {
+				VPMADDWD(scj, p16, p16)
+				VPADDD(p16, isum, isum)
+			}
+		}
+	}
+	isum := parts[0]
+	VPADDD(parts[1], isum, isum)
+	VPADDD(parts[2], parts[3], parts[3])
+	VPADDD(parts[3], isum, isum)
+	if three {
+		VPSLLD(U8(2), o0, o0)
+		VPSUBD(o0, isum, isum)
+		VCVTDQ2PS(isum, isum)
+		dd := f16Scale(w.Offset(108), d)
+		VFMADD231PS(isum, dd, acc)
+	} else {
+		VCVTDQ2PS(isum, isum)
+		VCVTDQ2PS(o0, o0)
+		dd := f16Scale(w.Offset(80), d)
+		VFMADD231PS(isum, dd, acc)
+		dm := f16Scale(w.Offset(82), d)
+		VFNMADD231PS(o0, dm, acc)
+	}
+
+	ADDQ(U32(bsize), w.Base)
+	ADDQ(U32(256), q.Base)
+	ADDQ(U32(4), d.Base)
+	ADDQ(U32(64), sm.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	reduce([]VecVirtual{acc})
 }
