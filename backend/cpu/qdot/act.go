@@ -20,8 +20,8 @@ type acts struct {
 	// for Q4_0, 16 for Q5_0, 128 for Q8_0 read as w^0x80).
 	dv []float32
 	c  []int32
-	// ms is each block's scale times its quant sum, d·Σq, the factor of
-	// the min term of Q4_1 and Q5_1 (ggml's Q8_1 s).
+	// ms is ggml's Q8_1 s, the factor of Q4_1's and Q5_1's min term: each
+	// block's unrounded scale times its quant sum, d·Σq, rounded to f16.
 	ms   []float32
 	rows []row // scratch for MatMul's per-row views
 }
@@ -75,9 +75,8 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 			bias = 128
 		}
 		for b := 0; b < nb; b++ {
-			a.d[b], a.s[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
+			a.d[b], a.s[b], a.ms[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
 			a.c[b] = -bias * a.s[b]
-			a.ms[b] = a.d[b] * float32(a.s[b])
 			for k := 0; k < 8; k++ {
 				a.dv[8*b+k] = a.d[b]
 			}
@@ -109,28 +108,31 @@ func grow[T any](s []T, n int) []T {
 	return make([]T, n)
 }
 
-// quantBlock32 quantises 32 values as ggml's quantize_row_q8_0 does:
-// d = amax/127, q = round-half-away(x/d); the returned scale is d rounded
-// to binary16, the value ggml stores and multiplies by. It also returns the
-// sum of the quants (ggml's Q8_1 keeps d times it for Q4_1 and Q5_1).
-func quantBlock32(q []int8, x []float32) (float32, int32) {
+// quantBlock32 quantises 32 values as ggml's x86 quantize_row_q8_0 and
+// quantize_row_q8_1 do (the AVX paths llama.cpp runs on amd64): d =
+// amax/127, q = round-half-even(x·(127/amax)). The portable ggml reference
+// multiplies by 1/d and rounds half away from zero instead, which differs
+// on rare elements; the synthetic parity models turn such a one-step
+// difference into a visible change of the output probabilities. It returns
+// d rounded to binary16 (the scale ggml stores and multiplies by), the sum
+// of the quants, and Q8_1's s: the unrounded d times that sum, rounded to
+// binary16 (the factor of Q4_1's and Q5_1's min term).
+func quantBlock32(q []int8, x []float32) (d float32, sum int32, s float32) {
 	var amax float32
 	for _, v := range x {
 		amax = max(amax, float32(math.Abs(float64(v))))
 	}
-	d := amax / 127
+	d = amax / 127
 	var id float32
-	if d != 0 {
-		id = 1 / d
+	if amax != 0 {
+		id = 127 / amax
 	}
-	var sum int32
 	for j, v := range x {
-		q[j] = int8(math.Round(float64(v * id)))
+		q[j] = int8(math.RoundToEven(float64(v * id)))
 		sum += int32(q[j])
 	}
-	return f16ToF32(f32ToF16(d)), sum
+	return f16ToF32(f32ToF16(d)), sum, f16ToF32(f32ToF16(d * float32(sum)))
 }
-
 // quantBlockK quantises 256 values as ggml's quantize_row_q8_K does: the
 // scale comes from the element of largest magnitude (the first on ties),
 // iscale = -127/max, q = nearest(iscale*x) capped at 127, d = 1/iscale.

@@ -59,7 +59,7 @@ func dotQ4_0Generic(w []byte, x row) float32 {
 	return sum
 }
 
-// dotQ4_1Generic: x = q*d + m; the m term uses the activation block sum.
+// dotQ4_1Generic: x = q*d + m; the m term uses Q8_1's f16 s = d·Σq.
 func dotQ4_1Generic(w []byte, x row) float32 {
 	var sum float32
 	for b, dx := range x.d {
@@ -69,7 +69,7 @@ func dotQ4_1Generic(w []byte, x row) float32 {
 		for j, v := range qs {
 			isum += int32(v&15)*int32(xq[j]) + int32(v>>4)*int32(xq[j+16])
 		}
-		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*(dx*float32(x.s[b]))
+		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*x.ms[b]
 	}
 	return sum
 }
@@ -105,7 +105,7 @@ func dotQ5_1Generic(w []byte, x row) float32 {
 			hi := int32(v>>4) | int32(qh>>(j+16)&1)<<4
 			isum += lo*int32(xq[j]) + hi*int32(xq[j+16])
 		}
-		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*(dx*float32(x.s[b]))
+		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*x.ms[b]
 	}
 	return sum
 }
