@@ -133,6 +133,7 @@ func quantBlock32(q []int8, x []float32) (d float32, sum int32, s float32) {
 	}
 	return f16ToF32(f32ToF16(d)), sum, f16ToF32(f32ToF16(d * float32(sum)))
 }
+
 // quantBlockK quantises 256 values as ggml's quantize_row_q8_K does: the
 // scale comes from the element of largest magnitude (the first on ties),
 // iscale = -127/max, q = nearest(iscale*x) capped at 127, d = 1/iscale.
