@@ -9,8 +9,10 @@ import (
 )
 
 // The assembly kernels take the activation row's parts as slices; the
-// wrappers adapt them to dotFunc. Types without an assembly kernel at a
-// level keep the generic one.
+// wrappers adapt them to dotFunc. Every type has an assembly kernel at
+// both levels (F16 and BF16 share their AVX2 ones); asmKernels still
+// starts from the generic set so that a type added later without one
+// keeps working.
 
 func asmKernels(level Level, asm map[Type]dotFunc) *kernelSet {
 	k := &kernelSet{level: level, dot: make(map[Type]dotFunc, len(genericDot))}

@@ -12,7 +12,8 @@ const (
 	// AVX2 is assembly using AVX2 and FMA (vpmaddubsw/vpmaddwd).
 	AVX2
 	// AVX512VNNI is assembly using AVX-512 VNNI's vpdpbusd on 256-bit
-	// registers (needs AVX512F, AVX512VL, AVX512BW and AVX512VNNI).
+	// registers (needs AVX512F, AVX512VL, AVX512BW and AVX512VNNI); F16
+	// and BF16 use their AVX2 kernels at this level.
 	AVX512VNNI
 )
 

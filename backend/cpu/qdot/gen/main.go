@@ -9,7 +9,8 @@
 // (vpmaddubsw/vpmaddwd on AVX2, vpdpbusd/vpdpwssd on AVX-512 VNNI, both on
 // 256-bit registers); the eight int32 lanes are converted to float and
 // multiplied by the block's scale into eight float accumulators, which are
-// summed at the end.
+// summed at the end. The F16 and BF16 kernels widen the weights to float32
+// and use FMA directly; they are AVX2 only and serve both levels.
 package main
 
 import (
