@@ -131,7 +131,7 @@ func reduce(acc []VecVirtual) {
 // adds bit e of qh as bit 4 of element e and has bias 16. Q4_1 (d, m,
 // nibbles) and Q5_1 (d, m, qh, nibbles) are read unsigned without bias,
 // so they need no correction; instead their min term is added per block
-// from ms = Σx·dx (the activation's block sum times its scale):
+// from ms, ggml's Q8_1 s (the activation block's d·Σq as acts.ms holds it):
 //
 //	sum += float32(Σ_j wq[j]*xq[j]) * (d_w * dv[8b]) + m_w * ms[b]
 func legacy32(s isa, name string, bsize int) {
