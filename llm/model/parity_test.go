@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aethertensor/aether/backend/cpu/qdot"
 	"github.com/aethertensor/aether/internal/testdata"
 	"github.com/aethertensor/aether/llm/gguf"
 )
@@ -42,40 +43,40 @@ func readReference(t *testing.T, name string) reference {
 // llama-2-tiny-random, whose logits have near-ties), tol is the absolute
 // tolerance on the first-step top-10 probabilities (the issue asks for 1e-3).
 //
-// The references come from llama.cpp's CPU backend with flash attention
-// on (node-llama-cpp's "auto") over an f16 cache, which Options.FlashF16
-// emulates. The synthetic files have random weights and large activations
-// (token_embd std 4), and their 8-bit activation quantisation turns tiny
-// float differences into whole quantisation steps, so the probabilities
-// agree within 1e-3 only when the arithmetic is llama.cpp's to the bit: with
-// FlashF16 the K-quant files agree within 1e-5. The files with 32-element
-// blocks and BF16 still differ by up to 0.012 (Q4_1); llama.cpp's dot
-// products there accumulate in a different order (8 SIMD lanes, FMA) and it
-// rounds activations to bf16 for BF16 weights. Their tolerance is the
-// measured gap rounded up until that is matched. Q8_0 happens to be within
-// 1e-3 without the emulation (0.00045) but not with it (0.0038), so it is
-// checked without it (flash false) rather than loosened.
+// The references come from llama.cpp's CPU backend (amd64) with flash
+// attention on (node-llama-cpp's "auto") over an f16 cache, which
+// Options.FlashF16 emulates, and the test runs qdot's generic kernels,
+// which add block products in the order of ggml's x86 vec_dot. The
+// synthetic files have random weights and large activations (token_embd
+// std 4), and their 8-bit activation quantisation turns last-bit float
+// differences into whole quantisation steps, so the probabilities agree
+// within 1e-3 only when the arithmetic is llama.cpp's to the bit; where it
+// is, they agree within 1e-5. The files still at 2e-2 differ for reasons
+// not yet matched (measured gaps): BF16 0.0016 (llama.cpp rounds
+// activations to bf16 for BF16 weights), Q4_0 0.0039 (llama.cpp repacks
+// Q4_0 into interleaved 8-row blocks with their own kernels), IQ4_NL 0.0026
+// (dequantised to f32 here; llama.cpp uses Q8_0 activations), Q5_1 0.0018
+// and Q5_K_S 0.0029 (not yet found).
 var parityModels = []struct {
-	file  string
-	ids   bool
-	flash bool
-	tol   float64
+	file string
+	ids  bool
+	tol  float64
 }{
-	{"models/stories260K.gguf", true, true, 1e-3},
-	{"models/llama-2-tiny-random.gguf", false, true, 1e-3},
-	{"models/quant/synth-llama-256-F16.gguf", true, true, 1e-3},
-	{"models/quant/synth-llama-256-Q8_0.gguf", true, false, 1e-3},
-	{"models/quant/synth-llama-256-BF16.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q6_K.gguf", true, true, 1e-3},
-	{"models/quant/synth-llama-256-Q5_1.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q5_0.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q5_K_S.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q4_1.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q4_0.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q4_K_S.gguf", true, true, 1e-3},
-	{"models/quant/synth-llama-256-IQ4_NL.gguf", true, true, 2e-2},
-	{"models/quant/synth-llama-256-Q3_K_S.gguf", true, true, 1e-3},
-	{"models/quant/synth-llama-256-Q2_K.gguf", true, true, 1e-3},
+	{"models/stories260K.gguf", true, 1e-3},
+	{"models/llama-2-tiny-random.gguf", false, 1e-3},
+	{"models/quant/synth-llama-256-F16.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-Q8_0.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-BF16.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q6_K.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-Q5_1.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q5_0.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-Q5_K_S.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q4_1.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-Q4_0.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q4_K_S.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-IQ4_NL.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q3_K_S.gguf", true, 1e-3},
+	{"models/quant/synth-llama-256-Q2_K.gguf", true, 1e-3},
 }
 
 func openModel(t *testing.T, rel string, opts Options) *Model {
@@ -122,12 +123,22 @@ func argmax(logits []float32) int32 {
 // TestParityLlamaCpp checks greedy ids and first-step probabilities
 // against llama.cpp on the same files.
 func TestParityLlamaCpp(t *testing.T) {
+	prev, err := qdot.SetLevel(qdot.Generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parallel subtests run inside the group, before the level returns.
+	t.Run("group", func(t *testing.T) { parity(t) })
+	qdot.SetLevel(prev)
+}
+
+func parity(t *testing.T) {
 	for _, tc := range parityModels {
 		name := strings.TrimSuffix(filepath.Base(tc.file), ".gguf")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ref := readReference(t, name)
-			m := openModel(t, tc.file, Options{Context: 64, FlashF16: tc.flash})
+			m := openModel(t, tc.file, Options{Context: 64, FlashF16: true})
 			ctx := context.Background()
 			logits, err := m.Forward(ctx, ref.PromptIDs, 0)
 			if err != nil {

@@ -44,85 +44,117 @@ func dotBF16Generic(w []byte, x row) float32 {
 	return sum
 }
 
+// The 32-element formats add their blocks as ggml's x86 vec_dot does (and
+// llamafile's tinyBLAS, which llama.cpp uses for prompt batches): the
+// block's 32 products go to 8 lanes of 4 consecutive elements, each lane
+// is converted to float and fused-multiply-added with the block's scale
+// d_w·d_x into its own accumulator, the lanes are summed pairwise at the
+// end (hsum8), and Q4_1's and Q5_1's min terms m·s are summed separately
+// and added last. Matching that order bit for bit matters for parity with
+// llama.cpp, because the next layer's 8-bit quantisation turns last-bit
+// differences into whole quantisation steps.
+
+// lanes32 accumulates 32-element blocks in ggml's 8-lane order.
+type lanes32 [8]float32
+
+// add adds the block of weight values w (already offset) times the quants
+// xq, scaled by d.
+func (a *lanes32) add(d float32, w *[32]int32, xq []int8) {
+	xq = xq[:32]
+	for k := range a {
+		l := w[4*k]*int32(xq[4*k]) + w[4*k+1]*int32(xq[4*k+1]) + w[4*k+2]*int32(xq[4*k+2]) + w[4*k+3]*int32(xq[4*k+3])
+		a[k] = fma32(d, float32(l), a[k])
+	}
+}
+
+// sum is ggml's hsum_float_8: lanes k and k+4, then (0+2)+(1+3).
+func (a *lanes32) sum() float32 {
+	a0, a1, a2, a3 := a[0]+a[4], a[1]+a[5], a[2]+a[6], a[3]+a[7]
+	return (a0 + a2) + (a1 + a3)
+}
+
+// fma32 is a float32 fused multiply-add (through float64, whose double
+// rounding differs from a true f32 FMA only in vanishingly rare ties).
+func fma32(a, b, c float32) float32 {
+	return float32(math.FMA(float64(a), float64(b), float64(c)))
+}
+
 // dotQ4_0Generic: x = (q-8)*d.
 func dotQ4_0Generic(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var v [32]int32
 	for b, dx := range x.d {
 		blk := w[18*b : 18*b+18]
-		qs, xq := blk[2:18], x.q[32*b:32*b+32]
-		var isum int32
-		for j, v := range qs {
-			isum += (int32(v&15)-8)*int32(xq[j]) + (int32(v>>4)-8)*int32(xq[j+16])
+		for j, q := range blk[2:18] {
+			v[j], v[j+16] = int32(q&15)-8, int32(q>>4)-8
 		}
-		sum += float32(isum) * (le16(blk) * dx)
+		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
-	return sum
+	return acc.sum()
 }
 
 // dotQ4_1Generic: x = q*d + m; the m term uses Q8_1's f16 s = d·Σq.
 func dotQ4_1Generic(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var v [32]int32
+	var summs float32
 	for b, dx := range x.d {
 		blk := w[20*b : 20*b+20]
-		qs, xq := blk[4:20], x.q[32*b:32*b+32]
-		var isum int32
-		for j, v := range qs {
-			isum += int32(v&15)*int32(xq[j]) + int32(v>>4)*int32(xq[j+16])
+		for j, q := range blk[4:20] {
+			v[j], v[j+16] = int32(q&15), int32(q>>4)
 		}
-		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*x.ms[b]
+		summs += le16(blk[2:]) * x.ms[b]
+		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
-	return sum
+	return acc.sum() + summs
 }
 
 // dotQ5_0Generic: x = (q-16)*d with q's fifth bit in qh.
 func dotQ5_0Generic(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var v [32]int32
 	for b, dx := range x.d {
 		blk := w[22*b : 22*b+22]
 		qh := binary.LittleEndian.Uint32(blk[2:])
-		qs, xq := blk[6:22], x.q[32*b:32*b+32]
-		var isum int32
-		for j, v := range qs {
-			lo := int32(v&15) | int32(qh>>j&1)<<4
-			hi := int32(v>>4) | int32(qh>>(j+16)&1)<<4
-			isum += (lo-16)*int32(xq[j]) + (hi-16)*int32(xq[j+16])
+		for j, q := range blk[6:22] {
+			v[j] = (int32(q&15) | int32(qh>>j&1)<<4) - 16
+			v[j+16] = (int32(q>>4) | int32(qh>>(j+16)&1)<<4) - 16
 		}
-		sum += float32(isum) * (le16(blk) * dx)
+		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
-	return sum
+	return acc.sum()
 }
 
 // dotQ5_1Generic: x = q*d + m with q's fifth bit in qh.
 func dotQ5_1Generic(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var v [32]int32
+	var summs float32
 	for b, dx := range x.d {
 		blk := w[24*b : 24*b+24]
 		qh := binary.LittleEndian.Uint32(blk[4:])
-		qs, xq := blk[8:24], x.q[32*b:32*b+32]
-		var isum int32
-		for j, v := range qs {
-			lo := int32(v&15) | int32(qh>>j&1)<<4
-			hi := int32(v>>4) | int32(qh>>(j+16)&1)<<4
-			isum += lo*int32(xq[j]) + hi*int32(xq[j+16])
+		for j, q := range blk[8:24] {
+			v[j] = int32(q&15) | int32(qh>>j&1)<<4
+			v[j+16] = int32(q>>4) | int32(qh>>(j+16)&1)<<4
 		}
-		sum += float32(isum)*(le16(blk)*dx) + le16(blk[2:])*x.ms[b]
+		summs += le16(blk[2:]) * x.ms[b]
+		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
-	return sum
+	return acc.sum() + summs
 }
 
 // dotQ8_0Generic: x = q*d.
 func dotQ8_0Generic(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var v [32]int32
 	for b, dx := range x.d {
 		blk := w[34*b : 34*b+34]
-		qs, xq := blk[2:34], x.q[32*b:32*b+32]
-		var isum int32
-		for j, v := range qs {
-			isum += int32(int8(v)) * int32(xq[j])
+		for j, q := range blk[2:34] {
+			v[j] = int32(int8(q))
 		}
-		sum += float32(isum) * (le16(blk) * dx)
+		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
-	return sum
+	return acc.sum()
 }
 
 // dotQ2_KGeneric: sixteen 16-element sub-blocks, x = d*(sc&15)*q -
