@@ -36,12 +36,39 @@ func dotF16Generic(w []byte, x row) float32 {
 	return sum
 }
 
+// dotBF16Generic dots BF16 weights with bf16-rounded activations in the
+// order of llamafile's tinyBLAS on AVX512-BF16, which llama.cpp uses for
+// BF16 matmuls: 16 lanes, each taking elements 2j+1 then 2j of every
+// 32-element chunk (vdpbf16ps; the products of two bf16 are exact in f32),
+// then _mm512_reduce_add_ps's halving tree.
 func dotBF16Generic(w []byte, x row) float32 {
-	var sum float32
-	for i, v := range x.f {
-		sum += math.Float32frombits(uint32(binary.LittleEndian.Uint16(w[2*i:]))<<16) * v
+	var acc [16]float32
+	n := len(x.f) &^ 31
+	for base := 0; base < n; base += 32 {
+		xs, ws := x.f[base:base+32], w[2*base:2*base+64]
+		for j := range acc {
+			acc[j] += bf16At(ws, 2*j+1) * xs[2*j+1]
+			acc[j] += bf16At(ws, 2*j) * xs[2*j]
+		}
+	}
+	var t8 [8]float32
+	for i := range t8 {
+		t8[i] = acc[i+8] + acc[i]
+	}
+	var t4 [4]float32
+	for i := range t4 {
+		t4[i] = t8[i+4] + t8[i]
+	}
+	sum := (t4[0] + t4[2]) + (t4[1] + t4[3])
+	for i := n; i < len(x.f); i++ {
+		sum += bf16At(w, i) * x.f[i]
 	}
 	return sum
+}
+
+// bf16At reads the i-th bf16 of w.
+func bf16At(w []byte, i int) float32 {
+	return math.Float32frombits(uint32(binary.LittleEndian.Uint16(w[2*i:])) << 16)
 }
 
 // The 32-element formats add their blocks as ggml's x86 vec_dot does (and
