@@ -121,19 +121,15 @@ func reduceRows[T number](c op.Code, s reduceStep, x, y []T, lo, hi int) {
 			copy(acc, row[:s.inner])
 			for r := 1; r < s.n; r++ {
 				v := row[r*s.inner : (r+1)*s.inner]
+				// Row by row, with the elementwise (vector) loops:
+				// acc = acc ⊕ v.
 				switch c {
 				case op.ReduceSum:
-					for i := range acc {
-						acc[i] += v[i]
-					}
+					binaryLoop(op.Add, acc, v, acc)
 				case op.ReduceMax:
-					for i := range acc {
-						acc[i] = maxNaN(acc[i], v[i])
-					}
+					binaryLoop(op.Maximum, acc, v, acc)
 				case op.ReduceMin:
-					for i := range acc {
-						acc[i] = -maxNaN(-acc[i], -v[i])
-					}
+					binaryLoop(op.Minimum, acc, v, acc)
 				}
 			}
 		}
@@ -212,28 +208,32 @@ func softmaxKernel(c op.Code, in backend.Operand, axis int) (kernelFunc, error) 
 func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
 	var x, y []T
 	body := rangeFunc(func(lo, hi int) {
-		{
-			for r := lo; r < hi; r++ {
-				o, i := r/inner, r%inner
-				base := o*n*inner + i
-				m := math.Inf(-1)
-				for k := 0; k < n; k++ {
-					m = math.Max(m, float64(x[base+k*inner]))
-				}
-				var sum float64
-				for k := 0; k < n; k++ {
-					sum += math.Exp(float64(x[base+k*inner]) - m)
-				}
-				if logOut {
-					ls := m + math.Log(sum)
-					for k := 0; k < n; k++ {
-						y[base+k*inner] = T(float64(x[base+k*inner]) - ls)
-					}
+		for r := lo; r < hi; r++ {
+			o, i := r/inner, r%inner
+			base := o*n*inner + i
+			if inner == 1 {
+				if xs, ok := any(x).([]float32); ok {
+					softmaxRowF32(logOut, xs[base:base+n], any(y).([]float32)[base:base+n])
 					continue
 				}
+			}
+			m := math.Inf(-1)
+			for k := 0; k < n; k++ {
+				m = math.Max(m, float64(x[base+k*inner]))
+			}
+			var sum float64
+			for k := 0; k < n; k++ {
+				sum += math.Exp(float64(x[base+k*inner]) - m)
+			}
+			if logOut {
+				ls := m + math.Log(sum)
 				for k := 0; k < n; k++ {
-					y[base+k*inner] = T(math.Exp(float64(x[base+k*inner])-m) / sum)
+					y[base+k*inner] = T(float64(x[base+k*inner]) - ls)
 				}
+				continue
+			}
+			for k := 0; k < n; k++ {
+				y[base+k*inner] = T(math.Exp(float64(x[base+k*inner])-m) / sum)
 			}
 		}
 	})
@@ -241,5 +241,38 @@ func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
 		x, y = typed[T](in[0]), typed[T](out)
 		parallelRun(outer*inner, n*4, body)
 		return nil
+	}
+}
+
+// softmaxRowF32 is softmax over one contiguous f32 row with the vector exp:
+// y = e^(x-max) in f32, summed in f64, then scaled (or, for log-softmax,
+// y = x - max - log Σ).
+func softmaxRowF32(logOut bool, x, y []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m || v != v {
+			m = v
+		}
+	}
+	for k, v := range x {
+		y[k] = v - m
+	}
+	expF32(y, y)
+	var sum float64
+	for _, v := range y {
+		sum += float64(v)
+	}
+	if logOut {
+		// In float64: x and the log-sum may be large and close, where an
+		// f32 subtraction would lose the result's digits.
+		ls := float64(m) + math.Log(sum)
+		for k, v := range x {
+			y[k] = float32(float64(v) - ls)
+		}
+		return
+	}
+	s := float32(1 / sum)
+	for k := range y {
+		y[k] *= s
 	}
 }

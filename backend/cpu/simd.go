@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/aethertensor/aether/internal/asm/vec"
@@ -69,6 +70,9 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 	switch any(z).(type) {
 	case float32:
 		switch c {
+		case op.Exp:
+			expF32(as[float32](y), as[float32](x))
+			return len(y)
 		case op.Neg:
 			return vec.NegF32(as[float32](y), as[float32](x))
 		case op.Relu:
@@ -86,3 +90,21 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 }
 
 func vecAvailable() bool { return vec.Available }
+
+// expF32 computes y = e^x with the vector loop, finishing in Go the 8-lane
+// blocks it declines (lanes outside [-87, 88], NaNs, infinities: the
+// masked scores of attention) and the tail.
+func expF32(y, x []float32) {
+	for len(y) > 0 {
+		done := 0
+		if useVec {
+			done = vec.ExpF32(y, x)
+		}
+		y, x = y[done:], x[done:]
+		k := min(len(y), 8)
+		for i := 0; i < k; i++ {
+			y[i] = float32(math.Exp(float64(x[i])))
+		}
+		y, x = y[k:], x[k:]
+	}
+}

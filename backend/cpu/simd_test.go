@@ -52,3 +52,34 @@ func TestVectorLoopsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestExpF32 checks the vector-backed exp against float64 math.Exp: within
+// 2 ulp in range, and exact special cases (NaN, ±Inf, overflow, underflow)
+// from the Go fallback for the blocks the vector loop declines.
+func TestExpF32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{1, 7, 8, 9, 100, 1001} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 20)
+			if rng.IntN(10) == 0 {
+				x[i] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 100, -120}[rng.IntN(5)]
+			}
+		}
+		y := make([]float32, n)
+		unaryLoop(op.Exp, x, y)
+		for i := range x {
+			want := float32(math.Exp(float64(x[i])))
+			if want != want || math.IsInf(float64(want), 0) || want == 0 {
+				if !(y[i] == want || (y[i] != y[i] && want != want)) {
+					t.Fatalf("n=%d exp(%v) = %v, want %v", n, x[i], y[i], want)
+				}
+				continue
+			}
+			ulp := math.Nextafter32(want, float32(math.Inf(1))) - want
+			if d := math.Abs(float64(y[i] - want)); d > 2*float64(ulp) {
+				t.Fatalf("n=%d exp(%v) = %v, want %v (%.1f ulp)", n, x[i], y[i], want, d/float64(ulp))
+			}
+		}
+	}
+}

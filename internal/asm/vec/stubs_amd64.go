@@ -51,3 +51,6 @@ func NegF64(y []float64, x []float64) int
 
 // ReluF64 computes y[i] = max(x[i], 0), passing NaN through, for the leading whole 16-element blocks and returns how many elements it computed.
 func ReluF64(y []float64, x []float64) int
+
+// ExpF32 computes y[i] = e^x[i] (within 2 ulp) for the leading 8-element blocks whose lanes all lie in [-87, 88], stopping at the first that does not, and returns how many elements it computed.
+func ExpF32(y []float32, x []float32) int

@@ -615,3 +615,95 @@ done15:
 	VZEROUPPER
 	MOVQ DX, ret+48(FP)
 	RET
+
+// func ExpF32(y []float32, x []float32) int
+// Requires: AVX, AVX2, SSE2
+TEXT ·ExpF32(SB), NOSPLIT, $0-56
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_len+8(FP), DX
+	ANDQ         $-8, DX
+	MOVL         $0xc2ae0000, BX
+	MOVD         BX, X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0x42b00000, BX
+	MOVD         BX, X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x3fb8aa3b, BX
+	MOVD         BX, X2
+	VBROADCASTSS X2, Y2
+	MOVL         $0x3f318000, BX
+	MOVD         BX, X3
+	VBROADCASTSS X3, Y3
+	MOVL         $0xb95e8083, BX
+	MOVD         BX, X4
+	VBROADCASTSS X4, Y4
+	MOVL         $0x39506967, BX
+	MOVD         BX, X5
+	VBROADCASTSS X5, Y5
+	MOVL         $0x3ab743ce, BX
+	MOVD         BX, X6
+	VBROADCASTSS X6, Y6
+	MOVL         $0x3c088908, BX
+	MOVD         BX, X7
+	VBROADCASTSS X7, Y7
+	MOVL         $0x3d2aa9c1, BX
+	MOVD         BX, X8
+	VBROADCASTSS X8, Y8
+	MOVL         $0x3e2aaaaa, BX
+	MOVD         BX, X9
+	VBROADCASTSS X9, Y9
+	MOVL         $0x3f000000, BX
+	MOVD         BX, X10
+	VBROADCASTSS X10, Y10
+	MOVL         $0x3f800000, BX
+	MOVD         BX, X11
+	VBROADCASTSS X11, Y11
+	MOVL         $0x0000007f, BX
+	MOVD         BX, X12
+	VPBROADCASTD X12, Y12
+	XORQ         BX, BX
+
+exploop:
+	CMPQ      BX, DX
+	JGE       expdone
+	VMOVUPS   (CX)(BX*4), Y13
+	VCMPPS    $0x0d, Y0, Y13, Y14
+	VCMPPS    $0x02, Y1, Y13, Y15
+	VANDPS    Y14, Y15, Y14
+	VMOVMSKPS Y14, SI
+	CMPL      SI, $0x000000ff
+	JNE       expdone
+	VMULPS    Y2, Y13, Y14
+	VROUNDPS  $0x00, Y14, Y14
+	VMULPS    Y3, Y14, Y15
+	VSUBPS    Y15, Y13, Y13
+	VMULPS    Y4, Y14, Y15
+	VSUBPS    Y15, Y13, Y13
+	VMOVUPS   Y5, Y15
+	VMULPS    Y13, Y15, Y15
+	VADDPS    Y6, Y15, Y15
+	VMULPS    Y13, Y15, Y15
+	VADDPS    Y7, Y15, Y15
+	VMULPS    Y13, Y15, Y15
+	VADDPS    Y8, Y15, Y15
+	VMULPS    Y13, Y15, Y15
+	VADDPS    Y9, Y15, Y15
+	VMULPS    Y13, Y15, Y15
+	VADDPS    Y10, Y15, Y15
+	VMULPS    Y13, Y13, Y16
+	VMULPS    Y16, Y15, Y15
+	VADDPS    Y13, Y15, Y15
+	VADDPS    Y11, Y15, Y15
+	VCVTPS2DQ Y14, Y13
+	VPADDD    Y12, Y13, Y13
+	VPSLLD    $0x17, Y13, Y13
+	VMULPS    Y13, Y15, Y15
+	VMOVUPS   Y15, (AX)(BX*4)
+	ADDQ      $0x08, BX
+	JMP       exploop
+
+expdone:
+	VZEROUPPER
+	MOVQ BX, ret+48(FP)
+	RET

@@ -114,3 +114,38 @@ func TestLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestExpF32 bounds the vector exp's error against float64 math.Exp at 2
+// ulp over the whole range it accepts, and checks it stops at the first
+// block holding a lane it must not handle.
+func TestExpF32(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX2 on this CPU or noasm build")
+	}
+	const n = 1 << 16
+	x, y := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = -87 + 175*float32(i)/n
+	}
+	if done := ExpF32(y, x); done != n {
+		t.Fatalf("did %d of %d in-range elements", done, n)
+	}
+	worst := 0.0
+	for i := range x {
+		want := float32(math.Exp(float64(x[i])))
+		ulp := float64(math.Nextafter32(want, float32(math.Inf(1))) - want)
+		if e := math.Abs(float64(y[i]-want)) / ulp; e > worst {
+			worst = e
+		}
+	}
+	if worst > 2 {
+		t.Errorf("worst error %.2f ulp", worst)
+	}
+	for _, bad := range []float32{float32(math.NaN()), 89, -88, float32(math.Inf(-1))} {
+		x := make([]float32, 32)
+		x[19] = bad
+		if done := ExpF32(make([]float32, 32), x); done != 16 {
+			t.Errorf("with %v at 19: did %d, want 16", bad, done)
+		}
+	}
+}

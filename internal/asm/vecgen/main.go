@@ -11,6 +11,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -94,6 +95,7 @@ func main() {
 		unaryNeg(e, lanes)
 		unaryRelu(e, lanes)
 	}
+	expF32()
 	Generate()
 }
 
@@ -191,4 +193,86 @@ func unaryRelu(e elem, lanes int) {
 		e.max(v, z, d)
 		VMOVUPS(d, Mem{Base: y, Index: i, Scale: byte(e.size), Disp: off})
 	})
+}
+
+// bcast returns a vector holding f in every float32 lane.
+func bcast(f float32) VecVirtual {
+	r, v := GP32(), YMM()
+	MOVL(U32(math.Float32bits(f)), r)
+	MOVD(r, v.AsX())
+	VBROADCASTSS(v.AsX(), v)
+	return v
+}
+
+// expF32 emits ExpF32: e^x eight lanes at a time with Cody–Waite range
+// reduction (x = n·ln2 + r, |r| <= ln2/2) and a degree-5 polynomial for
+// e^r, then 2^n built in the exponent bits. It stops at the first block
+// with a lane outside [-87, 88] or a NaN, where 2^n would leave the normal
+// range, and returns how many elements it did; the caller finishes in Go.
+func expF32() {
+	TEXT("ExpF32", NOSPLIT, "func(y, x []float32) int")
+	Doc("ExpF32 computes y[i] = e^x[i] (within 2 ulp) for the leading 8-element blocks whose lanes all lie in [-87, 88], stopping at the first that does not, and returns how many elements it computed.")
+	y := GP64()
+	Load(Param("y").Base(), y)
+	x := GP64()
+	Load(Param("x").Base(), x)
+	n := GP64()
+	Load(Param("y").Len(), n)
+	ANDQ(I32(-8), n)
+	lo, hi := bcast(-87), bcast(88)
+	log2e := bcast(1.44269504088896341)
+	c1, c2 := bcast(0.693359375), bcast(-2.12194440e-4)
+	p := []VecVirtual{bcast(1.9875691500e-4), bcast(1.3981999507e-3), bcast(8.3334519073e-3), bcast(4.1665795894e-2), bcast(1.6666665459e-1), bcast(5.0000001201e-1)}
+	one := bcast(1)
+	bias := YMM()
+	b := GP32()
+	MOVL(U32(127), b)
+	MOVD(b, bias.AsX())
+	VPBROADCASTD(bias.AsX(), bias)
+	i := GP64()
+	XORQ(i, i)
+	Label("exploop")
+	CMPQ(i, n)
+	JGE(LabelRef("expdone"))
+	v := YMM()
+	VMOVUPS(Mem{Base: x, Index: i, Scale: 4}, v)
+	ok1, ok2 := YMM(), YMM()
+	VCMPPS(Imm(13), lo, v, ok1) // v >= lo, false for NaN
+	VCMPPS(Imm(2), hi, v, ok2)  // v <= hi
+	VANDPS(ok1, ok2, ok1)
+	mask := GP32()
+	VMOVMSKPS(ok1, mask)
+	CMPL(mask, U32(0xff))
+	JNE(LabelRef("expdone"))
+	fn := YMM()
+	VMULPS(log2e, v, fn)
+	VROUNDPS(Imm(0), fn, fn) // nearest
+	t := YMM()
+	VMULPS(c1, fn, t)
+	VSUBPS(t, v, v)
+	VMULPS(c2, fn, t)
+	VSUBPS(t, v, v) // r
+	acc := YMM()
+	VMOVUPS(p[0], acc)
+	for _, c := range p[1:] {
+		VMULPS(v, acc, acc)
+		VADDPS(c, acc, acc)
+	}
+	z := YMM()
+	VMULPS(v, v, z)
+	VMULPS(z, acc, acc)
+	VADDPS(v, acc, acc)
+	VADDPS(one, acc, acc)
+	e := YMM()
+	VCVTPS2DQ(fn, e)
+	VPADDD(bias, e, e)
+	VPSLLD(Imm(23), e, e)
+	VMULPS(e, acc, acc)
+	VMOVUPS(acc, Mem{Base: y, Index: i, Scale: 4})
+	ADDQ(Imm(8), i)
+	JMP(LabelRef("exploop"))
+	Label("expdone")
+	VZEROUPPER()
+	Store(i, ReturnIndex(0))
+	RET()
 }
