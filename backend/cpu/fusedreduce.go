@@ -108,6 +108,12 @@ func (rr *reduceRun) run(c, _ int) {
 // in torch.
 func foldFloat[T float](c op.Code, v []T, sum, best float64, first bool) (float64, float64, bool) {
 	if c == op.ReduceSum {
+		var z T
+		if _, ok := any(z).(float32); ok { // boxing a zero scalar does not allocate
+			s, done := sumF32(as[float32](v))
+			sum += s
+			v = v[done:]
+		}
 		for _, x := range v {
 			sum += float64(x)
 		}

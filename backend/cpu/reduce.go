@@ -142,7 +142,13 @@ func reduceRows[T number](c op.Code, s reduceStep, x, y []T, lo, hi int) {
 func sumRow[T number](row []T) T {
 	var zero T
 	switch any(zero).(type) {
-	case float32, float64:
+	case float32:
+		sum, done := sumF32(as[float32](row))
+		for _, v := range row[done:] {
+			sum += float64(v)
+		}
+		return T(sum)
+	case float64:
 		var sum float64
 		for _, v := range row {
 			sum += float64(v)
@@ -211,11 +217,10 @@ func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
 		for r := lo; r < hi; r++ {
 			o, i := r/inner, r%inner
 			base := o*n*inner + i
-			if inner == 1 {
-				if xs, ok := any(x).([]float32); ok {
-					softmaxRowF32(logOut, xs[base:base+n], any(y).([]float32)[base:base+n])
-					continue
-				}
+			var z T
+			if _, ok := any(z).(float32); ok && inner == 1 { // boxing a zero scalar does not allocate
+				softmaxRowF32(logOut, as[float32](x[base:base+n]), as[float32](y[base:base+n]))
+				continue
 			}
 			m := math.Inf(-1)
 			for k := 0; k < n; k++ {

@@ -73,6 +73,28 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 		case op.Exp:
 			expF32(as[float32](y), as[float32](x))
 			return len(y)
+		case op.Sqrt:
+			return vec.SqrtF32(as[float32](y), as[float32](x))
+		case op.Rsqrt, op.Recip:
+			y32 := as[float32](y)
+			done := vec.SqrtF32(y32, as[float32](x))
+			if c == op.Recip {
+				copy(y32[:done], as[float32](x)[:done])
+			}
+			recipF32(y32[:done])
+			return done
+		case op.Sigmoid:
+			y32, x32 := as[float32](y), as[float32](x)
+			done := vec.NegF32(y32, x32)
+			expF32(y32[:done], y32[:done])
+			for i, v := range y32[:done] {
+				if v > math.MaxFloat32/2 { // e^-x overflowed f32; the result is subnormal or 0
+					y32[i] = float32(sigmoid(float64(x32[i])))
+					continue
+				}
+				y32[i] = 1 / (1 + v)
+			}
+			return done
 		case op.Neg:
 			return vec.NegF32(as[float32](y), as[float32](x))
 		case op.Relu:
@@ -106,5 +128,34 @@ func expF32(y, x []float32) {
 			y[i] = float32(math.Exp(float64(x[i])))
 		}
 		y, x = y[k:], x[k:]
+	}
+}
+
+// sumF32 adds the leading 16-element blocks of x in float64 with the
+// vector loop.
+func sumF32(x []float32) (float64, int) {
+	if !useVec {
+		return 0, 0
+	}
+	return vec.SumF32(x)
+}
+
+// ones is the dividend of recipF32 (package-level: a local array handed
+// to assembly would escape to the heap on every call).
+var ones = func() (a [32]float32) {
+	for i := range a {
+		a[i] = 1
+	}
+	return
+}()
+
+// recipF32 replaces y with 1/y, a vector division against ones.
+func recipF32(y []float32) {
+	for len(y) >= 32 {
+		vec.DivF32(y[:32], ones[:], y[:32])
+		y = y[32:]
+	}
+	for i, v := range y {
+		y[i] = 1 / v
 	}
 }

@@ -83,3 +83,39 @@ func TestExpF32(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorUnaryAccuracy compares the vector-backed sqrt, rsqrt, recip
+// and sigmoid with float64 maths: sqrt is exact, the others within 4 ulp.
+func TestVectorUnaryAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	ref := map[op.Code]func(float64) float64{
+		op.Sqrt:    math.Sqrt,
+		op.Rsqrt:   func(x float64) float64 { return 1 / math.Sqrt(x) },
+		op.Recip:   func(x float64) float64 { return 1 / x },
+		op.Sigmoid: func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
+	}
+	for c, f := range ref {
+		for _, n := range []int{5, 32, 33, 1000} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.ExpFloat64() * 10)
+				if c == op.Sigmoid {
+					x[i] = float32(rng.NormFloat64() * 30)
+				}
+			}
+			y := make([]float32, n)
+			unaryLoop(c, x, y)
+			for i := range x {
+				want := float32(f(float64(x[i])))
+				ulp := math.Nextafter32(want, float32(math.Inf(1))) - want
+				tol := float64(4 * ulp)
+				if c == op.Sqrt {
+					tol = 0
+				}
+				if d := math.Abs(float64(y[i] - want)); d > tol && !(want == 0 && d < 1e-30) {
+					t.Fatalf("%v(%v) = %v, want %v", c, x[i], y[i], want)
+				}
+			}
+		}
+	}
+}

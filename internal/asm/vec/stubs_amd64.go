@@ -54,3 +54,9 @@ func ReluF64(y []float64, x []float64) int
 
 // ExpF32 computes y[i] = e^x[i] (within 2 ulp) for the leading 8-element blocks whose lanes all lie in [-87, 88], stopping at the first that does not, and returns how many elements it computed.
 func ExpF32(y []float32, x []float32) int
+
+// SumF32 adds the leading whole 16-element blocks of x in float64 and returns the sum and how many elements it added.
+func SumF32(x []float32) (float64, int)
+
+// SqrtF32 computes y[i] = √x[i] (correctly rounded) for the leading whole 32-element blocks and returns how many elements it computed.
+func SqrtF32(y []float32, x []float32) int

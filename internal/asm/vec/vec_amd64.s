@@ -707,3 +707,69 @@ expdone:
 	VZEROUPPER
 	MOVQ BX, ret+48(FP)
 	RET
+
+// func SumF32(x []float32) (float64, int)
+// Requires: AVX, SSE2
+TEXT ·SumF32(SB), NOSPLIT, $0-40
+	MOVQ   x_base+0(FP), AX
+	MOVQ   x_len+8(FP), CX
+	ANDQ   $-16, CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   DX, DX
+
+sumloop:
+	CMPQ      DX, CX
+	JGE       sumdone
+	VCVTPS2PD (AX)(DX*4), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(AX)(DX*4), Y4
+	VADDPD    Y4, Y1, Y1
+	VCVTPS2PD 32(AX)(DX*4), Y4
+	VADDPD    Y4, Y2, Y2
+	VCVTPS2PD 48(AX)(DX*4), Y4
+	VADDPD    Y4, Y3, Y3
+	ADDQ      $0x10, DX
+	JMP       sumloop
+
+sumdone:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VHADDPD      X1, X1, X1
+	VZEROUPPER
+	MOVSD        X1, ret+24(FP)
+	MOVQ         CX, ret1+32(FP)
+	RET
+
+// func SqrtF32(y []float32, x []float32) int
+// Requires: AVX
+TEXT ·SqrtF32(SB), NOSPLIT, $0-56
+	MOVQ y_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+	ANDQ $-32, DX
+	XORQ BX, BX
+
+loop16:
+	CMPQ    BX, DX
+	JGE     done16
+	VSQRTPS (CX)(BX*4), Y0
+	VMOVUPS Y0, (AX)(BX*4)
+	VSQRTPS 32(CX)(BX*4), Y0
+	VMOVUPS Y0, 32(AX)(BX*4)
+	VSQRTPS 64(CX)(BX*4), Y0
+	VMOVUPS Y0, 64(AX)(BX*4)
+	VSQRTPS 96(CX)(BX*4), Y0
+	VMOVUPS Y0, 96(AX)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     loop16
+
+done16:
+	VZEROUPPER
+	MOVQ DX, ret+48(FP)
+	RET

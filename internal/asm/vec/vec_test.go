@@ -149,3 +149,36 @@ func TestExpF32(t *testing.T) {
 		}
 	}
 }
+
+func TestSumAndSqrtF32(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX2 on this CPU or noasm build")
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 15, 16, 17, 100, 4097} {
+		x := make([]float32, n)
+		var want float64
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 1e3)
+		}
+		sum, done := SumF32(x)
+		if done != n/16*16 {
+			t.Fatalf("n=%d: added %d", n, done)
+		}
+		for _, v := range x[:done] {
+			want += float64(v)
+		}
+		if math.Abs(sum-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Fatalf("n=%d: sum %v, want %v", n, sum, want)
+		}
+		y := make([]float32, n)
+		for i := range x {
+			x[i] = float32(math.Abs(float64(x[i])))
+		}
+		for i := 0; i < SqrtF32(y, x); i++ {
+			if want := float32(math.Sqrt(float64(x[i]))); y[i] != want {
+				t.Fatalf("sqrt(%v) = %v, want %v", x[i], y[i], want)
+			}
+		}
+	}
+}

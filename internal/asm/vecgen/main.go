@@ -96,6 +96,8 @@ func main() {
 		unaryRelu(e, lanes)
 	}
 	expF32()
+	sumF32()
+	sqrtF32()
 	Generate()
 }
 
@@ -275,4 +277,62 @@ func expF32() {
 	VZEROUPPER()
 	Store(i, ReturnIndex(0))
 	RET()
+}
+
+// sumF32 emits SumF32: the sum of the leading 16-element blocks of x,
+// widened to float64 lane by lane (VCVTPS2PD) so long rows keep f64
+// accuracy; it returns the sum and how many elements it added.
+func sumF32() {
+	TEXT("SumF32", NOSPLIT, "func(x []float32) (float64, int)")
+	Doc("SumF32 adds the leading whole 16-element blocks of x in float64 and returns the sum and how many elements it added.")
+	x := GP64()
+	Load(Param("x").Base(), x)
+	n := GP64()
+	Load(Param("x").Len(), n)
+	ANDQ(I32(-16), n)
+	a := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, r := range a {
+		VXORPD(r, r, r)
+	}
+	i := GP64()
+	XORQ(i, i)
+	Label("sumloop")
+	CMPQ(i, n)
+	JGE(LabelRef("sumdone"))
+	for k, r := range a {
+		w := YMM()
+		VCVTPS2PD(Mem{Base: x, Index: i, Scale: 4, Disp: 16 * k}, w)
+		VADDPD(w, r, r)
+	}
+	ADDQ(Imm(16), i)
+	JMP(LabelRef("sumloop"))
+	Label("sumdone")
+	VADDPD(a[1], a[0], a[0])
+	VADDPD(a[3], a[2], a[2])
+	VADDPD(a[2], a[0], a[0])
+	hi := XMM()
+	VEXTRACTF128(Imm(1), a[0], hi)
+	VADDPD(hi, a[0].AsX(), hi)
+	VHADDPD(hi, hi, hi)
+	VZEROUPPER()
+	Store(hi, ReturnIndex(0))
+	Store(n, ReturnIndex(1))
+	RET()
+}
+
+// sqrtF32 emits SqrtF32 over whole 32-element blocks.
+func sqrtF32() {
+	TEXT("SqrtF32", NOSPLIT, "func(y, x []float32) int")
+	Doc("SqrtF32 computes y[i] = √x[i] (correctly rounded) for the leading whole 32-element blocks and returns how many elements it computed.")
+	y := GP64()
+	Load(Param("y").Base(), y)
+	x := GP64()
+	Load(Param("x").Base(), x)
+	n := GP64()
+	Load(Param("y").Len(), n)
+	blocks(f32, 8, n, func(off int, i GPVirtual) {
+		v := YMM()
+		VSQRTPS(Mem{Base: x, Index: i, Scale: 4, Disp: off}, v)
+		VMOVUPS(v, Mem{Base: y, Index: i, Scale: 4, Disp: off})
+	})
 }
