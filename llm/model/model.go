@@ -39,13 +39,16 @@ type Options struct {
 	// precision, as llama.cpp's default f16 cache does (its attention
 	// multiplies f16 operands). The cache is still stored as f32.
 	HalfKV bool
-	// FlashF16 replaces attention by an emulation of llama.cpp's CPU flash
-	// attention over its default f16 cache: queries, keys and values are
-	// rounded to f16, keys are visited one at a time with an online
-	// softmax, and the weighted sum of values is kept in f16 after every
-	// step. It costs a graph step per cache row (the Programs grow with
-	// the context), so it is meant for checking parity on short contexts.
-	FlashF16 bool
+	// LlamaCppArith reproduces llama.cpp's CPU arithmetic where Aether's
+	// default differs, for bit-level parity checks. Attention becomes an
+	// emulation of ggml's flash attention over its default f16 cache:
+	// queries, keys and values are rounded to f16, keys are visited one at
+	// a time with an online softmax, and the weighted sum of values is
+	// kept in f16 after every step. RMSNorm sums the squares in float64
+	// and computes 1/sqrt in float32, as ggml's rms_norm does. Attention
+	// then costs a graph step per cache row (the Programs grow with the
+	// context), so this is meant for short contexts.
+	LlamaCppArith bool
 }
 
 // Model is a loaded model with its key/value cache. Its methods are safe
@@ -58,7 +61,7 @@ type Model struct {
 	dev    backend.Device
 	bytes  int64
 	halfKV bool
-	flash  bool
+	flash  bool // Options.LlamaCppArith
 
 	g      *graph.Graph
 	tokEmb graph.Tensor // [vocab, embd]
@@ -98,7 +101,7 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, flash: opts.FlashF16, progs: map[[2]int]*program{}, g: graph.New()}
+	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, flash: opts.LlamaCppArith, progs: map[[2]int]*program{}, g: graph.New()}
 	m.ctxLen = opts.Context
 	if m.ctxLen <= 0 {
 		m.ctxLen = min(cfg.TrainCtx, DefaultMaxContext)
@@ -348,7 +351,7 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 	var writes []graph.Tensor
 	for i := range m.layers {
 		ly := &m.layers[i]
-		h := x.RMSNorm(ly.attnNorm, c.NormEps)
+		h := m.normOf(x, ly.attnNorm)
 		var q, k, v graph.Tensor
 		if ly.wqkv.Valid() {
 			qkv := linear(h, ly.wqkv, graph.Tensor{})
@@ -406,11 +409,11 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		o = o.Reshape(c.Heads, n, c.ValueDim).Permute(1, 0, 2).Reshape(n, c.Heads*c.ValueDim)
 		a := linear(o, ly.wo, graph.Tensor{})
 		if c.PostNorms {
-			a = a.RMSNorm(ly.attnPost, c.NormEps)
+			a = m.normOf(a, ly.attnPost)
 		}
 		x = x.Add(a)
 
-		h = x.RMSNorm(ly.ffnNorm, c.NormEps)
+		h = m.normOf(x, ly.ffnNorm)
 		var gate, up graph.Tensor
 		if ly.gateUp.Valid() {
 			gu := linear(h, ly.gateUp, graph.Tensor{})
@@ -425,14 +428,14 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		}
 		f := linear(gate.Mul(up), ly.down, graph.Tensor{})
 		if c.PostNorms {
-			f = f.RMSNorm(ly.ffnPost, c.NormEps)
+			f = m.normOf(f, ly.ffnPost)
 		}
 		x = x.Add(f)
 	}
 	if n > 1 {
 		x = x.SliceAt(0, last, 1) // only the last real row's logits are needed
 	}
-	logits := linear(x.RMSNorm(m.norm, c.NormEps), m.out, graph.Tensor{}).Reshape(c.Vocab)
+	logits := linear(m.normOf(x, m.norm), m.out, graph.Tensor{}).Reshape(c.Vocab)
 	if c.FinalSoftcap > 0 {
 		logits = logits.Scale(1 / c.FinalSoftcap).Tanh().Scale(c.FinalSoftcap)
 	}
@@ -494,4 +497,23 @@ func flashF16(s, v graph.Tensor) graph.Tensor {
 	}
 	inv := graph.Where(sum.Eq(zero), zero, one.Div(sum))
 	return acc.Mul(inv)
+}
+
+// rmsNorm is ggml's rms_norm followed by the weight multiply: the squares
+// (f32) are summed in float64, the mean rounded to f32, scale =
+// 1/sqrt(mean+eps) in f32, then x·scale·w.
+func rmsNorm(x, w graph.Tensor, eps float64) graph.Tensor {
+	g := x.Graph()
+	n := x.Shape()[x.Rank()-1]
+	mean := x.Mul(x).Cast(tensor.F64).SumKeep(-1).Div(g.Scalar(tensor.F64, float64(n))).Cast(tensor.F32)
+	scale := g.Scalar(tensor.F32, 1).Div(mean.AddScalar(eps).Sqrt())
+	return x.Mul(scale).Mul(w)
+}
+
+// normOf is the RMSNorm of x with weight w, ggml's way under LlamaCppArith.
+func (m *Model) normOf(x, w graph.Tensor) graph.Tensor {
+	if m.flash {
+		return rmsNorm(x, w, m.cfg.NormEps)
+	}
+	return x.RMSNorm(w, m.cfg.NormEps)
 }

@@ -276,26 +276,33 @@ func dotQ4_KGeneric(w []byte, x row) float32 {
 
 // dotQ5_KGeneric: as Q4_K with a fifth bit j of qh[e%32].
 func dotQ5_KGeneric(w []byte, x row) float32 {
-	var sum float32
+	var acc lanes32
+	var summs float32
 	for b, dx := range x.d {
 		blk := w[176*b : 176*b+176]
 		s, qh, ql := blk[4:16], blk[16:48], blk[48:176]
 		xq, bs := x.q[256*b:256*b+256], x.s32[8*b:8*b+8]
-		var isum, msum int32
+		// As ggml's AVX2 vec_dot: 8 integer lanes, lane k holding
+		// elements 4k..4k+3 of every 32-element sub-block times its
+		// scale; the mins go to a separate float sum.
+		var lane [8]int32
+		var msum int32
 		for j := 0; j < 8; j++ {
 			q, xs := ql[32*(j/2):32*(j/2)+32], xq[32*j:32*j+32]
 			shift := 4 * uint(j%2)
-			var dot int32
-			for l, v := range q {
-				dot += (int32(v>>shift&15) | int32(qh[l]>>j&1)<<4) * int32(xs[l])
-			}
 			sc, m := scaleMinK4(j, s)
-			isum += sc * dot
+			for l, v := range q {
+				lane[l/4] += sc * (int32(v>>shift&15) | int32(qh[l]>>j&1)<<4) * int32(xs[l])
+			}
 			msum += m * bs[j]
 		}
-		sum += dx*le16(blk)*float32(isum) - dx*le16(blk[2:])*float32(msum)
+		d, dmin := dx*le16(blk), -dx*le16(blk[2:])
+		summs += dmin * float32(msum)
+		for k := range acc {
+			acc[k] = fma32(d, float32(lane[k]), acc[k])
+		}
 	}
-	return sum
+	return acc.sum() + summs
 }
 
 // dotQ6_KGeneric: sixteen 16-element sub-blocks with int8 scales, x =
