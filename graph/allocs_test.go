@@ -74,6 +74,9 @@ func transformerBlock(t testing.TB) (*graph.Program, graph.Feeds) {
 // TestRunAllocatesNothing guards "compile once, run many": replaying a
 // compiled Program on the CPU allocates no memory.
 func TestRunAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
 	for name, build := range map[string]func(testing.TB) (*graph.Program, graph.Feeds){
 		"mlp train step":    mlpStep,
 		"transformer block": transformerBlock,
