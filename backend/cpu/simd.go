@@ -12,6 +12,9 @@ import (
 // the Go loops they must agree with.
 var useVec = vec.Available
 
+// use512 selects the AVX-512 float32 loops where the CPU has them.
+var use512 = vec.Available512
+
 // as reinterprets a slice of a float type parameter as its concrete type
 // (the caller has checked which one T is).
 func as[D, T any](s []T) []D { return unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(s))), len(s)) }
@@ -27,6 +30,22 @@ func vecBinary[T number](c op.Code, a, b, y []T) int {
 	switch any(z).(type) {
 	case float32:
 		y, a, b := as[float32](y), as[float32](a), as[float32](b)
+		if use512 {
+			switch c {
+			case op.Add:
+				return vec.AddF32x16(y, a, b)
+			case op.Sub:
+				return vec.SubF32x16(y, a, b)
+			case op.Mul:
+				return vec.MulF32x16(y, a, b)
+			case op.Div:
+				return vec.DivF32x16(y, a, b)
+			case op.Maximum:
+				return vec.MaxF32x16(y, a, b)
+			case op.Minimum:
+				return vec.MinF32x16(y, a, b)
+			}
+		}
 		switch c {
 		case op.Add:
 			return vec.AddF32(y, a, b)
@@ -96,8 +115,14 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 			}
 			return done
 		case op.Neg:
+			if use512 {
+				return vec.NegF32x16(as[float32](y), as[float32](x))
+			}
 			return vec.NegF32(as[float32](y), as[float32](x))
 		case op.Relu:
+			if use512 {
+				return vec.ReluF32x16(as[float32](y), as[float32](x))
+			}
 			return vec.ReluF32(as[float32](y), as[float32](x))
 		}
 	case float64:
@@ -159,3 +184,5 @@ func recipF32(y []float32) {
 		y[i] = 1 / v
 	}
 }
+
+func vecAvailable512() bool { return vec.Available512 }

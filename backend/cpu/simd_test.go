@@ -12,6 +12,14 @@ import (
 // vector loop with it and with the Go loop forced, on ragged lengths with
 // NaNs, infinities and signed zeros, and requires identical results.
 func TestVectorLoopsMatchGo(t *testing.T) {
+	for _, wide := range []bool{false, true} {
+		use512 = wide && vecAvailable512()
+		testVectorLoops(t)
+	}
+	use512 = vecAvailable512()
+}
+
+func testVectorLoops(t *testing.T) {
 	defer func(v bool) { useVec = v }(useVec)
 	rng := rand.New(rand.NewPCG(4, 5))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}

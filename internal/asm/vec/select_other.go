@@ -64,3 +64,30 @@ func SumF32(x []float32) (float64, int) { return 0, 0 }
 
 // SqrtF32 does nothing here.
 func SqrtF32(y, x []float32) int { return 0 }
+
+// Available512 is false: there is no assembly for this build.
+var Available512 = false
+
+// AddF32x16 does nothing here.
+func AddF32x16(y, a, b []float32) int { return 0 }
+
+// SubF32x16 does nothing here.
+func SubF32x16(y, a, b []float32) int { return 0 }
+
+// MulF32x16 does nothing here.
+func MulF32x16(y, a, b []float32) int { return 0 }
+
+// DivF32x16 does nothing here.
+func DivF32x16(y, a, b []float32) int { return 0 }
+
+// MaxF32x16 does nothing here.
+func MaxF32x16(y, a, b []float32) int { return 0 }
+
+// MinF32x16 does nothing here.
+func MinF32x16(y, a, b []float32) int { return 0 }
+
+// NegF32x16 does nothing here.
+func NegF32x16(y, x []float32) int { return 0 }
+
+// ReluF32x16 does nothing here.
+func ReluF32x16(y, x []float32) int { return 0 }

@@ -52,6 +52,30 @@ func NegF64(y []float64, x []float64) int
 // ReluF64 computes y[i] = max(x[i], 0), passing NaN through, for the leading whole 16-element blocks and returns how many elements it computed.
 func ReluF64(y []float64, x []float64) int
 
+// AddF32x16 is AddF32 with AVX-512 (64-element blocks).
+func AddF32x16(y []float32, a []float32, b []float32) int
+
+// SubF32x16 is SubF32 with AVX-512 (64-element blocks).
+func SubF32x16(y []float32, a []float32, b []float32) int
+
+// MulF32x16 is MulF32 with AVX-512 (64-element blocks).
+func MulF32x16(y []float32, a []float32, b []float32) int
+
+// DivF32x16 is DivF32 with AVX-512 (64-element blocks).
+func DivF32x16(y []float32, a []float32, b []float32) int
+
+// MaxF32x16 is MaxF32 with AVX-512 (64-element blocks).
+func MaxF32x16(y []float32, a []float32, b []float32) int
+
+// MinF32x16 is MinF32 with AVX-512 (64-element blocks).
+func MinF32x16(y []float32, a []float32, b []float32) int
+
+// NegF32x16 is NegF32 with AVX-512 (64-element blocks).
+func NegF32x16(y []float32, x []float32) int
+
+// ReluF32x16 is ReluF32 with AVX-512 (64-element blocks).
+func ReluF32x16(y []float32, x []float32) int
+
 // ExpF32 computes y[i] = e^x[i] (within 2 ulp) for the leading 8-element blocks whose lanes all lie in [-87, 88], stopping at the first that does not, and returns how many elements it computed.
 func ExpF32(y []float32, x []float32) int
 

@@ -616,6 +616,311 @@ done15:
 	MOVQ DX, ret+48(FP)
 	RET
 
+// func AddF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·AddF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop16:
+	CMPQ    SI, BX
+	JGE     done16
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Z0
+	VMOVUPS 64(DX)(SI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(AX)(SI*4)
+	VMOVUPS 128(CX)(SI*4), Z0
+	VMOVUPS 128(DX)(SI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(AX)(SI*4)
+	VMOVUPS 192(CX)(SI*4), Z0
+	VMOVUPS 192(DX)(SI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(AX)(SI*4)
+	ADDQ    $0x40, SI
+	JMP     loop16
+
+done16:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func SubF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·SubF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop17:
+	CMPQ    SI, BX
+	JGE     done17
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Z0
+	VMOVUPS 64(DX)(SI*4), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(AX)(SI*4)
+	VMOVUPS 128(CX)(SI*4), Z0
+	VMOVUPS 128(DX)(SI*4), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(AX)(SI*4)
+	VMOVUPS 192(CX)(SI*4), Z0
+	VMOVUPS 192(DX)(SI*4), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(AX)(SI*4)
+	ADDQ    $0x40, SI
+	JMP     loop17
+
+done17:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func MulF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·MulF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop18:
+	CMPQ    SI, BX
+	JGE     done18
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Z0
+	VMOVUPS 64(DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(AX)(SI*4)
+	VMOVUPS 128(CX)(SI*4), Z0
+	VMOVUPS 128(DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(AX)(SI*4)
+	VMOVUPS 192(CX)(SI*4), Z0
+	VMOVUPS 192(DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(AX)(SI*4)
+	ADDQ    $0x40, SI
+	JMP     loop18
+
+done18:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func DivF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·DivF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop19:
+	CMPQ    SI, BX
+	JGE     done19
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Z0
+	VMOVUPS 64(DX)(SI*4), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(AX)(SI*4)
+	VMOVUPS 128(CX)(SI*4), Z0
+	VMOVUPS 128(DX)(SI*4), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(AX)(SI*4)
+	VMOVUPS 192(CX)(SI*4), Z0
+	VMOVUPS 192(DX)(SI*4), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(AX)(SI*4)
+	ADDQ    $0x40, SI
+	JMP     loop19
+
+done19:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func MaxF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·MaxF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop20:
+	CMPQ      SI, BX
+	JGE       done20
+	VMOVUPS   (CX)(SI*4), Z0
+	VMOVUPS   (DX)(SI*4), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, (AX)(SI*4)
+	VMOVUPS   64(CX)(SI*4), Z0
+	VMOVUPS   64(DX)(SI*4), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 64(AX)(SI*4)
+	VMOVUPS   128(CX)(SI*4), Z0
+	VMOVUPS   128(DX)(SI*4), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 128(AX)(SI*4)
+	VMOVUPS   192(CX)(SI*4), Z0
+	VMOVUPS   192(DX)(SI*4), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 192(AX)(SI*4)
+	ADDQ      $0x40, SI
+	JMP       loop20
+
+done20:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func MinF32x16(y []float32, a []float32, b []float32) int
+// Requires: AVX, AVX512F
+TEXT ·MinF32x16(SB), NOSPLIT, $0-80
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	ANDQ $-64, BX
+	XORQ SI, SI
+
+loop21:
+	CMPQ      SI, BX
+	JGE       done21
+	VMOVUPS   (CX)(SI*4), Z0
+	VMOVUPS   (DX)(SI*4), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, (AX)(SI*4)
+	VMOVUPS   64(CX)(SI*4), Z0
+	VMOVUPS   64(DX)(SI*4), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 64(AX)(SI*4)
+	VMOVUPS   128(CX)(SI*4), Z0
+	VMOVUPS   128(DX)(SI*4), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 128(AX)(SI*4)
+	VMOVUPS   192(CX)(SI*4), Z0
+	VMOVUPS   192(DX)(SI*4), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z1
+	VMOVUPS   Z1, 192(AX)(SI*4)
+	ADDQ      $0x40, SI
+	JMP       loop21
+
+done21:
+	VZEROUPPER
+	MOVQ BX, ret+72(FP)
+	RET
+
+// func NegF32x16(y []float32, x []float32) int
+// Requires: AVX, AVX512F
+TEXT ·NegF32x16(SB), NOSPLIT, $0-56
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_len+8(FP), DX
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z0
+	ANDQ         $-64, DX
+	XORQ         BX, BX
+
+loop22:
+	CMPQ    BX, DX
+	JGE     done22
+	VMOVUPS (CX)(BX*4), Z1
+	VPXORD  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS 64(CX)(BX*4), Z1
+	VPXORD  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)(BX*4)
+	VMOVUPS 128(CX)(BX*4), Z1
+	VPXORD  Z0, Z1, Z1
+	VMOVUPS Z1, 128(AX)(BX*4)
+	VMOVUPS 192(CX)(BX*4), Z1
+	VPXORD  Z0, Z1, Z1
+	VMOVUPS Z1, 192(AX)(BX*4)
+	ADDQ    $0x40, BX
+	JMP     loop22
+
+done22:
+	VZEROUPPER
+	MOVQ DX, ret+48(FP)
+	RET
+
+// func ReluF32x16(y []float32, x []float32) int
+// Requires: AVX, AVX512F
+TEXT ·ReluF32x16(SB), NOSPLIT, $0-56
+	MOVQ   y_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   y_len+8(FP), DX
+	VPXORD Z0, Z0, Z0
+	ANDQ   $-64, DX
+	XORQ   BX, BX
+
+loop23:
+	CMPQ    BX, DX
+	JGE     done23
+	VMOVUPS (CX)(BX*4), Z1
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS 64(CX)(BX*4), Z1
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, 64(AX)(BX*4)
+	VMOVUPS 128(CX)(BX*4), Z1
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, 128(AX)(BX*4)
+	VMOVUPS 192(CX)(BX*4), Z1
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, 192(AX)(BX*4)
+	ADDQ    $0x40, BX
+	JMP     loop23
+
+done23:
+	VZEROUPPER
+	MOVQ DX, ret+48(FP)
+	RET
+
 // func ExpF32(y []float32, x []float32) int
 // Requires: AVX, AVX2, SSE2
 TEXT ·ExpF32(SB), NOSPLIT, $0-56
@@ -755,9 +1060,9 @@ TEXT ·SqrtF32(SB), NOSPLIT, $0-56
 	ANDQ $-32, DX
 	XORQ BX, BX
 
-loop16:
+loop24:
 	CMPQ    BX, DX
-	JGE     done16
+	JGE     done24
 	VSQRTPS (CX)(BX*4), Y0
 	VMOVUPS Y0, (AX)(BX*4)
 	VSQRTPS 32(CX)(BX*4), Y0
@@ -767,9 +1072,9 @@ loop16:
 	VSQRTPS 96(CX)(BX*4), Y0
 	VMOVUPS Y0, 96(AX)(BX*4)
 	ADDQ    $0x20, BX
-	JMP     loop16
+	JMP     loop24
 
-done16:
+done24:
 	VZEROUPPER
 	MOVQ DX, ret+48(FP)
 	RET

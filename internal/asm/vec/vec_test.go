@@ -182,3 +182,65 @@ func TestSumAndSqrtF32(t *testing.T) {
 		}
 	}
 }
+
+// TestLoops512 checks the AVX-512 float32 loops against the AVX2 ones'
+// reference semantics, special values included.
+func TestLoops512(t *testing.T) {
+	if !Available512 {
+		t.Skip("no AVX-512 on this CPU or noasm build")
+	}
+	rng := rand.New(rand.NewPCG(3, 7))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	bin := map[string]struct {
+		f   func(y, a, b []float32) int
+		ref func(a, b float64) float64
+	}{
+		"add": {AddF32x16, func(a, b float64) float64 { return a + b }},
+		"sub": {SubF32x16, func(a, b float64) float64 { return a - b }},
+		"mul": {MulF32x16, func(a, b float64) float64 { return a * b }},
+		"div": {DivF32x16, func(a, b float64) float64 { return a / b }},
+		"max": {MaxF32x16, refMax},
+		"min": {MinF32x16, refMin},
+	}
+	for _, n := range []int{0, 63, 64, 65, 200, 1000} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			if rng.IntN(5) == 0 {
+				a[i] = special[rng.IntN(len(special))]
+			}
+			if rng.IntN(5) == 0 {
+				b[i] = special[rng.IntN(len(special))]
+			}
+		}
+		for name, f := range bin {
+			y := make([]float32, n+1)
+			y[n] = 12345
+			done := f.f(y[:n], a, b)
+			if done != n/64*64 || y[n] != 12345 {
+				t.Fatalf("%s n=%d: did %d, guard %v", name, n, done, y[n])
+			}
+			for i := 0; i < done; i++ {
+				want := float64(float32(f.ref(float64(a[i]), float64(b[i]))))
+				if !same(float64(y[i]), want) {
+					t.Fatalf("%s [%d]: %v op %v = %v, want %v", name, i, a[i], b[i], y[i], want)
+				}
+			}
+		}
+		y := make([]float32, n)
+		for i := 0; i < NegF32x16(y, a); i++ {
+			if !same(float64(y[i]), float64(-a[i])) || math.Signbit(float64(y[i])) == math.Signbit(float64(a[i])) {
+				t.Fatalf("neg [%d]: -%v = %v", i, a[i], y[i])
+			}
+		}
+		for i := 0; i < ReluF32x16(y, a); i++ {
+			want := a[i]
+			if !(a[i] > 0) && a[i] == a[i] {
+				want = 0
+			}
+			if !same(float64(y[i]), float64(want)) {
+				t.Fatalf("relu [%d]: relu(%v) = %v", i, a[i], y[i])
+			}
+		}
+	}
+}

@@ -95,6 +95,7 @@ func main() {
 		unaryNeg(e, lanes)
 		unaryRelu(e, lanes)
 	}
+	avx512F32()
 	expF32()
 	sumF32()
 	sqrtF32()
@@ -335,4 +336,91 @@ func sqrtF32() {
 		VSQRTPS(Mem{Base: x, Index: i, Scale: 4, Disp: off}, v)
 		VMOVUPS(v, Mem{Base: y, Index: i, Scale: 4, Disp: off})
 	})
+}
+
+// avx512F32 emits the float32 binary loops and neg/relu again with 512-bit
+// vectors (16 lanes, four per block of 64): <Op>F32x16.
+func avx512F32() {
+	ops := []struct {
+		name string
+		emit func(d, a, b VecVirtual)
+	}{
+		{"Add", func(d, a, b VecVirtual) { VADDPS(b, a, d) }},
+		{"Sub", func(d, a, b VecVirtual) { VSUBPS(b, a, d) }},
+		{"Mul", func(d, a, b VecVirtual) { VMULPS(b, a, d) }},
+		{"Div", func(d, a, b VecVirtual) { VDIVPS(b, a, d) }},
+		{"Max", func(d, a, b VecVirtual) { VMAXPS(b, a, d); nanWins(d, a) }},
+		{"Min", func(d, a, b VecVirtual) { VMINPS(b, a, d); nanWins(d, a) }},
+	}
+	for _, o := range ops {
+		TEXT(o.name+"F32x16", NOSPLIT, "func(y, a, b []float32) int")
+		Doc(fmt.Sprintf("%sF32x16 is %sF32 with AVX-512 (64-element blocks).", o.name, o.name))
+		y, a, b, n := GP64(), GP64(), GP64(), GP64()
+		Load(Param("y").Base(), y)
+		Load(Param("a").Base(), a)
+		Load(Param("b").Base(), b)
+		Load(Param("y").Len(), n)
+		blocks512(n, func(off int, i GPVirtual) {
+			va, vb, vd := ZMM(), ZMM(), ZMM()
+			VMOVUPS(Mem{Base: a, Index: i, Scale: 4, Disp: off}, va)
+			VMOVUPS(Mem{Base: b, Index: i, Scale: 4, Disp: off}, vb)
+			o.emit(vd, va, vb)
+			VMOVUPS(vd, Mem{Base: y, Index: i, Scale: 4, Disp: off})
+		})
+	}
+	for _, name := range []string{"Neg", "Relu"} {
+		TEXT(name+"F32x16", NOSPLIT, "func(y, x []float32) int")
+		Doc(fmt.Sprintf("%sF32x16 is %sF32 with AVX-512 (64-element blocks).", name, name))
+		y, x, n := GP64(), GP64(), GP64()
+		Load(Param("y").Base(), y)
+		Load(Param("x").Base(), x)
+		Load(Param("y").Len(), n)
+		c := ZMM()
+		if name == "Neg" {
+			r := GP32()
+			MOVL(U32(0x80000000), r)
+			VPBROADCASTD(r, c)
+		} else {
+			VPXORD(c, c, c)
+		}
+		blocks512(n, func(off int, i GPVirtual) {
+			v, d := ZMM(), ZMM()
+			VMOVUPS(Mem{Base: x, Index: i, Scale: 4, Disp: off}, v)
+			if name == "Neg" {
+				VPXORD(c, v, d)
+			} else {
+				VMAXPS(v, c, d) // MAX(0, x): x when x is NaN
+			}
+			VMOVUPS(d, Mem{Base: y, Index: i, Scale: 4, Disp: off})
+		})
+	}
+}
+
+// nanWins replaces the lanes of d where a is NaN with a (VMAX/VMIN return
+// their second source on NaN, which is b).
+func nanWins(d, a VecVirtual) {
+	k := K()
+	VCMPPS(Imm(3), a, a, k)
+	VBLENDMPS(a, d, k, d)
+}
+
+// blocks512 is blocks for 64-float32 blocks of four 512-bit vectors.
+func blocks512(n GPVirtual, body func(off int, i GPVirtual)) {
+	ANDQ(I32(-64), n)
+	i := GP64()
+	XORQ(i, i)
+	loop, done := fmt.Sprint("loop", labelID), fmt.Sprint("done", labelID)
+	labelID++
+	Label(loop)
+	CMPQ(i, n)
+	JGE(LabelRef(done))
+	for u := 0; u < 4; u++ {
+		body(u*64, i)
+	}
+	ADDQ(Imm(64), i)
+	JMP(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	Store(n, ReturnIndex(0))
+	RET()
 }
