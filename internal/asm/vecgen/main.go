@@ -107,14 +107,8 @@ func main() {
 func binary(e elem, lanes int, name, doc string, emit func(e elem, d, a, b VecVirtual)) {
 	TEXT(name+e.name, NOSPLIT, fmt.Sprintf("func(y, a, b []%s) int", e.gotyp))
 	Doc(fmt.Sprintf("%s%s computes %s for the leading whole %d-element blocks and returns how many elements it computed.", name, e.name, doc, lanes*unroll))
-	y := GP64()
-	Load(Param("y").Base(), y)
-	a := GP64()
-	Load(Param("a").Base(), a)
-	b := GP64()
-	Load(Param("b").Base(), b)
-	n := GP64()
-	Load(Param("y").Len(), n)
+	p, n := args("y", "a", "b")
+	y, a, b := p[0], p[1], p[2]
 	blocks(e, lanes, n, func(off int, i GPVirtual) {
 		va, vb, vd := YMM(), YMM(), YMM()
 		VMOVUPS(Mem{Base: a, Index: i, Scale: byte(e.size), Disp: off}, va)
@@ -124,10 +118,14 @@ func binary(e elem, lanes int, name, doc string, emit func(e elem, d, a, b VecVi
 	})
 }
 
-// blocks emits the loop over whole blocks of unroll vectors and stores the
-// count done in ret+72 (after three slice headers).
+// blocks emits the loop over whole blocks of unroll vectors of lanes
+// elements each (a vector is 32 bytes for AVX2, 64 for AVX-512) and
+// returns the count done (stored after the slice headers).
 func blocks(e elem, lanes int, n GPVirtual, body func(off int, i GPVirtual)) {
-	step := lanes * unroll
+	loopBlocks(lanes*unroll, lanes*e.size, n, body)
+}
+
+func loopBlocks(step, vecBytes int, n GPVirtual, body func(off int, i GPVirtual)) {
 	ANDQ(I32(int32(-step)), n)
 	i := GP64()
 	XORQ(i, i)
@@ -135,7 +133,7 @@ func blocks(e elem, lanes int, n GPVirtual, body func(off int, i GPVirtual)) {
 	CMPQ(i, n)
 	JGE(LabelRef("done" + fmt.Sprint(labelID)))
 	for u := 0; u < unroll; u++ {
-		body(u*32, i)
+		body(u*vecBytes, i)
 	}
 	ADDQ(Imm(uint64(step)), i)
 	JMP(LabelRef("loop" + fmt.Sprint(labelID)))
@@ -146,17 +144,26 @@ func blocks(e elem, lanes int, n GPVirtual, body func(off int, i GPVirtual)) {
 	labelID++
 }
 
+// args loads the base pointers of the named slice parameters and the
+// length of the first.
+func args(names ...string) (bases []GPVirtual, n GPVirtual) {
+	for _, name := range names {
+		r := GP64()
+		Load(Param(name).Base(), r)
+		bases = append(bases, r)
+	}
+	n = GP64()
+	Load(Param(names[0]).Len(), n)
+	return bases, n
+}
+
 var labelID int
 
 func unaryNeg(e elem, lanes int) {
 	TEXT("Neg"+e.name, NOSPLIT, fmt.Sprintf("func(y, x []%s) int", e.gotyp))
 	Doc(fmt.Sprintf("Neg%s computes y[i] = -x[i] for the leading whole %d-element blocks and returns how many elements it computed.", e.name, lanes*unroll))
-	y := GP64()
-	Load(Param("y").Base(), y)
-	x := GP64()
-	Load(Param("x").Base(), x)
-	n := GP64()
-	Load(Param("y").Len(), n)
+	p, n := args("y", "x")
+	y, x := p[0], p[1]
 	sign := YMM()
 	// -0.0 has only the sign bit set.
 	zero := GP64()
@@ -180,12 +187,8 @@ func unaryNeg(e elem, lanes int) {
 func unaryRelu(e elem, lanes int) {
 	TEXT("Relu"+e.name, NOSPLIT, fmt.Sprintf("func(y, x []%s) int", e.gotyp))
 	Doc(fmt.Sprintf("Relu%s computes y[i] = max(x[i], 0), passing NaN through, for the leading whole %d-element blocks and returns how many elements it computed.", e.name, lanes*unroll))
-	y := GP64()
-	Load(Param("y").Base(), y)
-	x := GP64()
-	Load(Param("x").Base(), x)
-	n := GP64()
-	Load(Param("y").Len(), n)
+	p, n := args("y", "x")
+	y, x := p[0], p[1]
 	z := YMM()
 	VXORPS(z, z, z)
 	blocks(e, lanes, n, func(off int, i GPVirtual) {
@@ -215,12 +218,8 @@ func bcast(f float32) VecVirtual {
 func expF32() {
 	TEXT("ExpF32", NOSPLIT, "func(y, x []float32) int")
 	Doc("ExpF32 computes y[i] = e^x[i] (within 2 ulp) for the leading 8-element blocks whose lanes all lie in [-87, 88], stopping at the first that does not, and returns how many elements it computed.")
-	y := GP64()
-	Load(Param("y").Base(), y)
-	x := GP64()
-	Load(Param("x").Base(), x)
-	n := GP64()
-	Load(Param("y").Len(), n)
+	ptr, n := args("y", "x")
+	y, x := ptr[0], ptr[1]
 	ANDQ(I32(-8), n)
 	lo, hi := bcast(-87), bcast(88)
 	log2e := bcast(1.44269504088896341)
@@ -325,12 +324,8 @@ func sumF32() {
 func sqrtF32() {
 	TEXT("SqrtF32", NOSPLIT, "func(y, x []float32) int")
 	Doc("SqrtF32 computes y[i] = √x[i] (correctly rounded) for the leading whole 32-element blocks and returns how many elements it computed.")
-	y := GP64()
-	Load(Param("y").Base(), y)
-	x := GP64()
-	Load(Param("x").Base(), x)
-	n := GP64()
-	Load(Param("y").Len(), n)
+	p, n := args("y", "x")
+	y, x := p[0], p[1]
 	blocks(f32, 8, n, func(off int, i GPVirtual) {
 		v := YMM()
 		VSQRTPS(Mem{Base: x, Index: i, Scale: 4, Disp: off}, v)
@@ -355,11 +350,8 @@ func avx512F32() {
 	for _, o := range ops {
 		TEXT(o.name+"F32x16", NOSPLIT, "func(y, a, b []float32) int")
 		Doc(fmt.Sprintf("%sF32x16 is %sF32 with AVX-512 (64-element blocks).", o.name, o.name))
-		y, a, b, n := GP64(), GP64(), GP64(), GP64()
-		Load(Param("y").Base(), y)
-		Load(Param("a").Base(), a)
-		Load(Param("b").Base(), b)
-		Load(Param("y").Len(), n)
+		p, n := args("y", "a", "b")
+		y, a, b := p[0], p[1], p[2]
 		blocks512(n, func(off int, i GPVirtual) {
 			va, vb, vd := ZMM(), ZMM(), ZMM()
 			VMOVUPS(Mem{Base: a, Index: i, Scale: 4, Disp: off}, va)
@@ -371,10 +363,8 @@ func avx512F32() {
 	for _, name := range []string{"Neg", "Relu"} {
 		TEXT(name+"F32x16", NOSPLIT, "func(y, x []float32) int")
 		Doc(fmt.Sprintf("%sF32x16 is %sF32 with AVX-512 (64-element blocks).", name, name))
-		y, x, n := GP64(), GP64(), GP64()
-		Load(Param("y").Base(), y)
-		Load(Param("x").Base(), x)
-		Load(Param("y").Len(), n)
+		p, n := args("y", "x")
+		y, x := p[0], p[1]
 		c := ZMM()
 		if name == "Neg" {
 			r := GP32()
@@ -405,22 +395,4 @@ func nanWins(d, a VecVirtual) {
 }
 
 // blocks512 is blocks for 64-float32 blocks of four 512-bit vectors.
-func blocks512(n GPVirtual, body func(off int, i GPVirtual)) {
-	ANDQ(I32(-64), n)
-	i := GP64()
-	XORQ(i, i)
-	loop, done := fmt.Sprint("loop", labelID), fmt.Sprint("done", labelID)
-	labelID++
-	Label(loop)
-	CMPQ(i, n)
-	JGE(LabelRef(done))
-	for u := 0; u < 4; u++ {
-		body(u*64, i)
-	}
-	ADDQ(Imm(64), i)
-	JMP(LabelRef(loop))
-	Label(done)
-	VZEROUPPER()
-	Store(n, ReturnIndex(0))
-	RET()
-}
+func blocks512(n GPVirtual, body func(off int, i GPVirtual)) { loopBlocks(64, 64, n, body) }
