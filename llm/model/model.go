@@ -44,10 +44,12 @@ type Options struct {
 	// emulation of ggml's flash attention over its default f16 cache:
 	// queries, keys and values are rounded to f16, keys are visited one at
 	// a time with an online softmax, and the weighted sum of values is
-	// kept in f16 after every step. RMSNorm sums the squares in float64
-	// and computes 1/sqrt in float32, as ggml's rms_norm does. Attention
-	// then costs a graph step per cache row (the Programs grow with the
-	// context), so this is meant for short contexts.
+	// kept in f16 after every step; scores are the f16 dot products rounded
+	// once to f32 (ggml_vec_dot_f16 for heads under 64 elements). RMSNorm
+	// sums the squares in float64 and computes 1/sqrt in float32, as
+	// ggml's rms_norm does. Attention then costs a graph step per cache
+	// row (the Programs grow with the context), so this is meant for short
+	// contexts.
 	LlamaCppArith bool
 }
 
@@ -387,7 +389,17 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.
 		qh := q.Permute(1, 0, 2).Reshape(c.KVHeads, grp, n, c.HeadDim)
-		s := qh.MatMul(kAll.Unsqueeze(1).Transpose()).Scale(c.AttnScale) // [kvHeads, grp, n, cache]
+		var s graph.Tensor // [kvHeads, grp, n, cache]
+		if m.flash {
+			// ggml_vec_dot_f16 adds the exact f16·f16 products in float64
+			// when the head is shorter than its 64-element SIMD step, so the
+			// score is the dot product rounded once to f32; a float32 matmul
+			// would also make it depend on the chunk size.
+			kT := kAll.Unsqueeze(1).Transpose().Cast(tensor.F64)
+			s = qh.Cast(tensor.F64).MatMul(kT).Cast(tensor.F32).Scale(c.AttnScale)
+		} else {
+			s = qh.MatMul(kAll.Unsqueeze(1).Transpose()).Scale(c.AttnScale)
+		}
 		if c.AttnSoftcap > 0 {
 			s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
 		}

@@ -53,9 +53,9 @@ func readReference(t *testing.T, name string) reference {
 // probabilities agree within 1e-3 only when the arithmetic is llama.cpp's
 // to the bit; where it is, they agree within 1e-5. The files still at 2e-2
 // differ for reasons not yet matched (measured gaps): IQ4_NL 0.0026
-// (dequantised to f32 here; llama.cpp uses Q8_0 activations), Q5_1 0.0018
-// and Q5_K_S 0.0029 (not found: the order of their block sums does not
-// change the result).
+// (dequantised to f32 here; a generic IQ4_NL kernel with llama.cpp's Q8_0
+// activations was tried and gave 0.0082) and Q5_K_S 0.0029 (not found: the
+// order of its block sums does not change the result).
 var parityModels = []struct {
 	file string
 	ids  bool
@@ -67,7 +67,7 @@ var parityModels = []struct {
 	{"models/quant/synth-llama-256-Q8_0.gguf", true, 1e-3},
 	{"models/quant/synth-llama-256-BF16.gguf", true, 1e-3},
 	{"models/quant/synth-llama-256-Q6_K.gguf", true, 1e-3},
-	{"models/quant/synth-llama-256-Q5_1.gguf", true, 2e-2},
+	{"models/quant/synth-llama-256-Q5_1.gguf", true, 1e-3},
 	{"models/quant/synth-llama-256-Q5_0.gguf", true, 1e-3},
 	{"models/quant/synth-llama-256-Q5_K_S.gguf", true, 2e-2},
 	{"models/quant/synth-llama-256-Q4_1.gguf", true, 1e-3},
