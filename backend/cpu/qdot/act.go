@@ -13,8 +13,8 @@ type acts struct {
 	kind actKind
 	n    int
 	cols int
-	f    []float32 // actF32: the rows as given (F16), or rounded to bf16 (BF16)
-	fb   []float32 // BF16: the buffer f points to
+	f    []float32 // actF32: the rows rounded to f16 (F16) or bf16 (BF16)
+	fb   []float32 // actF32: the buffer f points to
 	q    []int8    // quantised values
 	d    []float32 // one scale per block: 32 (f16-rounded, as Q8_0) or 256 (float32, as Q8_K)
 	s    []int32   // act32: sum of q per block of 32; actK: sum per 16 (16 per block)
@@ -65,9 +65,17 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 	switch kind {
 	case actF32:
 		a.f = x[:n*cols]
-		if t == BF16 {
-			// ggml's vec_dot_type for BF16 is BF16: activations are
-			// rounded to bf16 (to nearest even) before the dot.
+		// ggml's vec_dot_type of F16 is F16 and of BF16 is BF16: the
+		// activations are rounded to the weights' type (to nearest even)
+		// before the dot.
+		switch t {
+		case F16:
+			a.fb = grow(a.fb, n*cols)
+			for i, v := range a.f {
+				a.fb[i] = tensor.F16ToF32(tensor.F32ToF16(v))
+			}
+			a.f = a.fb
+		case BF16:
 			a.fb = grow(a.fb, n*cols)
 			for i, v := range a.f {
 				a.fb[i] = tensor.BF16ToF32(tensor.F32ToBF16(v))

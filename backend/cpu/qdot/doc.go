@@ -7,11 +7,15 @@
 // for its vec_dot_type (Q8_0-style blocks of 32 for the 32-element formats,
 // Q8_K-style blocks of 256 for the K-quants), and each weight row is dotted
 // with them in integer arithmetic; only the per-block scales are float. F16
-// and BF16 weights are dotted with the float32 activations directly.
+// and BF16 weights are dotted with the activations rounded to f16 and bf16,
+// ggml's vec_dot_type for them.
 //
 // The result of a row is what ggml's vec_dot gives: the dot product of the
 // dequantised weights with the dequantised 8-bit activations, up to the
-// order in which the per-block float terms are added.
+// order in which the per-block float terms are added. The generic kernels
+// add them in the order of ggml's x86 kernels (8 SIMD lanes with FMA for
+// the 32-element formats, 16 lanes for F16 and BF16), so that they give
+// llama.cpp's bits; the assembly kernels may add in another order.
 //
 // Every kernel has a generic Go version, which is the reference and the
 // fallback. On amd64 the package picks AVX2 or AVX-512 VNNI assembly at run

@@ -28,13 +28,42 @@ var genericDot = map[Type]dotFunc{
 	Q6_K: dotQ6_KGeneric,
 }
 
+// dotF16Generic dots F16 weights with f16-rounded activations in the
+// order of llamafile's tinyBLAS on AVX-512, which llama.cpp uses for F16
+// matmuls: 16 lanes, lane j taking element j of every 16-element chunk
+// (the products of two f16 are exact in f32), then _mm512_reduce_add_ps's
+// halving tree.
 func dotF16Generic(w []byte, x row) float32 {
-	var sum float32
-	for i, v := range x.f {
-		sum += f16ToF32(binary.LittleEndian.Uint16(w[2*i:])) * v
+	var acc [16]float32
+	n := len(x.f) &^ 15
+	for base := 0; base < n; base += 16 {
+		for j := range acc {
+			acc[j] += f16At(w, base+j) * x.f[base+j]
+		}
+	}
+	sum := reduce16(&acc)
+	for i := n; i < len(x.f); i++ {
+		sum += f16At(w, i) * x.f[i]
 	}
 	return sum
 }
+
+// reduce16 adds 16 lanes as _mm512_reduce_add_ps does: lanes i and i+8,
+// then i and i+4, then (0+2)+(1+3).
+func reduce16(a *[16]float32) float32 {
+	var t8 [8]float32
+	for i := range t8 {
+		t8[i] = a[i+8] + a[i]
+	}
+	var t4 [4]float32
+	for i := range t4 {
+		t4[i] = t8[i+4] + t8[i]
+	}
+	return (t4[0] + t4[2]) + (t4[1] + t4[3])
+}
+
+// f16At reads the i-th binary16 of w.
+func f16At(w []byte, i int) float32 { return f16ToF32(binary.LittleEndian.Uint16(w[2*i:])) }
 
 // dotBF16Generic dots BF16 weights with bf16-rounded activations in the
 // order of llamafile's tinyBLAS on AVX512-BF16, which llama.cpp uses for
@@ -51,15 +80,7 @@ func dotBF16Generic(w []byte, x row) float32 {
 			acc[j] += bf16At(ws, 2*j) * xs[2*j]
 		}
 	}
-	var t8 [8]float32
-	for i := range t8 {
-		t8[i] = acc[i+8] + acc[i]
-	}
-	var t4 [4]float32
-	for i := range t4 {
-		t4[i] = t8[i+4] + t8[i]
-	}
-	sum := (t4[0] + t4[2]) + (t4[1] + t4[3])
+	sum := reduce16(&acc)
 	for i := n; i < len(x.f); i++ {
 		sum += bf16At(w, i) * x.f[i]
 	}

@@ -20,7 +20,7 @@ import (
 func actType(t qdot.Type) quant.Type {
 	switch t {
 	case qdot.F16:
-		return quant.F32
+		return quant.F16 // ggml's vec_dot_type for F16
 	case qdot.BF16:
 		return quant.BF16 // ggml's vec_dot_type for BF16
 	case qdot.Q2_K, qdot.Q3_K, qdot.Q4_K, qdot.Q5_K, qdot.Q6_K:
