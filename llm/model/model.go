@@ -500,8 +500,8 @@ func flashF16(s, v graph.Tensor) graph.Tensor {
 		masked := sj.Eq(ninf)
 		newMax := sj.Gt(m)
 		mNew := graph.Where(newMax, sj, m)
-		ms := graph.Where(newMax, m.Sub(mNew).Exp(), one)
-		vs := graph.Where(newMax, one, graph.Where(masked, zero, sj.Sub(mNew).Exp()))
+		ms := graph.Where(newMax, expf(m.Sub(mNew)), one)
+		vs := graph.Where(newMax, one, graph.Where(masked, zero, expf(sj.Sub(mNew))))
 		scaled := graph.Where(newMax, roundHalf(acc.Mul(ms)), acc)
 		acc = graph.Where(masked, acc, roundHalf(scaled.Add(vj.Mul(vs))))
 		sum = graph.Where(masked, sum, sum.Mul(ms).Add(vs))
@@ -510,6 +510,11 @@ func flashF16(s, v graph.Tensor) graph.Tensor {
 	inv := graph.Where(sum.Eq(zero), zero, one.Div(sum))
 	return acc.Mul(inv)
 }
+
+// expf is a correctly rounded float32 exp (through float64), as the C
+// library's expf that ggml's flash attention calls; the CPU backend's own
+// float32 exp may be a few ulp off.
+func expf(x graph.Tensor) graph.Tensor { return x.Cast(tensor.F64).Exp().Cast(tensor.F32) }
 
 // rmsNorm is ggml's rms_norm followed by the weight multiply: the squares
 // (f32) are summed in float64, the mean rounded to f32, scale =
