@@ -74,6 +74,11 @@ func fusible(v compiler.Value) bool {
 	switch v.Op {
 	case op.Reshape, op.Permute, op.Expand, op.Slice:
 		return true
+	case op.Cast:
+		// Rounding to a half type has no kernel IR node; it runs alone.
+		if d := v.Attrs.DType; d == tensor.F16 || d == tensor.BF16 {
+			return false
+		}
 	}
 	return v.Op.Has(op.Elementwise)
 }

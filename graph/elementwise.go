@@ -206,7 +206,8 @@ func Where(cond, a, b Tensor) Tensor {
 }
 
 // Cast converts t to dtype d (float to integer truncates toward zero; to
-// bool tests for non-zero). F16 and BF16 targets compute as F32.
+// bool tests for non-zero). A float cast to F16 or BF16 rounds to that
+// type (ties to even) and the result computes as F32.
 func (t Tensor) Cast(d tensor.DType) Tensor {
 	g, ok := check("cast", t)
 	if !ok {
@@ -214,6 +215,11 @@ func (t Tensor) Cast(d tensor.DType) Tensor {
 	}
 	if !d.Valid() {
 		return g.fail("cast", errorf(ErrDType, "target %v", d))
+	}
+	if (d == tensor.F16 || d == tensor.BF16) && t.DType().IsFloat() {
+		// Half types are storage: the value is rounded to d's precision
+		// and range, and computed on as f32.
+		return g.add(op.Cast, &op.Attrs{DType: d}, tensor.F32, t.Shape(), t)
 	}
 	d = d.Compute()
 	if d == t.DType() {

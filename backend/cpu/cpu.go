@@ -130,6 +130,8 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 		a = &op.Attrs{}
 	}
 	switch {
+	case c == op.Cast && (a.DType == tensor.F16 || a.DType == tensor.BF16):
+		return roundHalfKernel(k.In[0].DType, a.DType)
 	case c == op.Cast:
 		return castKernel(k.In[0].DType, k.Out.DType)
 	case c == op.Where:

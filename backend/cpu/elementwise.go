@@ -415,3 +415,32 @@ func castSlice[S, D number](in []*tensor.Array, out *tensor.Array) error {
 func copyKernel() kernelFunc {
 	return func(in []*tensor.Array, out *tensor.Array) error { return out.CopyFrom(in[0]) }
 }
+
+// roundHalfKernel rounds f32 or f64 values to f16 or bf16 precision (ties
+// to even) into an f32 result: a cast to a storage-only half type.
+func roundHalfKernel(from, half tensor.DType) (kernelFunc, error) {
+	round := func(v float32) float32 { return tensor.F16ToF32(tensor.F32ToF16(v)) }
+	if half == tensor.BF16 {
+		round = func(v float32) float32 { return tensor.BF16ToF32(tensor.F32ToBF16(v)) }
+	}
+	switch from {
+	case tensor.F32:
+		return func(in []*tensor.Array, out *tensor.Array) error {
+			y := out.Float32s()
+			for i, v := range in[0].Float32s() {
+				y[i] = round(v)
+			}
+			return nil
+		}, nil
+	case tensor.F64:
+		// Through f32 first, as a storage conversion from f64 would.
+		return func(in []*tensor.Array, out *tensor.Array) error {
+			y := out.Float32s()
+			for i, v := range in[0].Float64s() {
+				y[i] = round(float32(v))
+			}
+			return nil
+		}, nil
+	}
+	return nil, unsupported(op.Cast, from)
+}
