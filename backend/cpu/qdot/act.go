@@ -27,7 +27,14 @@ type acts struct {
 	c  []int32
 	// ms is ggml's Q8_1 s, the factor of Q4_1's and Q5_1's min term: each
 	// block's unrounded scale times its quant sum, d·Σq, rounded to f16.
-	ms   []float32
+	ms []float32
+	// For Q4_0's eight-block assembly kernel (dotQ4_0VNNI8): each row's
+	// whole groups of eight blocks with the quants of each pair of blocks
+	// interleaved by halves and the scales and corrections in the order
+	// 0,2,4,6,1,3,5,7 (see prepareQ4_0Wide). Same offsets as q, d and c.
+	qp   []int8
+	dp   []float32
+	cp   []int32
 	rows []row // scratch for MatMul's per-row views
 }
 
@@ -41,6 +48,9 @@ type row struct {
 	dv  []float32
 	c   []int32
 	ms  []float32
+	qp  []int8
+	dp  []float32
+	cp  []int32
 }
 
 func (a *acts) row(i int) row {
@@ -49,8 +59,12 @@ func (a *acts) row(i int) row {
 		return row{f: a.f[i*a.cols : (i+1)*a.cols]}
 	case act32:
 		nb := a.cols / 32
-		return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb],
+		r := row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb], s: a.s[i*nb : (i+1)*nb],
 			dv: a.dv[8*i*nb : 8*(i+1)*nb], c: a.c[i*nb : (i+1)*nb], ms: a.ms[i*nb : (i+1)*nb]}
+		if a.qp != nil {
+			r.qp, r.dp, r.cp = a.qp[i*a.cols:(i+1)*a.cols], a.dp[i*nb:(i+1)*nb], a.cp[i*nb:(i+1)*nb]
+		}
+		return r
 	}
 	nb := a.cols / 256
 	return row{q: a.q[i*a.cols : (i+1)*a.cols], d: a.d[i*nb : (i+1)*nb],
@@ -103,6 +117,10 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 				a.dv[8*b+k] = a.d[b]
 			}
 		}
+		a.qp = nil
+		if t == Q4_0 {
+			a.prepareQ4_0Wide(n, cols/32)
+		}
 	case actK:
 		nb := n * cols / 256
 		a.q, a.d, a.s, a.s32 = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, 16*nb), grow(a.s32, 8*nb)
@@ -118,6 +136,32 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 			}
 			for j := 0; j < 8; j++ {
 				a.s32[8*b+j] = a.s[16*b+2*j] + a.s[16*b+2*j+1]
+			}
+		}
+	}
+}
+
+// wideOrder is the order of a group's blocks in acts.dp and acts.cp: that
+// of the int32 sums after dotQ4_0VNNI8's vphaddd reduction.
+var wideOrder = [8]int{0, 2, 4, 6, 1, 3, 5, 7}
+
+// prepareQ4_0Wide fills qp, dp and cp from q, d and c for the whole groups
+// of eight blocks of each of the n rows of nb blocks.
+func (a *acts) prepareQ4_0Wide(n, nb int) {
+	a.qp, a.dp, a.cp = grow(a.qp, len(a.q)), grow(a.dp, len(a.d)), grow(a.cp, len(a.c))
+	for i := 0; i < n; i++ {
+		for g := i * nb; g+8 <= (i+1)*nb; g += 8 {
+			for p := 0; p < 4; p++ {
+				qa := a.q[32*(g+2*p) : 32*(g+2*p)+32]
+				qb := a.q[32*(g+2*p+1) : 32*(g+2*p+1)+32]
+				o := a.qp[32*g+64*p : 32*g+64*p+64]
+				copy(o[0:16], qa[:16])
+				copy(o[16:32], qb[:16])
+				copy(o[32:48], qa[16:])
+				copy(o[48:64], qb[16:])
+			}
+			for k, b := range wideOrder {
+				a.dp[g+k], a.cp[g+k] = a.d[g+b], a.c[g+b]
 			}
 		}
 	}
@@ -142,15 +186,17 @@ func grow[T any](s []T, n int) []T {
 func quantBlock32(q []int8, x []float32) (d float32, sum int32, s float32) {
 	var amax float32
 	for _, v := range x {
-		amax = max(amax, float32(math.Abs(float64(v))))
+		amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
 	}
 	d = amax / 127
 	var id float32
 	if amax != 0 {
 		id = 127 / amax
 	}
+	q = q[:len(x)]
 	for j, v := range x {
-		q[j] = int8(math.RoundToEven(float64(v * id)))
+		// |v·id| <= 127, so nearestInt rounds half to even exactly.
+		q[j] = int8(nearestInt(v * id))
 		sum += int32(q[j])
 	}
 	return f16ToF32(f32ToF16(d)), sum, f16ToF32(f32ToF16(d * float32(sum)))

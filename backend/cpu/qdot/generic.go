@@ -11,7 +11,7 @@ import (
 // reference the assembly kernels are tested against and the fallback.
 
 // dotFunc dots one weight row (whole blocks) with one activation row.
-type dotFunc func(w []byte, x row) float32
+type dotFunc func(w []byte, x *row) float32
 
 var genericDot = map[Type]dotFunc{
 	F16:  dotF16Generic,
@@ -33,7 +33,7 @@ var genericDot = map[Type]dotFunc{
 // matmuls: 16 lanes, lane j taking element j of every 16-element chunk
 // (the products of two f16 are exact in f32), then _mm512_reduce_add_ps's
 // halving tree.
-func dotF16Generic(w []byte, x row) float32 {
+func dotF16Generic(w []byte, x *row) float32 {
 	var acc [16]float32
 	n := len(x.f) &^ 15
 	for base := 0; base < n; base += 16 {
@@ -70,7 +70,7 @@ func f16At(w []byte, i int) float32 { return f16ToF32(binary.LittleEndian.Uint16
 // BF16 matmuls: 16 lanes, each taking elements 2j+1 then 2j of every
 // 32-element chunk (vdpbf16ps; the products of two bf16 are exact in f32),
 // then _mm512_reduce_add_ps's halving tree.
-func dotBF16Generic(w []byte, x row) float32 {
+func dotBF16Generic(w []byte, x *row) float32 {
 	var acc [16]float32
 	n := len(x.f) &^ 31
 	for base := 0; base < n; base += 32 {
@@ -128,7 +128,7 @@ func fma32(a, b, c float32) float32 {
 }
 
 // dotQ4_0Generic: x = (q-8)*d.
-func dotQ4_0Generic(w []byte, x row) float32 {
+func dotQ4_0Generic(w []byte, x *row) float32 {
 	var acc lanes32
 	var v [32]int32
 	for b, dx := range x.d {
@@ -142,7 +142,7 @@ func dotQ4_0Generic(w []byte, x row) float32 {
 }
 
 // dotQ4_1Generic: x = q*d + m; the m term uses Q8_1's f16 s = d·Σq.
-func dotQ4_1Generic(w []byte, x row) float32 {
+func dotQ4_1Generic(w []byte, x *row) float32 {
 	var acc lanes32
 	var v [32]int32
 	var summs float32
@@ -158,7 +158,7 @@ func dotQ4_1Generic(w []byte, x row) float32 {
 }
 
 // dotQ5_0Generic: x = (q-16)*d with q's fifth bit in qh.
-func dotQ5_0Generic(w []byte, x row) float32 {
+func dotQ5_0Generic(w []byte, x *row) float32 {
 	var acc lanes32
 	var v [32]int32
 	for b, dx := range x.d {
@@ -174,7 +174,7 @@ func dotQ5_0Generic(w []byte, x row) float32 {
 }
 
 // dotQ5_1Generic: x = q*d + m with q's fifth bit in qh.
-func dotQ5_1Generic(w []byte, x row) float32 {
+func dotQ5_1Generic(w []byte, x *row) float32 {
 	var acc lanes32
 	var v [32]int32
 	var summs float32
@@ -192,7 +192,7 @@ func dotQ5_1Generic(w []byte, x row) float32 {
 }
 
 // dotQ8_0Generic: x = q*d.
-func dotQ8_0Generic(w []byte, x row) float32 {
+func dotQ8_0Generic(w []byte, x *row) float32 {
 	var acc lanes32
 	var v [32]int32
 	for b, dx := range x.d {
@@ -208,7 +208,7 @@ func dotQ8_0Generic(w []byte, x row) float32 {
 // dotQ2_KGeneric: sixteen 16-element sub-blocks, x = d*(sc&15)*q -
 // dmin*(sc>>4), q 2-bit; element e is bits 2*((e/32)%4) of
 // qs[32*(e/128) + e%32].
-func dotQ2_KGeneric(w []byte, x row) float32 {
+func dotQ2_KGeneric(w []byte, x *row) float32 {
 	var sum float32
 	for b, dx := range x.d {
 		blk := w[84*b : 84*b+84]
@@ -239,7 +239,7 @@ func q3Scale(s []byte, j int) int32 {
 // dotQ3_KGeneric: sixteen 16-element sub-blocks, x = d*scale*q with q in
 // -4..3: two low bits as in Q2_K, and a clear bit e/32 of hmask[e%32]
 // subtracts 4.
-func dotQ3_KGeneric(w []byte, x row) float32 {
+func dotQ3_KGeneric(w []byte, x *row) float32 {
 	var sum float32
 	for b, dx := range x.d {
 		blk := w[110*b : 110*b+110]
@@ -272,7 +272,7 @@ func scaleMinK4(j int, q []byte) (sc, m int32) {
 // dotQ4_KGeneric: eight 32-element sub-blocks, x = d*sc*q - dmin*m; q is
 // the low nibble of qs[32*(e/64) + e%32] for even sub-blocks, the high one
 // for odd.
-func dotQ4_KGeneric(w []byte, x row) float32 {
+func dotQ4_KGeneric(w []byte, x *row) float32 {
 	var sum float32
 	for b, dx := range x.d {
 		blk := w[144*b : 144*b+144]
@@ -296,7 +296,7 @@ func dotQ4_KGeneric(w []byte, x row) float32 {
 }
 
 // dotQ5_KGeneric: as Q4_K with a fifth bit j of qh[e%32].
-func dotQ5_KGeneric(w []byte, x row) float32 {
+func dotQ5_KGeneric(w []byte, x *row) float32 {
 	var acc lanes32
 	var summs float32
 	for b, dx := range x.d {
@@ -330,7 +330,7 @@ func dotQ5_KGeneric(w []byte, x row) float32 {
 // d*sc*(q-32). In each 128-element half n, element 32g+l takes four low
 // bits from ql[64n + l + 32*(g%2)] (high nibble for g >= 2) and two high
 // bits 2g of qh[32n + l].
-func dotQ6_KGeneric(w []byte, x row) float32 {
+func dotQ6_KGeneric(w []byte, x *row) float32 {
 	var sum float32
 	for b, dx := range x.d {
 		blk := w[210*b : 210*b+210]

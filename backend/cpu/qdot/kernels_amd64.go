@@ -31,16 +31,16 @@ func archLevels() (out []*kernelSet) {
 		return nil
 	}
 	out = append(out, asmKernels(AVX2, map[Type]dotFunc{
-		Q4_0: func(w []byte, x row) float32 { return dotQ4_0AVX2(w, x.q, x.dv, x.c) },
-		Q8_0: func(w []byte, x row) float32 { return dotQ8_0AVX2(w, x.q, x.dv, x.c) },
-		Q4_1: func(w []byte, x row) float32 { return dotQ4_1AVX2(w, x.q, x.dv, x.ms) },
-		Q5_0: func(w []byte, x row) float32 { return dotQ5_0AVX2(w, x.q, x.dv, x.c) },
-		Q5_1: func(w []byte, x row) float32 { return dotQ5_1AVX2(w, x.q, x.dv, x.ms) },
-		Q4_K: func(w []byte, x row) float32 { return dotQ4_KAVX2(w, x.q, x.d, x.s32) },
-		Q5_K: func(w []byte, x row) float32 { return dotQ5_KAVX2(w, x.q, x.d, x.s32) },
-		Q2_K: func(w []byte, x row) float32 { return dotQ2_KAVX2(w, x.q, x.d, x.s) },
-		Q3_K: func(w []byte, x row) float32 { return dotQ3_KAVX2(w, x.q, x.d, x.s) },
-		Q6_K: func(w []byte, x row) float32 { return dotQ6_KAVX2(w, x.q, x.d, x.s) },
+		Q4_0: func(w []byte, x *row) float32 { return dotQ4_0AVX2(w, x.q, x.dv, x.c) },
+		Q8_0: func(w []byte, x *row) float32 { return dotQ8_0AVX2(w, x.q, x.dv, x.c) },
+		Q4_1: func(w []byte, x *row) float32 { return dotQ4_1AVX2(w, x.q, x.dv, x.ms) },
+		Q5_0: func(w []byte, x *row) float32 { return dotQ5_0AVX2(w, x.q, x.dv, x.c) },
+		Q5_1: func(w []byte, x *row) float32 { return dotQ5_1AVX2(w, x.q, x.dv, x.ms) },
+		Q4_K: func(w []byte, x *row) float32 { return dotQ4_KAVX2(w, x.q, x.d, x.s32) },
+		Q5_K: func(w []byte, x *row) float32 { return dotQ5_KAVX2(w, x.q, x.d, x.s32) },
+		Q2_K: func(w []byte, x *row) float32 { return dotQ2_KAVX2(w, x.q, x.d, x.s) },
+		Q3_K: func(w []byte, x *row) float32 { return dotQ3_KAVX2(w, x.q, x.d, x.s) },
+		Q6_K: func(w []byte, x *row) float32 { return dotQ6_KAVX2(w, x.q, x.d, x.s) },
 		F16:  dotF16Asm,
 		BF16: dotBF16Asm,
 	}))
@@ -48,16 +48,16 @@ func archLevels() (out []*kernelSet) {
 		return out
 	}
 	out = append(out, asmKernels(AVX512VNNI, map[Type]dotFunc{
-		Q4_0: func(w []byte, x row) float32 { return dotQ4_0VNNI(w, x.q, x.dv, x.c) },
-		Q8_0: func(w []byte, x row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
-		Q4_1: func(w []byte, x row) float32 { return dotQ4_1VNNI(w, x.q, x.dv, x.ms) },
-		Q5_0: func(w []byte, x row) float32 { return dotQ5_0VNNI(w, x.q, x.dv, x.c) },
-		Q5_1: func(w []byte, x row) float32 { return dotQ5_1VNNI(w, x.q, x.dv, x.ms) },
-		Q4_K: func(w []byte, x row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
-		Q5_K: func(w []byte, x row) float32 { return dotQ5_KVNNI(w, x.q, x.d, x.s32) },
-		Q2_K: func(w []byte, x row) float32 { return dotQ2_KVNNI(w, x.q, x.d, x.s) },
-		Q3_K: func(w []byte, x row) float32 { return dotQ3_KVNNI(w, x.q, x.d, x.s) },
-		Q6_K: func(w []byte, x row) float32 { return dotQ6_KVNNI(w, x.q, x.d, x.s) },
+		Q4_0: dotQ4_0Wide,
+		Q8_0: func(w []byte, x *row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
+		Q4_1: func(w []byte, x *row) float32 { return dotQ4_1VNNI(w, x.q, x.dv, x.ms) },
+		Q5_0: func(w []byte, x *row) float32 { return dotQ5_0VNNI(w, x.q, x.dv, x.c) },
+		Q5_1: func(w []byte, x *row) float32 { return dotQ5_1VNNI(w, x.q, x.dv, x.ms) },
+		Q4_K: func(w []byte, x *row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
+		Q5_K: func(w []byte, x *row) float32 { return dotQ5_KVNNI(w, x.q, x.d, x.s32) },
+		Q2_K: func(w []byte, x *row) float32 { return dotQ2_KVNNI(w, x.q, x.d, x.s) },
+		Q3_K: func(w []byte, x *row) float32 { return dotQ3_KVNNI(w, x.q, x.d, x.s) },
+		Q6_K: func(w []byte, x *row) float32 { return dotQ6_KVNNI(w, x.q, x.d, x.s) },
 		F16:  dotF16Asm,
 		BF16: dotBF16Asm,
 	}))
@@ -66,7 +66,7 @@ func archLevels() (out []*kernelSet) {
 
 // dotF16Asm runs the AVX2 kernel on the whole multiples of 8 and adds the
 // remaining elements in Go.
-func dotF16Asm(w []byte, x row) float32 {
+func dotF16Asm(w []byte, x *row) float32 {
 	n := len(x.f) &^ 7
 	sum := dotF16AVX2(w[:2*n], x.f[:n])
 	for i := n; i < len(x.f); i++ {
@@ -76,11 +76,25 @@ func dotF16Asm(w []byte, x row) float32 {
 }
 
 // dotBF16Asm is dotF16Asm for BF16.
-func dotBF16Asm(w []byte, x row) float32 {
+func dotBF16Asm(w []byte, x *row) float32 {
 	n := len(x.f) &^ 7
 	sum := dotBF16AVX2(w[:2*n], x.f[:n])
 	for i := n; i < len(x.f); i++ {
 		sum += math.Float32frombits((uint32(w[2*i])|uint32(w[2*i+1])<<8)<<16) * x.f[i]
+	}
+	return sum
+}
+
+// dotQ4_0Wide runs dotQ4_0VNNI8 on the row's whole groups of eight blocks
+// and dotQ4_0VNNI on the rest.
+func dotQ4_0Wide(w []byte, x *row) float32 {
+	n := len(x.c) &^ 7
+	var sum float32
+	if n > 0 {
+		sum = dotQ4_0VNNI8(w[:18*n], x.qp[:32*n], x.dp[:n], x.cp[:n])
+	}
+	if n < len(x.c) {
+		sum += dotQ4_0VNNI(w[18*n:], x.q[32*n:], x.dv[8*n:], x.c[n:])
 	}
 	return sum
 }

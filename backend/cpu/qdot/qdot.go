@@ -56,8 +56,8 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 	work := func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			wr := w[r*rb : (r+1)*rb]
-			for i, xr := range xs {
-				dst[i*rows+r] = dot(wr, xr)
+			for i := range xs {
+				dst[i*rows+r] = dot(wr, &xs[i])
 			}
 		}
 	}

@@ -3560,6 +3560,106 @@ DATA q23kDeintQ3_KVNNI<>+14(SB)/1, $0x0d
 DATA q23kDeintQ3_KVNNI<>+15(SB)/1, $0x0f
 GLOBL q23kDeintQ3_KVNNI<>(SB), RODATA|NOPTR, $16
 
+// func dotQ4_0VNNI8(w []byte, qp []int8, dp []float32, cp []int32) float32
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
+TEXT ·dotQ4_0VNNI8(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         qp_base+24(FP), CX
+	MOVQ         dp_base+48(FP), DX
+	MOVQ         cp_base+72(FP), BX
+	MOVQ         cp_len+80(FP), SI
+	SHRQ         $0x03, SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+
+loop:
+	TESTQ       SI, SI
+	JZ          done
+	PREFETCHT0  1024(AX)
+	PREFETCHT0  1088(AX)
+	PREFETCHT0  1152(AX)
+	VMOVDQU     2(AX), X2
+	VINSERTI128 $0x01, 20(AX), Y2, Y2
+	VPAND       Y1, Y2, Y3
+	VPSRLW      $0x04, Y2, Y4
+	VPAND       Y1, Y4, Y4
+	VPXOR       Y5, Y5, Y5
+	VPDPBUSD    (CX), Y3, Y5
+	VPDPBUSD    32(CX), Y4, Y5
+	VMOVDQU     38(AX), X6
+	VINSERTI128 $0x01, 56(AX), Y6, Y6
+	VPAND       Y1, Y6, Y3
+	VPSRLW      $0x04, Y6, Y4
+	VPAND       Y1, Y4, Y4
+	VPXOR       Y9, Y9, Y9
+	VPDPBUSD    64(CX), Y3, Y9
+	VPDPBUSD    96(CX), Y4, Y9
+	VMOVDQU     74(AX), X7
+	VINSERTI128 $0x01, 92(AX), Y7, Y7
+	VPAND       Y1, Y7, Y3
+	VPSRLW      $0x04, Y7, Y4
+	VPAND       Y1, Y4, Y4
+	VPXOR       Y10, Y10, Y10
+	VPDPBUSD    128(CX), Y3, Y10
+	VPDPBUSD    160(CX), Y4, Y10
+	VMOVDQU     110(AX), X8
+	VINSERTI128 $0x01, 128(AX), Y8, Y8
+	VPAND       Y1, Y8, Y3
+	VPSRLW      $0x04, Y8, Y4
+	VPAND       Y1, Y4, Y4
+	VPXOR       Y11, Y11, Y11
+	VPDPBUSD    192(CX), Y3, Y11
+	VPDPBUSD    224(CX), Y4, Y11
+	VPHADDD     Y9, Y5, Y3
+	VPHADDD     Y11, Y10, Y4
+	VPHADDD     Y4, Y3, Y3
+	VPADDD      (BX), Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	MOVWQZX     108(AX), DI
+	MOVWQZX     72(AX), R8
+	SHLQ        $0x10, DI
+	ORQ         R8, DI
+	MOVWQZX     36(AX), R8
+	SHLQ        $0x10, DI
+	ORQ         R8, DI
+	MOVWQZX     (AX), R8
+	SHLQ        $0x10, DI
+	ORQ         R8, DI
+	MOVWQZX     126(AX), R8
+	MOVWQZX     90(AX), R9
+	SHLQ        $0x10, R8
+	ORQ         R9, R8
+	MOVWQZX     54(AX), R9
+	SHLQ        $0x10, R8
+	ORQ         R9, R8
+	MOVWQZX     18(AX), R9
+	SHLQ        $0x10, R8
+	ORQ         R9, R8
+	VMOVQ       DI, X4
+	VPINSRQ     $0x01, R8, X4, X4
+	VCVTPH2PS   X4, Y4
+	VMULPS      (DX), Y4, Y4
+	VFMADD231PS Y3, Y4, Y0
+	ADDQ        $0x00000090, AX
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	DECQ        SI
+	JMP         loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-52

@@ -104,6 +104,11 @@ func dotQ2_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 //go:noescape
 func dotQ3_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 
+// dotQ4_0VNNI8 dots a Q4_0 row with activations prepared in groups of eight blocks (quants qp, scales dp, corrections cp); len(cp) blocks, a multiple of 8.
+//
+//go:noescape
+func dotQ4_0VNNI8(w []byte, qp []int8, dp []float32, cp []int32) float32
+
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //
 //go:noescape
