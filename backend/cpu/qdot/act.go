@@ -186,7 +186,10 @@ func grow[T any](s []T, n int) []T {
 func quantBlock32(q []int8, x []float32) (d float32, sum int32, s float32) {
 	var amax float32
 	for _, v := range x {
-		amax = max(amax, math.Float32frombits(math.Float32bits(v)&0x7fffffff))
+		// Not max(): its NaN and signed-zero handling costs branches.
+		if a := math.Float32frombits(math.Float32bits(v) & 0x7fffffff); a > amax {
+			amax = a
+		}
 	}
 	d = amax / 127
 	var id float32
@@ -208,7 +211,7 @@ func quantBlock32(q []int8, x []float32) (d float32, sum int32, s float32) {
 func quantBlockK(q []int8, x []float32) float32 {
 	var maxv, amax float32
 	for _, v := range x {
-		if a := float32(math.Abs(float64(v))); amax < a {
+		if a := math.Float32frombits(math.Float32bits(v) & 0x7fffffff); amax < a {
 			amax, maxv = a, v
 		}
 	}

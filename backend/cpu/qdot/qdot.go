@@ -95,10 +95,12 @@ func parallel(rows, cost int, work func(r0, r1 int)) {
 			work(r0, min(r1, rows))
 		}
 	}
+	// Every share runs on a new goroutine while this one waits: a
+	// goroutine started by one that keeps running sits in its P's runnext
+	// slot, which other Ps steal from last, so it could start late.
 	var wg sync.WaitGroup
-	for k := 1; k < p; k++ {
+	for k := 0; k < p; k++ {
 		wg.Go(run)
 	}
-	run()
 	wg.Wait()
 }
