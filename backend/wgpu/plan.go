@@ -103,6 +103,10 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 	if a == nil {
 		a = &op.Attrs{}
 	}
+	if c == op.Cast && (a.DType == tensor.F16 || a.DType == tensor.BF16) {
+		// Rounding to a half type (f16/bf16 are storage) has no shader yet.
+		return nil, fmt.Errorf("%w: cast rounding to %v on webgpu", backend.ErrUnsupported, a.DType)
+	}
 	if c.Has(op.Elementwise) {
 		return p.primitive(k)
 	}
