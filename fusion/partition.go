@@ -305,16 +305,17 @@ type builder struct {
 	inputs []int          // values bound as inputs
 	slot   map[int]int    // value -> input index
 	memo   map[string]int // (value, map) -> node
-	loads  map[int]map[int]bool
+	seen   map[int]bool   // values the kernel computes or loads
+	order  []int          // the same values in first-visit order
 }
 
 func newBuilder(f *compiler.Func, stored []bool, root int) *builder {
 	return &builder{
 		root: root, f: f, stored: stored,
-		k:     &kernel.Elementwise{Shape: f.Values[root].Shape.Clone()},
-		slot:  map[int]int{},
-		memo:  map[string]int{},
-		loads: map[int]map[int]bool{},
+		k:    &kernel.Elementwise{Shape: f.Values[root].Shape.Clone()},
+		slot: map[int]int{},
+		memo: map[string]int{},
+		seen: map[int]bool{},
 	}
 }
 
@@ -324,6 +325,10 @@ func (b *builder) node(i int, m []axisMap) int {
 	key := fmt.Sprint(i, m)
 	if n, ok := b.memo[key]; ok {
 		return n
+	}
+	if !b.seen[i] {
+		b.seen[i] = true
+		b.order = append(b.order, i)
 	}
 	v := b.f.Values[i]
 	var n int
@@ -439,9 +444,7 @@ func (b *builder) loadFlat(i int, s tensor.Shape, m []axisMap) int {
 func (b *builder) widest() int {
 	best, bestN := -1, 0
 	total := len(b.inputs)
-	for key := range b.memo {
-		var i int
-		fmt.Sscan(key, &i)
+	for _, i := range b.order {
 		if b.stored[i] || b.f.Values[i].Op.Has(op.Leaf) {
 			continue
 		}

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
@@ -199,7 +200,7 @@ func (p *fusedPlan) assignBuffers() {
 	free := map[tensor.DType][]int{}
 	for i, n := range nodes {
 		for _, a := range n.Args {
-			if last[a] == i && p.buf[a] >= 0 && !slicesContain(free[nodes[a].DType], p.buf[a]) {
+			if last[a] == i && p.buf[a] >= 0 && !slices.Contains(free[nodes[a].DType], p.buf[a]) {
 				free[nodes[a].DType] = append(free[nodes[a].DType], p.buf[a])
 			}
 		}
@@ -217,15 +218,6 @@ func (p *fusedPlan) assignBuffers() {
 			free[n.DType] = append(free[n.DType], p.buf[i])
 		}
 	}
-}
-
-func slicesContain(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // scratch is one worker's chunk buffers: one per node, and the values of
