@@ -1,6 +1,8 @@
+// include: fault
 // Gather along one axis: out[o, j, i] = x[o, idx[j], i] for x viewed as
-// [outer, d, inner]. Indices outside [0, d) read as zero words. Words are
-// copied bit for bit, so any 32-bit element type works.
+// [outer, d, inner]. Indices outside [0, d) read as zero words and are
+// reported as faults. Words are copied bit for bit, so any 32-bit element
+// type works.
 //
 // meta: 0 count, 1 d, 2 inner, 3 J (number of indices).
 @group(0) @binding(1) var<storage, read> x: array<u32>;
@@ -21,6 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = t / (inner * J);
   let v = idx[j];
   if (v < 0 || u32(v) >= d) {
+    report(1u, v, d);
     out[t] = 0u;
     return;
   }

@@ -1,6 +1,8 @@
+// include: fault
 // Scatter-add along one axis, computed in gather form so no atomics are
 // needed: out[o, v, i] = Σ over k with idx[k] = v of src[o, k, i], out
-// viewed as [outer, d, inner] and src as [outer, J, inner].
+// viewed as [outer, d, inner] and src as [outer, J, inner]. Indices
+// outside [0, d) add nowhere and are reported as faults.
 //
 // meta: 0 count, 1 d, 2 inner, 3 J.
 @group(0) @binding(1) var<storage, read> src: array<T>;
@@ -19,6 +21,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = t % inner;
   let v = i32((t / inner) % d);
   let o = t / (inner * d);
+  // Invocations share the range check of the J indices.
+  for (var k = t; k < J; k = k + m(0u)) {
+    let w = idx[k];
+    if (w < 0 || u32(w) >= d) {
+      report(2u, w, d);
+    }
+  }
   var acc = T(0);
   for (var k = 0u; k < J; k = k + 1u) {
     if (idx[k] == v) {

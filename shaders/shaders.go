@@ -55,9 +55,13 @@ func Source(name, elem string) (string, error) {
 		return "", fmt.Errorf("shaders: element type %q is not f32, i32 or u32", elem)
 	}
 	src := "alias T = " + elem + ";\n" + prelude + string(b)
-	// A first line "// include: name" appends a fragment of helper
+	// Leading lines "// include: name" append fragments of helper
 	// functions (WGSL resolves module-scope names in any order).
-	if inc, ok := strings.CutPrefix(strings.SplitN(string(b), "\n", 2)[0], "// include: "); ok {
+	for _, line := range strings.Split(string(b), "\n") {
+		inc, ok := strings.CutPrefix(line, "// include: ")
+		if !ok {
+			break
+		}
 		frag, err := files.ReadFile(strings.TrimSpace(inc) + ".wgsl")
 		if err != nil {
 			return "", fmt.Errorf("%w: %q included by %q", ErrUnknown, inc, name)

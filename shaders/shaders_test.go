@@ -19,6 +19,8 @@ func TestSource(t *testing.T) {
 		{"matmul", "i32", []string{"alias T = i32;", "@workgroup_size(16, 16)"}, nil},
 		// qmatmul includes the block decoder.
 		{"qmatmul", "f32", []string{"fn dq(t: u32", "var<storage, read> wq"}, nil},
+		// qrows includes the decoder and the index-fault words.
+		{"qrows", "f32", []string{"fn dq(t: u32", "fn report(kind: u32", "var<storage, read_write> fault"}, nil},
 		{"nope", "f32", nil, shaders.ErrUnknown},
 		{"copy", "f64", nil, nil},
 	}
@@ -47,8 +49,8 @@ func TestSource(t *testing.T) {
 
 func TestNamesAreKernels(t *testing.T) {
 	for _, n := range shaders.Names() {
-		if n == "dequant" {
-			t.Error("the dequant fragment is listed as a kernel")
+		if n == "dequant" || n == "fault" {
+			t.Errorf("the %s fragment is listed as a kernel", n)
 		}
 		src, err := shaders.Source(n, "f32")
 		if err != nil || !strings.Contains(src, "fn main(") {

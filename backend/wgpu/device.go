@@ -44,6 +44,14 @@ type Device struct {
 	staging     *gpu.Buffer
 	stagingSize uint64
 
+	// Index faults: shaders that read indices set these words
+	// (shaders/fault.wgsl); they are read back only when such a shader
+	// ran since the last check.
+	fault      *gpu.Buffer
+	faultStage *gpu.Buffer
+	flagged    bool  // a launch bound fault since the last check
+	faultErr   error // a fault seen and not yet returned
+
 	reg   *memory.Registry
 	slots map[memory.ID]*slot
 	bound map[*tensor.Array]*Buffer
@@ -126,6 +134,12 @@ func New(opts ...Option) (*Device, error) {
 	if d.dummy, err = d.alloc(backend.Operand{DType: tensor.I32, Shape: tensor.Shape{1}}); err != nil {
 		return nil, err
 	}
+	if d.fault, err = d.dev.CreateBuffer(&gpu.BufferDescriptor{Label: "faults", Usage: gpu.BufferUsage_Storage | gpu.BufferUsage_CopySrc | gpu.BufferUsage_CopyDst, Size: faultBytes}); err != nil {
+		return nil, fmt.Errorf("wgpu: fault buffer: %w", err)
+	}
+	if d.faultStage, err = d.dev.CreateBuffer(&gpu.BufferDescriptor{Label: "faults readback", Usage: gpu.BufferUsage_MapRead | gpu.BufferUsage_CopyDst, Size: faultBytes}); err != nil {
+		return nil, fmt.Errorf("wgpu: fault buffer: %w", err)
+	}
 	return d, nil
 }
 
@@ -185,10 +199,12 @@ func (d *Device) Close() error {
 			s.g = nil
 		}
 	}
-	if d.staging != nil {
-		d.staging.Destroy()
-		d.staging.Release()
-		d.staging = nil
+	for _, b := range []**gpu.Buffer{&d.staging, &d.fault, &d.faultStage} {
+		if *b != nil {
+			(*b).Destroy()
+			(*b).Release()
+			*b = nil
+		}
 	}
 	d.queue.Release()
 	d.dev.Release()
@@ -421,7 +437,10 @@ func (d *Device) Read(dst *tensor.Array, src backend.Buffer) error {
 	}
 	err = fromWords(dst, words[:4*b.Len()])
 	d.settle()
-	return err
+	if err != nil {
+		return err
+	}
+	return d.takeFault()
 }
 
 // contents returns a buffer's current bytes, reading the device back.
@@ -502,7 +521,64 @@ func (d *Device) Sync(ctx context.Context) error {
 	if err := d.check(); err != nil {
 		return err
 	}
+	if err := d.checkFaults(); err != nil {
+		return err
+	}
+	if err := d.takeFault(); err != nil {
+		return err
+	}
 	return ctx.Err()
+}
+
+// faultBytes is the size of the index-fault words.
+const faultBytes = 16
+
+// Fault kinds, the bits of fault word 0.
+var faultKinds = []string{"gather", "scatter-add", "quantized gather"}
+
+// checkFaults reads the index-fault words back when a shader that sets
+// them ran since the last check, records a fault for takeFault and clears
+// the words. It waits for every submitted command.
+func (d *Device) checkFaults() error {
+	if !d.flagged {
+		return nil
+	}
+	enc, err := d.encoder()
+	if err != nil {
+		return err
+	}
+	if err := enc.CopyBufferToBuffer(d.fault, 0, d.faultStage, 0, faultBytes); err != nil {
+		return fmt.Errorf("wgpu: fault readback: %w", err)
+	}
+	if err := enc.ClearBuffer(d.fault, 0, faultBytes); err != nil {
+		return fmt.Errorf("wgpu: fault reset: %w", err)
+	}
+	if err := d.submit(); err != nil {
+		return err
+	}
+	d.flagged = false
+	words, err := d.mapRead(d.faultStage, faultBytes)
+	if err != nil {
+		return err
+	}
+	w := unsafe.Slice((*uint32)(unsafe.Pointer(&words[0])), faultBytes/4)
+	if w[0] != 0 && d.faultErr == nil {
+		var kinds []string
+		for i, k := range faultKinds {
+			if w[0]&(1<<i) != 0 {
+				kinds = append(kinds, k)
+			}
+		}
+		d.faultErr = fmt.Errorf("%w: index %d outside [0, %d) in a %s (%d indices)", ErrIndex, int32(w[1]), w[2], strings.Join(kinds, " and a "), w[3])
+	}
+	return nil
+}
+
+// takeFault returns the recorded index fault, once.
+func (d *Device) takeFault() error {
+	err := d.faultErr
+	d.faultErr = nil
+	return err
 }
 
 // encoder returns the open command encoder, making one if needed.
@@ -594,8 +670,23 @@ func (d *Device) readback(g *gpu.Buffer, size uint64) ([]byte, error) {
 	if err := d.submit(); err != nil {
 		return nil, err
 	}
+	out, err := d.mapRead(d.staging, size)
+	if err != nil {
+		return nil, err
+	}
+	// The wait covered every index shader submitted so far: look at the
+	// fault words while the queue is idle.
+	if err := d.checkFaults(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// mapRead maps a submitted staging buffer, waiting for the queue, and
+// copies its first size bytes out.
+func (d *Device) mapRead(staging *gpu.Buffer, size uint64) ([]byte, error) {
 	var status gpu.BufferMapAsyncStatus = 0xff
-	if err := d.staging.MapAsync(gpu.MapMode_Read, 0, size, func(s gpu.BufferMapAsyncStatus) { status = s }); err != nil {
+	if err := staging.MapAsync(gpu.MapMode_Read, 0, size, func(s gpu.BufferMapAsyncStatus) { status = s }); err != nil {
 		return nil, fmt.Errorf("wgpu: map for readback: %w", err)
 	}
 	for status == 0xff {
@@ -608,8 +699,8 @@ func (d *Device) readback(g *gpu.Buffer, size uint64) ([]byte, error) {
 		return nil, fmt.Errorf("wgpu: map for readback: status %v", status)
 	}
 	out := make([]byte, size)
-	copy(out, d.staging.GetMappedRange(0, uint(size)))
-	if err := d.staging.Unmap(); err != nil {
+	copy(out, staging.GetMappedRange(0, uint(size)))
+	if err := staging.Unmap(); err != nil {
 		return nil, fmt.Errorf("wgpu: unmap: %w", err)
 	}
 	return out, nil

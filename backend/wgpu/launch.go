@@ -34,7 +34,7 @@ func (d *Device) pipelineFor(p pass) (*pipeline, error) {
 	}
 	for i, a := range p.args {
 		t := gpu.BufferBindingType_ReadOnlyStorage
-		if a == argOut {
+		if a == argOut || a == argFault {
 			t = gpu.BufferBindingType_Storage
 		}
 		entries = append(entries, gpu.BindGroupLayoutEntry{Binding: b + uint32(i), Visibility: gpu.ShaderStage_Compute, Buffer: gpu.BufferBindingLayout{Type: t}})
@@ -112,6 +112,7 @@ type launch struct {
 	steps  []dispatch
 	update bool // the output is partly written: its contents must be resident
 	dummy  bool
+	faults bool // a shader reports index faults
 	read   []memory.ID // scratch; after a run, the buffers it read
 	bufs   []*Buffer   // scratch
 	// next is the launch that followed this one last time: programs
@@ -151,6 +152,7 @@ func (d *Device) Prepare(k backend.Kernel) (backend.Launch, error) {
 		}
 		for _, a := range p.args {
 			l.dummy = l.dummy || a == argDummy
+			l.faults = l.faults || a == argFault
 		}
 		l.steps = append(l.steps, st)
 	}
@@ -174,6 +176,9 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.check(); err != nil {
+		return err
+	}
+	if err := d.takeFault(); err != nil {
 		return err
 	}
 	ob, err := buf(out)
@@ -224,6 +229,7 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 			return fmt.Errorf("wgpu: compute pass: %w", err)
 		}
 		cp.Release()
+		d.flagged = d.flagged || l.faults
 	}
 	if err := d.wrote(ob); err != nil {
 		return err
@@ -258,6 +264,8 @@ func (l *launch) bind(st *dispatch, out *Buffer) error {
 			key = append(key, out.s.g)
 		case argDummy:
 			key = append(key, d.dummy.s.g)
+		case argFault:
+			key = append(key, d.fault)
 		default:
 			if a >= len(l.bufs) {
 				return fmt.Errorf("wgpu: kernel expects input %d of %d", a, len(l.bufs))

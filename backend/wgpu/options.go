@@ -11,6 +11,11 @@ var (
 	ErrNoAdapter = errors.New("wgpu: no adapter")
 	// ErrLost is returned by every call after the device was lost.
 	ErrLost = errors.New("wgpu: device lost")
+	// ErrIndex is wrapped by the error of a run in which a gather,
+	// index-select, scatter-add or quantized row gather met an index
+	// outside its axis (the CPU backend fails such a run too). Shaders
+	// cannot fail, so it surfaces at the next Sync, Read or Run.
+	ErrIndex = errors.New("wgpu: index out of range")
 )
 
 // Option configures New.

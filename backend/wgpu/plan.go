@@ -18,6 +18,7 @@ import (
 const (
 	argOut   = -1 // the kernel's output, bound read-write
 	argDummy = -2 // a one-word placeholder for an unused binding
+	argFault = -3 // the device's index-fault words (shaders/fault.wgsl)
 )
 
 // maxRank is the most axes the library kernels' uniform blocks describe.
@@ -192,12 +193,12 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 	case op.Gather:
 		outer, d, inner := split(k.In[0].Shape, a.Axis)
 		j := k.In[1].Shape.Size()
-		return p.library("gather", "u32", []uint32{u(outer * j * inner), u(d), u(inner), u(j)}, []int{0, 1, argOut}, outer*j*inner, false)
+		return p.library("gather", "u32", []uint32{u(outer * j * inner), u(d), u(inner), u(j)}, []int{0, 1, argOut, argFault}, outer*j*inner, false)
 	case op.ScatterAdd:
 		elem, _ := elemType(k.Out.DType)
 		outer, d, inner := split(out, a.Axis)
 		j := k.In[1].Shape.Size()
-		return p.library("scatter_add", elem, []uint32{u(outer * d * inner), u(d), u(inner), u(j)}, []int{0, 1, argOut}, outer*d*inner, false)
+		return p.library("scatter_add", elem, []uint32{u(outer * d * inner), u(d), u(inner), u(j)}, []int{0, 1, argOut, argFault}, outer*d*inner, false)
 	case op.Unfold:
 		in := k.In[0].Shape
 		meta := windowMeta(out.Size(), in[2], in[3], out[2:], a.Window)
@@ -218,9 +219,9 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 			return nil, err
 		}
 		if c == op.QGather {
-			return p.library("qrows", "f32", append(meta, 1), []int{0, 1, argOut}, out.Size(), false)
+			return p.library("qrows", "f32", append(meta, 1), []int{0, 1, argOut, argFault}, out.Size(), false)
 		}
-		return p.library("qrows", "f32", append(meta, 0), []int{0, argDummy, argOut}, out.Size(), false)
+		return p.library("qrows", "f32", append(meta, 0), []int{0, argDummy, argOut, argFault}, out.Size(), false)
 	case op.Fold:
 		if k.Out.DType != tensor.F32 {
 			return nil, fmt.Errorf("%w: fold of %v on webgpu", backend.ErrUnsupported, k.Out.DType)
