@@ -112,7 +112,7 @@ type launch struct {
 	steps  []dispatch
 	update bool // the output is partly written: its contents must be resident
 	dummy  bool
-	faults bool // a shader reports index faults
+	faults bool        // a shader reports index faults
 	read   []memory.ID // scratch; after a run, the buffers it read
 	bufs   []*Buffer   // scratch
 	// next is the launch that followed this one last time: programs
