@@ -97,6 +97,10 @@ type Caps struct {
 	// FuseReductions says the device runs kernel.Reduce: reductions over
 	// trailing axes with their elementwise prologue fused in.
 	FuseReductions bool
+	// FuseReduceEpilogues says the device runs a kernel.Reduce with an
+	// Epilogue: the elementwise consumers of a reduction, computed row by
+	// row inside it (a norm in one kernel).
+	FuseReduceEpilogues bool
 	// FuseEpilogues says the device runs a MatMul with a kernel.Epilogue.
 	FuseEpilogues bool
 }
@@ -118,4 +122,17 @@ type Host interface {
 // formats (tensor.Quantized) without expanding them.
 type QuantBinder interface {
 	BindQuantized(q *tensor.Quantized) (Buffer, error)
+}
+
+// HalfStorer is implemented by devices that can hold F16 and BF16 tensors
+// in two bytes an element (state, movement, and casts to and from f32).
+// Graphs with such tensors compile only for devices that report true.
+type HalfStorer interface {
+	HalfStorage() bool
+}
+
+// HalfStorage reports whether d holds F16 and BF16 tensors as such.
+func HalfStorage(d Device) bool {
+	h, ok := d.(HalfStorer)
+	return ok && h.HalfStorage()
 }

@@ -71,6 +71,9 @@ func trailingReduction(f *compiler.Func, v compiler.Value) (rows, n int, ok bool
 // fusible reports whether a value can be computed inside an elementwise
 // kernel.
 func fusible(v compiler.Value) bool {
+	if v.DType == tensor.F16 || v.DType == tensor.BF16 {
+		return false // half storage moves in library kernels only
+	}
 	switch v.Op {
 	case op.Reshape, op.Permute, op.Expand, op.Slice:
 		return true

@@ -124,6 +124,9 @@ func Compile(outputs []Tensor, opts ...Option) (*Program, error) {
 		}
 	}
 	f := g.lower(outputs)
+	if err := checkHalfStorage(f, cfg.dev); err != nil {
+		return nil, err
+	}
 	if cfg.optimize {
 		pipe := compiler.Pipeline{
 			Passes: []compiler.Pass{

@@ -207,7 +207,9 @@ func Where(cond, a, b Tensor) Tensor {
 
 // Cast converts t to dtype d (float to integer truncates toward zero; to
 // bool tests for non-zero). A float cast to F16 or BF16 rounds to that
-// type (ties to even) and the result computes as F32.
+// type (ties to even) and the result computes as F32 (StoreAs keeps the
+// half type instead). A half tensor (F16 or BF16 storage) casts exactly to
+// F32 (also when d is its own type) or F64, and to nothing else.
 func (t Tensor) Cast(d tensor.DType) Tensor {
 	g, ok := check("cast", t)
 	if !ok {
@@ -215,6 +217,17 @@ func (t Tensor) Cast(d tensor.DType) Tensor {
 	}
 	if !d.Valid() {
 		return g.fail("cast", errorf(ErrDType, "target %v", d))
+	}
+	if from := t.DType(); isHalf(from) {
+		// Half storage widens exactly: recorded as the rounding cast to
+		// its own type, which is exact on values already in it.
+		switch {
+		case d == from || d == tensor.F32:
+			return g.add(op.Cast, &op.Attrs{DType: from}, tensor.F32, t.Shape(), t)
+		case d == tensor.F64:
+			return t.Cast(tensor.F32).Cast(tensor.F64)
+		}
+		return g.fail("cast", errorf(ErrDType, "%v storage to %v: Cast to f32 first", from, d))
 	}
 	if (d == tensor.F16 || d == tensor.BF16) && t.DType().IsFloat() {
 		// Half types are storage: the value is rounded to d's precision

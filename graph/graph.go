@@ -139,6 +139,10 @@ func check(name string, ts ...Tensor) (*Graph, bool) {
 		}
 	}
 	for _, t := range ts {
+		if d := g.nodes[t.id].dtype; isHalf(d) && !halfOps[name] {
+			g.fail(name, errorf(ErrDType, "operand is %v storage; Cast it to f32 first", d))
+			return g, false
+		}
 		if g.nodes[t.id].op == op.QConst && !quantOps[name] {
 			g.fail(name, errorf(ErrArg, "operand is a quantized weight; use Linear, Gather or Dequant"))
 			return g, false
@@ -267,9 +271,16 @@ func (g *Graph) variable(c op.Code, name string, a *tensor.Array) Tensor {
 	if _, dup := g.vars[name]; dup {
 		return g.fail(kind, errorf(ErrArg, "name %q already used", name))
 	}
-	v, err := a.Convert(a.DType().Compute())
+	d := a.DType().Compute()
+	if c == op.Variable && isHalf(a.DType()) {
+		d = a.DType() // half state keeps its two-byte storage
+	}
+	v, err := a.Convert(d)
 	if err != nil {
 		return g.fail(kind, err)
+	}
+	if isHalf(d) {
+		copy(v.Bits(), a.Bits()) // bit for bit: Convert goes through float64, which quiets NaNs
 	}
 	vr := &Var{name: name, value: v, trainable: c == op.Param}
 	g.vars[name] = vr
@@ -284,7 +295,11 @@ func (g *Graph) variable(c op.Code, name string, a *tensor.Array) Tensor {
 func (g *Graph) Param(name string, a *tensor.Array) Tensor { return g.variable(op.Param, name, a) }
 
 // Variable records non-trainable state (optimiser moments, counters, caches)
-// initialised from a copy of a.
+// initialised from a copy of a. An F16 or BF16 array stays F16 or BF16,
+// two bytes an element (a half-precision KV cache): such a variable is
+// read through movement and Cast, written by Assign and AssignSlice (see
+// StoreAs), and compiles only for devices with half storage. A Param of a
+// half array is widened to F32, as a Const is.
 func (g *Graph) Variable(name string, a *tensor.Array) Tensor {
 	return g.variable(op.Variable, name, a)
 }
@@ -318,13 +333,17 @@ func (g *Graph) Placeholder(name string, d tensor.DType, shape ...int) Tensor {
 // Assign records a write of value into the parameter or variable v. The
 // write happens at the end of a run of a Program that lists the returned
 // tensor among its outputs, after every read of v in that run; the
-// returned tensor's value is the value written.
+// returned tensor's value is the value written. An f32 or f64 value written
+// into F16 or BF16 state is rounded to it first (see StoreAs).
 func (g *Graph) Assign(v, value Tensor) Tensor {
 	if _, ok := check("assign", v, value); !ok {
 		return Tensor{g, -1}
 	}
 	if c := v.Op(); c != op.Param && c != op.Variable {
 		return g.fail("assign", errorf(ErrArg, "target is %v, not a param or variable", c))
+	}
+	if d := v.DType(); isHalf(d) && value.DType() != d && (value.DType() == tensor.F32 || value.DType() == tensor.F64) {
+		value = value.StoreAs(d) // a write into half state rounds
 	}
 	if !v.Shape().Equal(value.Shape()) || v.DType() != value.DType() {
 		return g.fail("assign", errorf(ErrShape, "target %v%v, value %v%v", v.DType(), v.Shape(), value.DType(), value.Shape()))

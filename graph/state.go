@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/compiler"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
@@ -70,6 +72,9 @@ func (g *Graph) AssignSlice(v, value Tensor, axis int, start Tensor) Tensor {
 	if c := v.Op(); c != op.Param && c != op.Variable {
 		return g.fail("assign_slice", errorf(ErrArg, "target is %v, not a param or variable", c))
 	}
+	if d := v.DType(); isHalf(d) && value.DType() != d && (value.DType() == tensor.F32 || value.DType() == tensor.F64) {
+		value = value.StoreAs(d) // a write into half state rounds
+	}
 	a, ok := normAxis(axis, v.Rank())
 	if !ok || value.Rank() != v.Rank() || value.DType() != v.DType() {
 		return g.fail("assign_slice", errorf(ErrShape, "target %v%v, value %v%v, axis %d", v.DType(), v.Shape(), value.DType(), value.Shape(), axis))
@@ -83,4 +88,56 @@ func (g *Graph) AssignSlice(v, value Tensor, axis int, start Tensor) Tensor {
 		return Tensor{g, -1}
 	}
 	return g.add(op.AssignSlice, &op.Attrs{Axis: a, Shape: v.Shape().Clone()}, value.DType(), value.Shape(), v, value, start.Reshape())
+}
+
+// isHalf reports whether d is a two-byte storage type.
+func isHalf(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 }
+
+// halfOps are the only operations that take an F16 or BF16 operand: they
+// move or store its bits, or widen it (Cast). Arithmetic on half storage
+// is an error; Cast it to f32 first.
+var halfOps = map[string]bool{
+	"cast": true, "store_as": true, "assign": true, "assign_slice": true, "slice_at": true,
+	"reshape": true, "permute": true, "expand": true, "slice": true,
+}
+
+// StoreAs converts t to the two-byte storage type d (F16 or BF16), rounding
+// to nearest with ties to even exactly as tensor.F32ToF16 and
+// tensor.F32ToBF16 do (an f64 tensor goes through f32 first). Unlike
+// Cast(d), whose result is f32, the result keeps dtype d and two bytes an
+// element. Half tensors exist to be stored: they may be reshaped,
+// permuted, expanded, sliced (Slice, SliceAt), assigned into a Variable
+// of dtype d, or Cast back to f32 or f64; every other operation records an
+// ErrDType. Graphs holding half tensors compile only for devices with
+// half storage (backend.HalfStorage).
+func (t Tensor) StoreAs(d tensor.DType) Tensor {
+	g, ok := check("store_as", t)
+	if !ok {
+		return Tensor{g, -1}
+	}
+	switch from := t.DType(); {
+	case !isHalf(d):
+		return g.fail("store_as", errorf(ErrDType, "target %v: want f16 or bf16", d))
+	case from == d:
+		return t
+	case from == tensor.F64:
+		t = t.Cast(tensor.F32)
+	case from != tensor.F32:
+		return g.fail("store_as", errorf(ErrDType, "%v to %v: want an f32 or f64 operand", from, d))
+	}
+	return g.add(op.Cast, &op.Attrs{DType: d}, d, t.Shape(), t)
+}
+
+// checkHalfStorage reports a clear error when f holds half tensors and
+// dev cannot store them.
+func checkHalfStorage(f *compiler.Func, dev backend.Device) error {
+	if backend.HalfStorage(dev) {
+		return nil
+	}
+	for _, v := range f.Values {
+		if isHalf(v.DType) {
+			return errorf(ErrDType, "Compile: %v holds a %v tensor (%v%v) but has no half storage; use f32 state on this device", dev.Name(), v.DType, v.Op, v.Shape)
+		}
+	}
+	return nil
 }

@@ -55,7 +55,7 @@ func (*Device) Write(dst backend.Buffer, src *tensor.Array) error {
 	if err != nil {
 		return err
 	}
-	return d.CopyFrom(src)
+	return copyArray(d, src)
 }
 
 // Read copies src into dst.
@@ -64,7 +64,7 @@ func (*Device) Read(dst *tensor.Array, src backend.Buffer) error {
 	if err != nil {
 		return err
 	}
-	return dst.CopyFrom(s)
+	return copyArray(dst, s)
 }
 
 // Copy copies src into dst.
@@ -77,7 +77,7 @@ func (*Device) Copy(dst, src backend.Buffer) error {
 	if err != nil {
 		return err
 	}
-	return d.CopyFrom(s)
+	return copyArray(d, s)
 }
 
 // Sync returns at once: CPU kernels finish before Run returns.
@@ -130,8 +130,10 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 		a = &op.Attrs{}
 	}
 	switch {
-	case c == op.Cast && (a.DType == tensor.F16 || a.DType == tensor.BF16):
-		return roundHalfKernel(k.In[0].DType, a.DType)
+	case c == op.Cast && (isHalf(a.DType) || isHalf(k.In[0].DType)):
+		return halfCastKernel(k.In[0].DType, a.DType, k.Out.DType)
+	case c == op.Reshape && isHalf(k.Out.DType):
+		return copyBitsKernel(), nil
 	case c == op.Cast:
 		return castKernel(k.In[0].DType, k.Out.DType)
 	case c == op.Where:

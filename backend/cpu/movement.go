@@ -75,6 +75,8 @@ func move(shape tensor.Shape, dst *tensor.Array, dv view, src *tensor.Array, sv 
 		strided(shape, d, dv, src.Int64s(), sv)
 	case []bool:
 		strided(shape, d, dv, src.Bools(), sv)
+	case []uint16: // f16, bf16
+		strided(shape, d, dv, src.Bits(), sv)
 	default:
 		return fmt.Errorf("%w: movement on %v", backend.ErrUnsupported, dst.DType())
 	}
@@ -104,6 +106,8 @@ func fill(a *tensor.Array, v float64) {
 		for i := range d {
 			d[i] = v != 0
 		}
+	case []uint16:
+		fillBits(a.DType(), d, v)
 	}
 }
 

@@ -1,0 +1,147 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/op"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// The CPU holds F16 and BF16 tensors as []uint16 host arrays: state (a KV
+// cache), the movement kernels over them, and the casts in and out. All
+// arithmetic stays in f32; the fused executor never sees a half value
+// (fusion keeps half values and the casts out of fused kernels).
+
+var _ backend.HalfStorer = (*Device)(nil)
+
+// HalfStorage returns true: the CPU keeps F16 and BF16 tensors in two
+// bytes an element.
+func (*Device) HalfStorage() bool { return true }
+
+func isHalf(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 }
+
+// halfCastKernel runs a Cast whose attribute is a half type: from f32 or
+// f64 to half storage (round to nearest even), from half storage to f32
+// (exact), or, with an f32 result from a float, rounding to half precision
+// while staying in f32.
+func halfCastKernel(from, half, to tensor.DType) (kernelFunc, error) {
+	switch {
+	case isHalf(from) && to == tensor.F32 && (from == half || half == tensor.F32):
+		return widenKernel(from), nil
+	case isHalf(to) && to == half && (from == tensor.F32 || from == tensor.F64):
+		return narrowKernel(from, to), nil
+	case to == tensor.F32 && !isHalf(from):
+		return roundHalfKernel(from, half)
+	}
+	return nil, unsupported(op.Cast, from)
+}
+
+// halfCost is the work per element of a conversion, for parallelRun.
+const halfCost = 2
+
+// halfConv is one conversion launch; its slices are set per run, so the
+// parallel body is allocated once at Prepare.
+type halfConv struct {
+	to   tensor.DType
+	h    []uint16
+	f32  []float32
+	f64  []float64
+	wide bool // half to f32; else f32 or f64 to half
+}
+
+func (c *halfConv) run(lo, hi int) {
+	switch {
+	case c.wide && c.to == tensor.BF16:
+		for i := lo; i < hi; i++ {
+			c.f32[i] = tensor.BF16ToF32(c.h[i])
+		}
+	case c.wide:
+		f16ToF32s(c.f32[lo:hi], c.h[lo:hi])
+	case c.f64 != nil && c.to == tensor.BF16:
+		for i := lo; i < hi; i++ {
+			c.h[i] = tensor.F32ToBF16(float32(c.f64[i]))
+		}
+	case c.f64 != nil:
+		for i := lo; i < hi; i++ {
+			c.h[i] = tensor.F32ToF16(float32(c.f64[i]))
+		}
+	case c.to == tensor.BF16:
+		for i := lo; i < hi; i++ {
+			c.h[i] = tensor.F32ToBF16(c.f32[i])
+		}
+	default:
+		for i := lo; i < hi; i++ {
+			c.h[i] = tensor.F32ToF16(c.f32[i])
+		}
+	}
+}
+
+// widenKernel converts f16 or bf16 bits to f32 exactly.
+func widenKernel(from tensor.DType) kernelFunc {
+	c := &halfConv{to: from, wide: true}
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		c.h, c.f32 = in[0].Bits(), out.Float32s()
+		parallelRun(len(c.f32), halfCost, c)
+		return nil
+	}
+}
+
+// narrowKernel rounds f32 (or f64, through f32 as a storage conversion
+// from f64 would) to f16 or bf16 bits, ties to even.
+func narrowKernel(from, to tensor.DType) kernelFunc {
+	c := &halfConv{to: to}
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		c.h = out.Bits()
+		if from == tensor.F64 {
+			c.f64 = in[0].Float64s()
+		} else {
+			c.f32 = in[0].Float32s()
+		}
+		parallelRun(len(c.h), halfCost, c)
+		return nil
+	}
+}
+
+// f16ToF32s widens x into y exactly. Normal numbers, the common case, take
+// a branch-free rebias of the exponent (15 to 127); zeros, subnormals,
+// infinities and NaNs go through tensor.F16ToF32.
+func f16ToF32s(y []float32, x []uint16) {
+	y = y[:len(x)]
+	for i, h := range x {
+		if e := h & 0x7c00; e != 0 && e != 0x7c00 {
+			y[i] = math.Float32frombits(uint32(h&0x8000)<<16 | (uint32(h&0x7fff)+(127-15)<<10)<<13)
+			continue
+		}
+		y[i] = tensor.F16ToF32(h)
+	}
+}
+
+// copyBitsKernel copies a half tensor (a reshape that is not a view).
+func copyBitsKernel() kernelFunc {
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		copy(out.Bits(), in[0].Bits())
+		return nil
+	}
+}
+
+// fillBits sets every element of a half array to v.
+func fillBits(d tensor.DType, x []uint16, v float64) {
+	h := tensor.F32ToF16(float32(v))
+	if d == tensor.BF16 {
+		h = tensor.F32ToBF16(float32(v))
+	}
+	for i := range x {
+		x[i] = h
+	}
+}
+
+// copyArray copies src into dst, half arrays bit for bit (the generic
+// tensor copy goes through float64, which is slow and quiets NaNs).
+func copyArray(dst, src *tensor.Array) error {
+	if d, s := dst.Bits(), src.Bits(); d != nil && s != nil && dst.DType() == src.DType() && len(d) == len(s) {
+		copy(d, s)
+		return nil
+	}
+	return dst.CopyFrom(src)
+}
