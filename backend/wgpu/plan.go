@@ -105,8 +105,17 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		a = &op.Attrs{}
 	}
 	if c == op.Cast && (a.DType == tensor.F16 || a.DType == tensor.BF16) {
-		// Rounding to a half type (f16/bf16 are storage) has no shader yet.
-		return nil, fmt.Errorf("%w: cast rounding to %v on webgpu", backend.ErrUnsupported, a.DType)
+		// Half types are storage: the value is rounded to the type and
+		// stays f32 (the graph runs such a cast as a kernel of its own).
+		if k.In[0].DType != tensor.F32 || k.Out.DType != tensor.F32 {
+			return nil, fmt.Errorf("%w: cast of %v rounding to %v on webgpu", backend.ErrUnsupported, k.In[0].DType, a.DType)
+		}
+		kind := uint32(0)
+		if a.DType == tensor.BF16 {
+			kind = 1
+		}
+		n := k.Out.Shape.Size()
+		return p.library("round_half", "u32", []uint32{u(n), kind}, []int{0, argOut}, n, false)
 	}
 	if c.Has(op.Elementwise) {
 		return p.primitive(k)

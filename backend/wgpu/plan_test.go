@@ -40,6 +40,7 @@ func TestPlanUnsupported(t *testing.T) {
 	}{
 		{"f64 add", backend.Kernel{Op: op.Add, In: []backend.Operand{f64, f64}, Out: f64}},
 		{"f16 output", backend.Kernel{Op: op.Cast, In: []backend.Operand{f32}, Out: backend.Operand{DType: tensor.F16, Shape: tensor.Shape{3}}}},
+		{"f16 rounding of i32", backend.Kernel{Op: op.Cast, Attrs: &op.Attrs{DType: tensor.F16}, In: []backend.Operand{{DType: tensor.I32, Shape: tensor.Shape{3}}}, Out: f32}},
 		{"fused reduction", backend.Kernel{Op: op.ReduceSum, In: []backend.Operand{f32}, Out: f32, Reduce: &kernel.Reduce{}}},
 		{"bool softmax", backend.Kernel{Op: op.Softmax, Attrs: &op.Attrs{Axis: 0}, In: []backend.Operand{{DType: tensor.Bool, Shape: tensor.Shape{3}}}, Out: f32}},
 		{"rank 9 permute", backend.Kernel{Op: op.Permute, Attrs: &op.Attrs{Perm: []int{8, 7, 6, 5, 4, 3, 2, 1, 0}},
