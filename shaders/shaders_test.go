@@ -61,5 +61,5 @@ func TestNamesAreKernels(t *testing.T) {
 
 func ExampleNames() {
 	fmt.Println(shaders.Names())
-	// Output: [argmax copy fill fold gather matmul qmatmul qrows reduce scatter_add softmax unfold]
+	// Output: [argmax copy fill fold gather matmul qmatmul qrows reduce round_half scatter_add softmax unfold]
 }
