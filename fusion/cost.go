@@ -2,6 +2,7 @@ package fusion
 
 import (
 	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 )
 
@@ -36,4 +37,27 @@ func recompute(c Caps, elems int, bytes int, work float64, inBytes int, uses int
 	saved := n*float64(bytes)*float64(1+uses)/c.Bandwidth + c.Launch
 	cost := extra*n*work/c.OpsPerSec + extra*n*float64(inBytes)/c.Bandwidth
 	return saved > cost
+}
+
+// epilogueRowBytes bounds the bytes of one row that a reduction with an
+// epilogue reads twice (once to reduce, once for the epilogue): beyond a
+// core's L2 the second pass reads memory again, and the fused kernel,
+// which shares out rows and not chunks of them, would only lose
+// parallelism over the separate elementwise kernel.
+const epilogueRowBytes = 256 << 10
+
+// fuseEpilogue reports whether the reduction with an epilogue red, binding
+// the values inputs, fits the device: its buffers within the binding limit
+// and each row's row-sized inputs within a core's cache.
+func fuseEpilogue(c Caps, red *kernel.Reduce, inputs []int) bool {
+	if c.MaxBindings > 0 && len(inputs)+1 > c.MaxBindings {
+		return false
+	}
+	row := 0
+	for _, in := range red.Epilogue.Inputs {
+		if in.Len >= red.N {
+			row += in.DType.Size()
+		}
+	}
+	return row*red.N <= epilogueRowBytes
 }

@@ -2,6 +2,7 @@ package fusion
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aethertensor/aether/compiler"
 	"github.com/aethertensor/aether/kernel"
@@ -239,9 +240,131 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 			p.Groups = append(p.Groups, Group{Value: i, Fused: b.k, Inputs: b.inputs})
 		}
 		if !changed {
+			if caps.FuseReduceEpilogues {
+				reduceEpilogues(f, caps, p, reduces, isOut)
+			}
 			return p, nil
 		}
 	}
+}
+
+// reduceEpilogues moves each elementwise kernel that reads a trailing
+// reduction into that reduction as its epilogue, when the kernel is the
+// reduction's only reader and spans the reduction's rows: the rows are
+// then read while still in cache and the reduced value never reaches
+// memory. A library reduction over a stored operand becomes a kernel whose
+// body is the operand's load.
+func reduceEpilogues(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool) {
+	readers := make([]int, len(f.Values))
+	count := func(ins []int) {
+		for k, in := range ins {
+			if !slices.Contains(ins[:k], in) {
+				readers[in]++
+			}
+		}
+	}
+	at := make(map[int]int, len(p.Groups)) // value -> its group
+	for gi, g := range p.Groups {
+		at[g.Value] = gi
+		if g.Fused != nil || g.Reduce != nil || g.Epilogue != nil {
+			count(g.Inputs)
+		} else {
+			count(f.Values[g.Value].In)
+		}
+	}
+	for _, v := range f.Values {
+		if v.Op.Has(op.Effect) {
+			count(v.In)
+		}
+	}
+	drop := make([]bool, len(p.Groups))
+	for gi := range p.Groups {
+		g := p.Groups[gi]
+		if g.Fused == nil {
+			continue
+		}
+		for slot, r := range g.Inputs {
+			ri, ok := at[r]
+			if !ok || drop[ri] || !reduces[r] || isOut[r] || readers[r] != 1 {
+				continue
+			}
+			switch f.Values[r].DType {
+			case tensor.F32, tensor.F64, tensor.I32, tensor.I64:
+			default:
+				continue // the dtypes a reduction kernel accumulates
+			}
+			red, rin := p.Groups[ri].Reduce, p.Groups[ri].Inputs
+			if red == nil {
+				red, rin = loadReduction(f, p.Stored, r)
+			}
+			merged, inputs, ok := attachEpilogue(red, rin, g.Fused, g.Inputs, slot)
+			if !ok || !fuseEpilogue(caps, merged, inputs) {
+				continue
+			}
+			p.Groups[gi] = Group{Value: g.Value, Reduce: merged, Inputs: inputs}
+			drop[ri] = true
+			p.Stored[r] = false
+			break
+		}
+	}
+	groups := p.Groups[:0]
+	for gi, g := range p.Groups {
+		if !drop[gi] {
+			groups = append(groups, g)
+		}
+	}
+	p.Groups = groups
+}
+
+// loadReduction returns reduction r over a stored operand as a kernel
+// whose body loads the operand, with the values it binds.
+func loadReduction(f *compiler.Func, stored []bool, r int) (*kernel.Reduce, []int) {
+	v := f.Values[r]
+	rows, cols, _ := trailingReduction(f, v)
+	b := newBuilder(f, stored, r)
+	b.k.Shape = f.Values[v.In[0]].Shape.Clone()
+	b.node(v.In[0], identity(len(b.k.Shape)))
+	return &kernel.Reduce{Op: v.Op, Rows: rows, N: cols, Body: b.k}, b.inputs
+}
+
+// attachEpilogue returns reduction red (binding rin) with the elementwise
+// kernel e (binding ein, whose input res is red's result) as its epilogue,
+// and the values the merged kernel binds; ok is false when e does not
+// read the result row by row over red's index space.
+func attachEpilogue(red *kernel.Reduce, rin []int, e *kernel.Elementwise, ein []int, res int) (*kernel.Reduce, []int, bool) {
+	if red.Epilogue != nil || !e.Shape.Equal(red.Body.Shape) || len(red.Body.Inputs) != len(rin) {
+		return nil, nil, false
+	}
+	if e.Inputs[res] != (kernel.Input{DType: red.Body.Out(), Len: red.Rows}) {
+		return nil, nil, false
+	}
+	inputs := slices.Clone(rin)
+	ins := slices.Clone(red.Body.Inputs)
+	remap := make([]int, len(ein))
+	for j, v := range ein {
+		if j == res {
+			continue
+		}
+		k := slices.Index(inputs, v)
+		if k < 0 {
+			k = len(inputs)
+			inputs = append(inputs, v)
+			ins = append(ins, e.Inputs[j])
+		}
+		remap[j] = k
+	}
+	remap[res] = len(inputs)
+	epi := &kernel.Elementwise{Shape: e.Shape.Clone(), Inputs: append(ins, e.Inputs[res]), Nodes: slices.Clone(e.Nodes)}
+	for i := range epi.Nodes {
+		if epi.Nodes[i].Kind == kernel.Load {
+			epi.Nodes[i].Input = remap[epi.Nodes[i].Input]
+		}
+	}
+	merged := &kernel.Reduce{Op: red.Op, Rows: red.Rows, N: red.N, Body: red.Body, Epilogue: epi}
+	if merged.Verify() != nil {
+		return nil, nil, false
+	}
+	return merged, inputs, true
 }
 
 // work returns the operations per element of computing value i inside a

@@ -122,16 +122,30 @@ func (k *Elementwise) Verify() error {
 // elements (the reduced axes are the trailing ones), and each row is
 // reduced with Op (op.ReduceSum, op.ReduceMax or op.ReduceMin) into
 // out[row].
+//
+// With an Epilogue the kernel stores the epilogue's Rows×N values instead
+// of the reduction: row by row, once a row is reduced and while it is still
+// in cache, the epilogue computes the elementwise consumers that read the
+// reduced value broadcast back over that row (a norm's scaling, softmax's
+// division). The launch then binds Epilogue.Inputs but the last; Body's
+// inputs are a prefix of them, and the epilogue's last input is the
+// reduction's result (Rows elements of Body.Out()), which it may load only
+// at the row of the element it computes.
 type Reduce struct {
-	Op   op.Code
-	Rows int
-	N    int
-	Body *Elementwise // Body.Shape.Size() is Rows*N
+	Op       op.Code
+	Rows     int
+	N        int
+	Body     *Elementwise // Body.Shape.Size() is Rows*N
+	Epilogue *Elementwise // optional; Epilogue.Shape equals Body.Shape
 }
 
 // Key is a structural description, as for Elementwise.
 func (r *Reduce) Key() string {
-	return fmt.Sprintf("reduce:%v:%dx%d:%s", r.Op, r.Rows, r.N, r.Body.Key())
+	k := fmt.Sprintf("reduce:%v:%dx%d:%s", r.Op, r.Rows, r.N, r.Body.Key())
+	if r.Epilogue != nil {
+		k += "|epilogue:" + r.Epilogue.Key()
+	}
+	return k
 }
 
 // Verify checks the body and that it spans rows × reduced elements.
@@ -144,7 +158,60 @@ func (r *Reduce) Verify() error {
 	if r.Body.Shape.Size() != r.Rows*r.N {
 		return fmt.Errorf("kernel: reduction body shape %v is not %d rows of %d", r.Body.Shape, r.Rows, r.N)
 	}
-	return r.Body.Verify()
+	if err := r.Body.Verify(); err != nil {
+		return err
+	}
+	if r.Epilogue == nil {
+		return nil
+	}
+	return r.verifyEpilogue()
+}
+
+// verifyEpilogue checks that the epilogue spans the body's index space,
+// binds the body's inputs first and the reduction's result last, and reads
+// the result only at the row it writes.
+func (r *Reduce) verifyEpilogue() error {
+	e := r.Epilogue
+	if !e.Shape.Equal(r.Body.Shape) {
+		return fmt.Errorf("kernel: reduction epilogue shape %v is not the body's %v", e.Shape, r.Body.Shape)
+	}
+	res := len(e.Inputs) - 1
+	if res < len(r.Body.Inputs) {
+		return fmt.Errorf("kernel: reduction epilogue binds %d inputs, want the body's %d and the result", len(e.Inputs), len(r.Body.Inputs))
+	}
+	for i, in := range r.Body.Inputs {
+		if e.Inputs[i] != in {
+			return fmt.Errorf("kernel: reduction epilogue input %d is %v, the body's is %v", i, e.Inputs[i], in)
+		}
+	}
+	if want := (Input{DType: r.Body.Out(), Len: r.Rows}); e.Inputs[res] != want {
+		return fmt.Errorf("kernel: reduction epilogue's last input is %v, want the result %v", e.Inputs[res], want)
+	}
+	if err := e.Verify(); err != nil {
+		return err
+	}
+	// The result of row q/N is only ready while row q/N is processed: each
+	// output axis either lies inside a row (stride 0) or steps whole rows.
+	outSt := e.Shape.Strides()
+	for i, n := range e.Nodes {
+		if n.Kind != Load || n.Input != res {
+			continue
+		}
+		ok := n.Offset == 0
+		for a, s := range n.Strides {
+			switch {
+			case e.Shape[a] == 1:
+			case outSt[a]*e.Shape[a] <= r.N:
+				ok = ok && s == 0
+			default:
+				ok = ok && outSt[a]%r.N == 0 && s == outSt[a]/r.N
+			}
+		}
+		if !ok {
+			return fmt.Errorf("kernel: reduction epilogue node %d reads the result at offset %d strides %v, not at its own row", i, n.Offset, n.Strides)
+		}
+	}
+	return nil
 }
 
 // Act is an activation a matmul epilogue applies.

@@ -14,10 +14,19 @@ import (
 // rows are shared out across workers; each evaluates its rows' body chunk
 // by chunk into scratch and folds the chunk into the row's accumulator, so
 // the prologue's values never reach memory.
+//
+// With an epilogue, each reduced row is kept in result and the epilogue
+// then computes the row's outputs from it while the row's inputs are still
+// in cache.
 type reduceRun struct {
 	body *fusedRun
 	r    *kernel.Reduce
 	res  []slot // per worker: the body's values for one chunk
+	epi  *fusedRun
+	// result holds the reduced rows for the epilogue, which binds the
+	// launch's inputs followed by result (set each launch in ein).
+	result *tensor.Array
+	ein    []*tensor.Array
 }
 
 func fusedReduceKernel(r *kernel.Reduce) (kernelFunc, error) {
@@ -28,19 +37,36 @@ func fusedReduceKernel(r *kernel.Reduce) (kernelFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	d := r.Body.Out()
+	if d != tensor.F32 && d != tensor.F64 && d != tensor.I32 && d != tensor.I64 {
+		return nil, fmt.Errorf("cpu: fused %v over %v", r.Op, d)
+	}
 	body := newFusedRun(p)
 	// Rows, not chunks of rows, are the unit of parallel work here.
-	body.chunks = min(chunksFor(r.Rows, r.N*len(r.Body.Nodes)), runtime.GOMAXPROCS(0))
-	for len(body.scratch) < max(body.chunks, 1) {
+	nodes := len(r.Body.Nodes)
+	if r.Epilogue != nil {
+		nodes += len(r.Epilogue.Nodes)
+	}
+	body.chunks = min(chunksFor(r.Rows, r.N*nodes), runtime.GOMAXPROCS(0))
+	workers := max(body.chunks, 1)
+	for len(body.scratch) < workers {
 		body.scratch = append(body.scratch, newFusedRun(body.p).scratch[0])
 	}
 	rr := &reduceRun{body: body, r: r}
-	d := r.Body.Out()
 	for range body.scratch {
 		rr.res = append(rr.res, slotOf(tensor.MustZeros(d, tensor.Shape{chunk}), 0, chunk))
 	}
-	if d != tensor.F32 && d != tensor.F64 && d != tensor.I32 && d != tensor.I64 {
-		return nil, fmt.Errorf("cpu: fused %v over %v", r.Op, d)
+	if r.Epilogue != nil {
+		ep, err := planFor(r.Epilogue)
+		if err != nil {
+			return nil, err
+		}
+		rr.epi = newFusedRun(ep)
+		for len(rr.epi.scratch) < workers {
+			rr.epi.scratch = append(rr.epi.scratch, newFusedRun(ep).scratch[0])
+		}
+		rr.result = tensor.MustZeros(d, tensor.Shape{r.Rows})
+		rr.ein = make([]*tensor.Array, len(r.Epilogue.Inputs))
 	}
 	return rr.launch, nil
 }
@@ -48,18 +74,39 @@ func fusedReduceKernel(r *kernel.Reduce) (kernelFunc, error) {
 func (rr *reduceRun) launch(in []*tensor.Array, out *tensor.Array) error {
 	b := rr.body
 	b.in, b.out = in, out
+	if e := rr.epi; e != nil {
+		if len(in) != len(rr.ein)-1 {
+			b.in, b.out = nil, nil
+			return fmt.Errorf("cpu: fused %v with epilogue: %d inputs, want %d", rr.r.Op, len(in), len(rr.ein)-1)
+		}
+		copy(rr.ein, in)
+		rr.ein[len(in)] = rr.result
+		b.out = rr.result
+		e.in, e.out = rr.ein, out
+	}
 	parallelChunks(b.chunks, rr)
 	b.in, b.out = nil, nil
-	for _, s := range b.scratch {
-		if s.err != nil {
-			err := s.err
-			for _, s := range b.scratch {
-				s.err = nil
-			}
-			return err
+	err := takeErr(b.scratch)
+	if e := rr.epi; e != nil {
+		e.in, e.out = nil, nil
+		clear(rr.ein)
+		if eerr := takeErr(e.scratch); err == nil {
+			err = eerr
 		}
 	}
-	return nil
+	return err
+}
+
+// takeErr returns the first fault the workers recorded and clears them all.
+func takeErr(ss []*scratch) error {
+	var err error
+	for _, s := range ss {
+		if err == nil {
+			err = s.err
+		}
+		s.err = nil
+	}
+	return err
 }
 
 // run reduces worker c's rows.
@@ -100,6 +147,23 @@ func (rr *reduceRun) run(c, _ int) {
 		case tensor.I64:
 			b.out.Int64s()[row] = pickInt(r.Op, isum, ibest)
 		}
+		if e := rr.epi; e != nil {
+			rr.epilogue(c, row)
+		}
+	}
+}
+
+// epilogue computes worker c's outputs of one row, whose reduced value is
+// in rr.result.
+func (rr *reduceRun) epilogue(c, row int) {
+	e, n := rr.epi, rr.r.N
+	s := e.scratch[c]
+	inner := e.p.inner
+	for q, end := row*n, (row+1)*n; q < end && s.err == nil; {
+		prow, j := q/inner, q%inner
+		m := min(chunk, inner-j, end-q)
+		e.chunk(s, prow, j, m, slotOf(e.out, q, m))
+		q += m
 	}
 }
 
