@@ -24,8 +24,9 @@
 // converter adds it), so they are used as stored, as llama.cpp does.
 //
 // Every weight matrix goes through one function, linear: quantised types
-// the CPU kernels support (F16, BF16, Q4_0 ... Q8_0, Q2_K ... Q6_K) stay in
-// their GGUF blocks in the file's mapping (graph.QuantConst) and run on
-// the integer dot-product kernels; F32 weights become dense constants, and
-// other types (IQ4_NL, ...) are dequantised once at load.
+// the CPU kernels support (F16, BF16, Q4_0 ... Q8_0, Q2_K ... Q6_K,
+// IQ4_NL) stay in their GGUF blocks in the file's mapping
+// (graph.QuantConst) and run on the integer dot-product kernels; F32
+// weights become dense constants, and other types (IQ4_XS, ...) are
+// dequantised once at load.
 package model

@@ -26,6 +26,8 @@ var genericDot = map[Type]dotFunc{
 	Q4_K: dotQ4_KGeneric,
 	Q5_K: dotQ5_KGeneric,
 	Q6_K: dotQ6_KGeneric,
+	// IQ4_NL has no assembly kernel; every level runs this one.
+	IQ4_NL: dotIQ4_NLGeneric,
 }
 
 // dotF16Generic dots F16 weights with f16-rounded activations in the
@@ -203,6 +205,29 @@ func dotQ8_0Generic(w []byte, x *row) float32 {
 		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
 	return acc.sum()
+}
+
+// iq4Values is ggml's kvalues_iq4nl, IQ4_NL's 16 levels.
+var iq4Values = [16]int32{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+
+// dotIQ4_NLGeneric: x = d*kvalues[q], nibbles ordered as in Q4_0. It adds
+// the blocks as llama.cpp's x86 backend does for IQ4_NL: it repacks every
+// weight matrix whose row count is a multiple of 8 (all of a real model's)
+// to iq4_nl_8x8, whose AVX2 gemv and gemm take each block's whole integer
+// dot product, convert it to float once and fused-multiply-add it with
+// d_w·d_x into one accumulator per output, block after block. (The plain
+// vec_dot, used only for other row counts, adds 8 lanes of 4 instead.)
+func dotIQ4_NLGeneric(w []byte, x *row) float32 {
+	var acc float32
+	for b, dx := range x.d {
+		blk, xq := w[18*b:18*b+18], x.q[32*b:32*b+32]
+		var l int32
+		for j, q := range blk[2:18] {
+			l += iq4Values[q&15]*int32(xq[j]) + iq4Values[q>>4]*int32(xq[j+16])
+		}
+		acc = fma32(float32(l), le16(blk)*dx, acc)
+	}
+	return acc
 }
 
 // dotQ2_KGeneric: sixteen 16-element sub-blocks, x = d*(sc&15)*q -

@@ -32,7 +32,7 @@ func actType(t qdot.Type) quant.Type {
 // scaleOffsets are the byte offsets of the binary16 scales in a block.
 var scaleOffsets = map[qdot.Type][]int{
 	qdot.Q4_0: {0}, qdot.Q4_1: {0, 2}, qdot.Q5_0: {0}, qdot.Q5_1: {0, 2}, qdot.Q8_0: {0},
-	qdot.Q2_K: {80, 82}, qdot.Q3_K: {108}, qdot.Q4_K: {0, 2}, qdot.Q5_K: {0, 2}, qdot.Q6_K: {208},
+	qdot.Q2_K: {80, 82}, qdot.Q3_K: {108}, qdot.Q4_K: {0, 2}, qdot.Q5_K: {0, 2}, qdot.Q6_K: {208}, qdot.IQ4_NL: {0},
 }
 
 func typeSize(t testing.TB, typ qdot.Type) int {
@@ -332,6 +332,7 @@ var fileTypes = []struct {
 	{"F16", qdot.F16}, {"BF16", qdot.BF16}, {"Q4_0", qdot.Q4_0}, {"Q4_1", qdot.Q4_1},
 	{"Q5_0", qdot.Q5_0}, {"Q5_1", qdot.Q5_1}, {"Q8_0", qdot.Q8_0}, {"Q2_K", qdot.Q2_K},
 	{"Q3_K_S", qdot.Q3_K}, {"Q4_K_S", qdot.Q4_K}, {"Q5_K_S", qdot.Q5_K}, {"Q6_K", qdot.Q6_K},
+	{"IQ4_NL", qdot.IQ4_NL},
 }
 
 // TestRealBlocks multiplies llama.cpp-quantised tensors of the synthetic

@@ -22,7 +22,10 @@ const (
 	Q4_K Type = 12
 	Q5_K Type = 13
 	Q6_K Type = 14
-	BF16 Type = 30
+	// IQ4_NL is 32-element blocks of 4-bit indices into ggml's fixed
+	// non-linear table kvalues_iq4nl, scaled by one f16.
+	IQ4_NL Type = 20
+	BF16   Type = 30
 )
 
 // Errors returned by this package, wrapped with details.
@@ -67,11 +70,13 @@ var formats = map[Type]format{
 	Q4_K: {"Q4_K", 256, 144, actK},
 	Q5_K: {"Q5_K", 256, 176, actK},
 	Q6_K: {"Q6_K", 256, 210, actK},
+	// IQ4_NL's vec_dot_type is Q8_0.
+	IQ4_NL: {"IQ4_NL", 32, 18, act32},
 }
 
 // Types returns the supported weight types in ID order.
 func Types() []Type {
-	return []Type{F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, BF16}
+	return []Type{F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, BF16}
 }
 
 // String returns ggml's name for t.
