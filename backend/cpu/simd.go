@@ -95,10 +95,15 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 		case op.Sqrt:
 			return vec.SqrtF32(as[float32](y), as[float32](x))
 		case op.Rsqrt, op.Recip:
-			y32 := as[float32](y)
-			done := vec.SqrtF32(y32, as[float32](x))
+			y32, x32 := as[float32](y), as[float32](x)
+			var done int
 			if c == op.Recip {
-				copy(y32[:done], as[float32](x)[:done])
+				// Not through SqrtF32: when y aliases x (a kernel writing
+				// in place) the square roots would overwrite x.
+				done = len(y32) &^ 31
+				copy(y32[:done], x32[:done])
+			} else {
+				done = vec.SqrtF32(y32, x32)
 			}
 			recipF32(y32[:done])
 			return done
@@ -114,6 +119,20 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 				y32[i] = 1 / (1 + v)
 			}
 			return done
+		case op.Tanh, op.Erf:
+			f, f512 := vec.TanhF32, vec.TanhF32x16
+			if c == op.Erf {
+				f, f512 = vec.ErfF32, vec.ErfF32x16
+			}
+			y32, x32 := as[float32](y), as[float32](x)
+			done := 0
+			if use512 {
+				done = f512(y32, x32)
+			}
+			return done + f(y32[done:], x32[done:])
+		case op.Log:
+			logF32(as[float32](y), as[float32](x))
+			return len(y)
 		case op.Neg:
 			if use512 {
 				return vec.NegF32x16(as[float32](y), as[float32](x))
@@ -151,6 +170,27 @@ func expF32(y, x []float32) {
 		k := min(len(y), 8)
 		for i := 0; i < k; i++ {
 			y[i] = float32(math.Exp(float64(x[i])))
+		}
+		y, x = y[k:], x[k:]
+	}
+}
+
+// logF32 computes y = ln x with the vector loops, finishing in Go the
+// blocks they decline (lanes that are zero, negative, subnormal, +Inf or
+// NaN) and the tail.
+func logF32(y, x []float32) {
+	for len(y) > 0 {
+		done := 0
+		if use512 {
+			done = vec.LogF32x16(y, x)
+		}
+		if useVec {
+			done += vec.LogF32(y[done:], x[done:])
+		}
+		y, x = y[done:], x[done:]
+		k := min(len(y), 8)
+		for i := 0; i < k; i++ {
+			y[i] = float32(math.Log(float64(x[i])))
 		}
 		y, x = y[k:], x[k:]
 	}

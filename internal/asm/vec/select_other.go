@@ -91,3 +91,21 @@ func NegF32x16(y, x []float32) int { return 0 }
 
 // ReluF32x16 does nothing here.
 func ReluF32x16(y, x []float32) int { return 0 }
+
+// TanhF32 does nothing here.
+func TanhF32(y, x []float32) int { return 0 }
+
+// ErfF32 does nothing here.
+func ErfF32(y, x []float32) int { return 0 }
+
+// LogF32 does nothing here.
+func LogF32(y, x []float32) int { return 0 }
+
+// TanhF32x16 does nothing here.
+func TanhF32x16(y, x []float32) int { return 0 }
+
+// ErfF32x16 does nothing here.
+func ErfF32x16(y, x []float32) int { return 0 }
+
+// LogF32x16 does nothing here.
+func LogF32x16(y, x []float32) int { return 0 }

@@ -84,3 +84,21 @@ func SumF32(x []float32) (float64, int)
 
 // SqrtF32 computes y[i] = √x[i] (correctly rounded) for the leading whole 32-element blocks and returns how many elements it computed.
 func SqrtF32(y []float32, x []float32) int
+
+// TanhF32 computes y[i] = tanh(x[i]) (within 3 ulp) for the leading whole 8-element blocks and returns how many elements it computed.
+func TanhF32(y []float32, x []float32) int
+
+// ErfF32 computes y[i] = erf(x[i]) (within 2 ulp) for the leading whole 8-element blocks and returns how many elements it computed.
+func ErfF32(y []float32, x []float32) int
+
+// LogF32 computes y[i] = ln x[i] (within 2 ulp) for the leading 8-element blocks whose lanes are all normal, positive and finite, stopping at the first that is not, and returns how many elements it computed.
+func LogF32(y []float32, x []float32) int
+
+// TanhF32x16 is TanhF32 with AVX-512 (16-element blocks).
+func TanhF32x16(y []float32, x []float32) int
+
+// ErfF32x16 is ErfF32 with AVX-512 (16-element blocks).
+func ErfF32x16(y []float32, x []float32) int
+
+// LogF32x16 is LogF32 with AVX-512 (16-element blocks).
+func LogF32x16(y []float32, x []float32) int

@@ -99,6 +99,7 @@ func main() {
 	expF32()
 	sumF32()
 	sqrtF32()
+	transcF32()
 	Generate()
 }
 
