@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/internal/asm/fvm"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -73,6 +74,7 @@ type fusedPlan struct {
 	// touches a few L1-resident buffers instead of one per node.
 	buf      []int          // per node: its scratch buffer, -1 for constants
 	bufTypes []tensor.DType // per buffer
+	vm       *vmProg        // the register-level program, nil if none
 }
 
 // fusedCache shares compiled kernels between programs: equal structure,
@@ -181,6 +183,9 @@ func compileFused(k *kernel.Elementwise) *fusedPlan {
 			p.consts[i] = slotOf(a, 0, chunk)
 		}
 	}
+	if fvm.Available {
+		p.vm = compileVM(p)
+	}
 	return p
 }
 
@@ -226,6 +231,7 @@ type scratch struct {
 	bufs []slot
 	vals []slot
 	idx  []int
+	vm   *vmScratch
 	err  error // first fault (integer division by zero)
 }
 
@@ -238,6 +244,7 @@ type fusedRun struct {
 	perRow  int
 	items   int
 	chunks  int
+	nt      bool // store the output with non-temporal writes
 	scratch []*scratch
 }
 
@@ -257,6 +264,9 @@ func newFusedRun(p *fusedPlan) *fusedRun {
 				s.bufs[i] = shared[b]
 			}
 		}
+		if p.vm != nil {
+			s.vm = newVMScratch(p)
+		}
 		r.scratch = append(r.scratch, s)
 	}
 	return r
@@ -266,6 +276,7 @@ func newFusedRun(p *fusedPlan) *fusedRun {
 // pairs, split into one contiguous range per worker.
 func (r *fusedRun) launch(in []*tensor.Array, out *tensor.Array) error {
 	r.in, r.out = in, out
+	r.nt = out.DType().Size()*out.Len() >= ntBytes
 	parallelChunks(r.chunks, r)
 	r.in, r.out = nil, nil
 	for _, s := range r.scratch {
@@ -288,7 +299,15 @@ func (r *fusedRun) run(c, _ int) {
 		row, k := it/r.perRow, it%r.perRow
 		j0 := k * chunk
 		n := min(chunk, r.p.inner-j0)
-		r.chunk(s, row, j0, n, slotOf(r.out, row*r.p.inner+j0, n))
+		res := slotOf(r.out, row*r.p.inner+j0, n)
+		if r.p.vm != nil && useVM && n >= fvm.Block {
+			done := r.chunkVM(s, row, j0, n)
+			if done == n {
+				continue
+			}
+			j0, n, res = j0+done, n-done, slot{f32: res.f32[done:]}
+		}
+		r.chunk(s, row, j0, n, res)
 	}
 }
 
@@ -296,11 +315,7 @@ func (r *fusedRun) run(c, _ int) {
 // last into res.
 func (r *fusedRun) chunk(s *scratch, row, j0, n int, res slot) {
 	p := r.p
-	rem := row
-	for a := len(p.shape) - 2; a >= 0; a-- {
-		s.idx[a] = rem % p.shape[a]
-		rem /= p.shape[a]
-	}
+	r.setRow(s, row)
 	last := len(p.k.Nodes) - 1
 	for i, nd := range p.k.Nodes {
 		dst := s.bufs[i]
@@ -327,6 +342,14 @@ func (r *fusedRun) chunk(s *scratch, row, j0, n int, res slot) {
 			}
 			s.vals[i] = v
 		}
+	}
+}
+
+// setRow puts the index of row's outer axes in s.idx.
+func (r *fusedRun) setRow(s *scratch, row int) {
+	for a := len(r.p.shape) - 2; a >= 0; a-- {
+		s.idx[a] = row % r.p.shape[a]
+		row /= r.p.shape[a]
 	}
 }
 

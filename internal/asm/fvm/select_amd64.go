@@ -1,0 +1,8 @@
+//go:build !noasm
+
+package fvm
+
+import "github.com/klauspost/cpuid/v2"
+
+// Available reports whether this CPU runs Run (AVX-512 F).
+var Available = cpuid.CPU.Supports(cpuid.AVX512F)
