@@ -15,6 +15,7 @@ import (
 	"github.com/aethertensor/aether/llm/model"
 	"github.com/aethertensor/aether/llm/sample"
 	"github.com/aethertensor/aether/llm/tokenizer"
+	"github.com/aethertensor/aether/tensor"
 )
 
 // Errors returned by the Runner, wrapped with details.
@@ -46,6 +47,11 @@ type Options struct {
 	// HalfKV rounds attention operands to half precision, like llama.cpp's
 	// default f16 cache (see model.Options.HalfKV).
 	HalfKV bool
+	// KV is the key/value cache's storage type: tensor.F32 (the default,
+	// also for the zero value), tensor.F16 or tensor.BF16, which halve the
+	// cache's memory (see model.Options.KV; a device without half storage
+	// keeps f32).
+	KV tensor.DType
 	// Progress, when set, is called while the weights are read into
 	// memory at load with the bytes done and the total.
 	Progress func(done, total int64)
@@ -95,7 +101,7 @@ func newRunner(f *gguf.File, o Options, dev backend.Device) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Load(f, model.Options{Context: o.Context, Batch: o.Batch, HalfKV: o.HalfKV, Device: dev})
+	m, err := model.Load(f, model.Options{Context: o.Context, Batch: o.Batch, HalfKV: o.HalfKV, KV: o.KV, Device: dev})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aethertensor/aether/llm"
 	"github.com/aethertensor/aether/llm/sample"
+	"github.com/aethertensor/aether/tensor"
 )
 
 func init() {
@@ -24,6 +25,7 @@ type modelFlags struct {
 	ctxLen  int
 	threads int
 	device  string
+	kv      string
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
@@ -31,7 +33,11 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&m.ctxLen, "c", 0, "context length in tokens (0: the model's, at most 4096)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.StringVar(&m.device, "device", "cpu", "device to run on: cpu or wgpu")
+	fs.StringVar(&m.kv, "kv", "f32", "KV cache storage: f32, f16 or bf16 (half types halve its memory; wgpu keeps f32)")
 }
+
+// kvTypes maps --kv values to cache storage types.
+var kvTypes = map[string]tensor.DType{"f32": tensor.F32, "f16": tensor.F16, "bf16": tensor.BF16}
 
 // load applies the thread count and loads the model, drawing a progress
 // bar on stderr for files over 64 MiB.
@@ -45,7 +51,11 @@ func (m *modelFlags) load(o llm.Options, stderr io.Writer) (*llm.Runner, error) 
 	if m.threads > 0 {
 		runtime.GOMAXPROCS(m.threads)
 	}
-	o.Context, o.Device = m.ctxLen, m.device
+	kv, ok := kvTypes[m.kv]
+	if !ok {
+		return nil, fmt.Errorf("%w: --kv %q (want f32, f16 or bf16)", errUsage, m.kv)
+	}
+	o.Context, o.Device, o.KV = m.ctxLen, m.device, kv
 	if st, err := os.Stat(m.model); err == nil && st.Size() > 64<<20 {
 		o.Progress = progressBar(stderr)
 	}

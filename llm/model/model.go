@@ -37,8 +37,17 @@ type Options struct {
 	Dense bool
 	// HalfKV rounds keys, values, queries and attention weights to half
 	// precision, as llama.cpp's default f16 cache does (its attention
-	// multiplies f16 operands). The cache is still stored as f32.
+	// multiplies f16 operands). The cache is still stored as f32 unless KV
+	// says otherwise.
 	HalfKV bool
+	// KV is the key/value cache's storage type: tensor.F32 (the default,
+	// also for the zero value), tensor.F16 or tensor.BF16. A half type
+	// halves the cache's bytes: keys and values are rounded to it once,
+	// when appended, and widened to f32 when attended (the chunk being
+	// processed attends to its own rows as rounded too, as later steps
+	// will see them). A device without half storage
+	// (backend.HalfStorage, e.g. WebGPU) keeps an f32 cache.
+	KV tensor.DType
 	// LlamaCppArith reproduces llama.cpp's CPU arithmetic where Aether's
 	// default differs, for bit-level parity checks. Attention becomes an
 	// emulation of ggml's flash attention over its default f16 cache:
@@ -63,7 +72,8 @@ type Model struct {
 	dev    backend.Device
 	bytes  int64
 	halfKV bool
-	flash  bool // Options.LlamaCppArith
+	flash  bool         // Options.LlamaCppArith
+	kv     tensor.DType // cache storage: F32, F16 or BF16
 
 	g      *graph.Graph
 	tokEmb graph.Tensor // [vocab, embd]
@@ -83,7 +93,7 @@ type layer struct {
 	wq, wk, wv, wqkv, wo   graph.Tensor // [heads·headDim, embd] ... ; wqkv fused (phi3)
 	bq, bk, bv             graph.Tensor // optional biases (qwen2)
 	gate, up, gateUp, down graph.Tensor // gateUp fused [2·ff, embd] (phi3)
-	kCache, vCache         graph.Tensor // [kvHeads, cache, headDim] f32 Variables
+	kCache, vCache         graph.Tensor // [kvHeads, cache, headDim] Variables of dtype kv
 	sliding                bool
 }
 
@@ -104,6 +114,9 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, flash: opts.LlamaCppArith, progs: map[[2]int]*program{}, g: graph.New()}
+	if m.kv, err = kvType(opts.KV, opts.Device); err != nil {
+		return nil, err
+	}
 	m.ctxLen = opts.Context
 	if m.ctxLen <= 0 {
 		m.ctxLen = min(cfg.TrainCtx, DefaultMaxContext)
@@ -185,8 +198,8 @@ func (m *Model) loadWeights(f *gguf.File, dense bool) error {
 			}
 		}
 		ly.sliding = c.SlidingWindow > 0 && (!c.SlidingEveryOther || i%2 == 0)
-		ly.kCache = m.g.Variable(p+"k_cache", tensor.MustZeros(tensor.F32, tensor.Shape{c.KVHeads, cache, c.HeadDim}))
-		ly.vCache = m.g.Variable(p+"v_cache", tensor.MustZeros(tensor.F32, tensor.Shape{c.KVHeads, cache, c.ValueDim}))
+		ly.kCache = m.g.Variable(p+"k_cache", tensor.MustZeros(m.kv, tensor.Shape{c.KVHeads, cache, c.HeadDim}))
+		ly.vCache = m.g.Variable(p+"v_cache", tensor.MustZeros(m.kv, tensor.Shape{c.KVHeads, cache, c.ValueDim}))
 	}
 	m.bytes = l.bytes
 	return nil
@@ -378,11 +391,19 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		// The cache is [kvHeads, position, dim]; this chunk's rows are
 		// written after the run, so attention reads them from k and v.
 		kt, vt := k.Permute(1, 0, 2), v.Permute(1, 0, 2) // [kvHeads, n, dim]
-		writes = append(writes, g.AssignSlice(ly.kCache, kt, 1, pos), g.AssignSlice(ly.vCache, vt, 1, pos))
+		if m.kv != tensor.F32 {
+			// Round once: the rows attended now are the rows stored.
+			kh, vh := kt.StoreAs(m.kv), vt.StoreAs(m.kv)
+			writes = append(writes, g.AssignSlice(ly.kCache, kh, 1, pos), g.AssignSlice(ly.vCache, vh, 1, pos))
+			kt, vt = kh.Cast(tensor.F32), vh.Cast(tensor.F32)
+		} else {
+			writes = append(writes, g.AssignSlice(ly.kCache, kt, 1, pos), g.AssignSlice(ly.vCache, vt, 1, pos))
+		}
 		kc, vc := ly.kCache, ly.vCache
 		if cache < kc.Shape()[1] {
 			kc, vc = kc.SliceAxis(1, 0, cache, 1), vc.SliceAxis(1, 0, cache, 1)
 		}
+		kc, vc = kc.Cast(tensor.F32), vc.Cast(tensor.F32) // widens a half cache; a no-op on f32
 		kAll := graph.Where(fresh, kt.UnsliceAt(kc.Shape(), 1, pos), kc)
 		vAll := graph.Where(fresh, vt.UnsliceAt(vc.Shape(), 1, pos), vc)
 
@@ -461,6 +482,7 @@ func (m *Model) Reset() {
 	defer m.mu.Unlock()
 	for _, v := range m.g.Vars() {
 		clear(v.Value().Float32s())
+		clear(v.Value().Bits()) // a half cache
 	}
 }
 
@@ -533,4 +555,34 @@ func (m *Model) normOf(x, w graph.Tensor) graph.Tensor {
 		return rmsNorm(x, w, m.cfg.NormEps)
 	}
 	return x.RMSNorm(w, m.cfg.NormEps)
+}
+
+// kvType resolves Options.KV for dev: the zero value means F32, and a
+// half type falls back to F32 on a device without half storage.
+func kvType(d tensor.DType, dev backend.Device) (tensor.DType, error) {
+	switch d {
+	case tensor.Invalid, tensor.F32:
+		return tensor.F32, nil
+	case tensor.F16, tensor.BF16:
+		if dev != nil && !backend.HalfStorage(dev) {
+			return tensor.F32, nil
+		}
+		return d, nil
+	}
+	return tensor.Invalid, fmt.Errorf("%w: KV cache type %v (want f32, f16 or bf16)", ErrInput, d)
+}
+
+// KV returns the key/value cache's storage type (Options.KV as resolved
+// for the device).
+func (m *Model) KV() tensor.DType { return m.kv }
+
+// CacheBytes returns the bytes the key/value cache occupies.
+func (m *Model) CacheBytes() int64 {
+	var n int64
+	for _, ly := range m.layers {
+		for _, c := range []graph.Tensor{ly.kCache, ly.vCache} {
+			n += int64(c.Shape().Size() * c.DType().Size())
+		}
+	}
+	return n
 }
