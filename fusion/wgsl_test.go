@@ -9,6 +9,8 @@ import (
 
 	"github.com/aethertensor/aether/fusion"
 	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/kernel"
+	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
 
@@ -85,6 +87,92 @@ func TestWGSLGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wgslReduceCases are representative fused reductions, compared with
+// testdata/<name>.wgsl like wgslCases.
+func wgslReduceCases() map[string]func(g *graph.Graph) graph.Tensor {
+	return map[string]func(g *graph.Graph) graph.Tensor{
+		// A sum over the last axis of a broadcast product's exponential.
+		"reduce_sum_exp": func(g *graph.Graph) graph.Tensor {
+			x := g.Placeholder("x", tensor.F32, 6, 300)
+			s := g.Placeholder("s", tensor.F32, 6, 1)
+			return x.Mul(s).Exp().Sum(1)
+		},
+		// A max, where a NaN must win, over a short row (a small group).
+		"reduce_max_abs": func(g *graph.Graph) graph.Tensor {
+			x := g.Placeholder("x", tensor.F32, 40, 20)
+			return x.Abs().Max(1)
+		},
+		// RMS norm: the mean of squares with the scaling as an epilogue.
+		"reduce_rms_norm": func(g *graph.Graph) graph.Tensor {
+			x := g.Placeholder("x", tensor.F32, 4, 512)
+			w := g.Placeholder("w", tensor.F32, 512)
+			return x.RMSNorm(w, 1e-6)
+		},
+	}
+}
+
+func TestWGSLReduceGolden(t *testing.T) {
+	for name, build := range wgslReduceCases() {
+		t.Run(name, func(t *testing.T) {
+			g := graph.New()
+			p, err := graph.Compile([]graph.Tensor{build(g)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var red *kernel.Reduce
+			for _, gr := range p.Fusion().Groups {
+				if gr.Reduce != nil {
+					red = gr.Reduce
+				}
+			}
+			if red == nil {
+				t.Fatal("no fused reduction")
+			}
+			src, err := fusion.WGSLReduce(red)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".wgsl")
+			if *update {
+				if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./fusion -run WGSL -update)", err)
+			}
+			if src != string(want) {
+				t.Errorf("generated WGSL differs from %s:\n%s", path, src)
+			}
+			for _, must := range []string{"var<workgroup> part", "workgroupBarrier()", "var<storage, read_write> out"} {
+				if !strings.Contains(src, must) {
+					t.Errorf("shader lacks %q", must)
+				}
+			}
+		})
+	}
+}
+
+func TestWGSLReduceRejects(t *testing.T) {
+	body := &kernel.Elementwise{Shape: tensor.Shape{2, 3}, Inputs: []kernel.Input{{DType: tensor.Bool, Len: 6}},
+		Nodes: []kernel.Node{{Kind: kernel.Load, DType: tensor.Bool, Strides: []int{3, 1}}}}
+	cases := []struct {
+		name string
+		r    *kernel.Reduce
+	}{
+		{"no body", &kernel.Reduce{Op: op.ReduceSum, Rows: 2, N: 3}},
+		{"bool", &kernel.Reduce{Op: op.ReduceSum, Rows: 2, N: 3, Body: body}},
+		{"rows mismatch", &kernel.Reduce{Op: op.ReduceSum, Rows: 3, N: 3, Body: body}},
+		{"not a reduction", &kernel.Reduce{Op: op.Add, Rows: 2, N: 3, Body: body}},
+	}
+	for _, c := range cases {
+		if _, err := fusion.WGSLReduce(c.r); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
 	}
 }
 

@@ -229,10 +229,11 @@ func (d *Device) Adapter() string {
 func (d *Device) Registry() *memory.Registry { return d.reg }
 
 // Caps reports the adapter's binding limit to the fusion partitioner.
-// Reductions are not fused (the WGSL emitter prints elementwise kernels
-// only).
+// Reductions fuse with their elementwise prologues and epilogues (the
+// WGSL emitter prints them as one workgroup per row).
 func (d *Device) Caps() backend.Caps {
-	c := backend.Caps{Bandwidth: 100e9, OpsPerSec: 1e12, Launch: 10e-6, MaxBindings: int(d.limits.MaxStorageBuffersPerShaderStage)}
+	c := backend.Caps{Bandwidth: 100e9, OpsPerSec: 1e12, Launch: 10e-6, MaxBindings: int(d.limits.MaxStorageBuffersPerShaderStage),
+		FuseReductions: true, FuseReduceEpilogues: true}
 	if d.info.AdapterType == gpu.AdapterType_CPU {
 		c.Bandwidth, c.OpsPerSec, c.Launch = 10e9, 20e9, 50e-6
 	}

@@ -94,7 +94,7 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		return nil, err
 	}
 	if k.Reduce != nil {
-		return nil, fmt.Errorf("%w: fused reductions on webgpu", backend.ErrUnsupported)
+		return p.fusedReduce(k.Reduce)
 	}
 	if k.Fused != nil {
 		return p.elementwise(k.Fused)
@@ -327,6 +327,36 @@ func (p planner) elementwise(k *kernel.Elementwise) ([]pass, error) {
 	}
 	args[len(k.Inputs)] = argOut
 	return []pass{{src: src, args: args, groups: grid(n, false, p.maxGroups)}}, nil
+}
+
+// fusedReduce emits a reduction with its fused prologue (and epilogue)
+// through the WGSL emitter: one workgroup per row.
+func (p planner) fusedReduce(r *kernel.Reduce) ([]pass, error) {
+	if r.Body == nil {
+		return nil, fmt.Errorf("%w: a fused reduction without a body", backend.ErrUnsupported)
+	}
+	if r.Rows == 0 {
+		return nil, nil
+	}
+	c := &kernel.Reduce{Op: r.Op, Rows: r.Rows, N: r.N, Body: narrow(r.Body)}
+	inputs := len(r.Body.Inputs)
+	if r.Epilogue != nil {
+		c.Epilogue = narrow(r.Epilogue)
+		inputs = len(r.Epilogue.Inputs) - 1
+		if r.N == 0 {
+			return nil, nil // the output is empty
+		}
+	}
+	src, err := fusion.WGSLReduce(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", backend.ErrUnsupported, err)
+	}
+	args := make([]int, inputs+1)
+	for i := range inputs {
+		args[i] = i
+	}
+	args[inputs] = argOut
+	return []pass{{src: src, args: args, groups: grid(r.Rows, true, p.maxGroups)}}, nil
 }
 
 // primitive runs one elementwise operation as a one-node fused kernel.
