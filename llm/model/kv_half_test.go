@@ -2,11 +2,16 @@ package model
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/backend/cpu/qdot"
+	"github.com/aethertensor/aether/internal/testdata"
+	"github.com/aethertensor/aether/llm/gguf"
 	"github.com/aethertensor/aether/tensor"
 )
 
@@ -124,5 +129,31 @@ func TestHalfKVCache(t *testing.T) {
 				t.Errorf("one chunk vs decode steps over the %v cache: logits differ by %g, bound %g", tc.kv, d, tc.chunk)
 			}
 		})
+	}
+}
+
+// noHalf is a CPU device that does not report half storage, as WebGPU.
+type noHalf struct{ backend.Device }
+
+// TestHalfKVFallback checks that a half cache asked of a device without
+// half storage is an f32 cache that runs as before, and that a cache type
+// other than f32, f16 or bf16 is refused at Load.
+func TestHalfKVFallback(t *testing.T) {
+	m := openModel(t, "models/stories260K.gguf", Options{Context: 16, KV: tensor.F16, Device: noHalf{cpu.New()}})
+	if m.KV() != tensor.F32 {
+		t.Errorf("cache type %v on a device without half storage, want f32", m.KV())
+	}
+	if _, err := m.Forward(context.Background(), prompt[:4], 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(testdata.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, d := range []tensor.DType{tensor.I32, tensor.F64, tensor.Bool} {
+		if _, err := Load(f, Options{Context: 16, KV: d}); !errors.Is(err, ErrInput) {
+			t.Errorf("KV %v: %v, want ErrInput", d, err)
+		}
 	}
 }
