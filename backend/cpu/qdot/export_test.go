@@ -7,3 +7,6 @@ func QuantizeActs(t Type, x []float32) ([]int8, []float32) {
 	a.prepare(t, x, 1, len(x))
 	return a.q, a.d
 }
+
+// MemSum exposes memSum to the MemRead benchmark.
+func MemSum(b []byte) (uint64, int) { return memSum(b) }

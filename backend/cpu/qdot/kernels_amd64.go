@@ -98,3 +98,13 @@ func dotQ4_0Wide(w []byte, x *row) float32 {
 	}
 	return sum
 }
+
+// memSum adds b's leading whole 256-byte blocks as uint64s with AVX2
+// loads and returns the sum and how many bytes it read (0 without AVX2).
+// The MemRead benchmark measures the machine's read bandwidth with it.
+func memSum(b []byte) (uint64, int) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
+		return 0, 0
+	}
+	return memSumAVX2(b), len(b) &^ 255
+}

@@ -3561,7 +3561,7 @@ DATA q23kDeintQ3_KVNNI<>+15(SB)/1, $0x0f
 GLOBL q23kDeintQ3_KVNNI<>(SB), RODATA|NOPTR, $16
 
 // func dotQ4_0VNNI8(w []byte, qp []int8, dp []float32, cp []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_0VNNI8(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         qp_base+24(FP), CX
@@ -3573,6 +3573,7 @@ TEXT ·dotQ4_0VNNI8(SB), NOSPLIT, $0-100
 	MOVL         $0x0f0f0f0f, DI
 	VMOVD        DI, X1
 	VPBROADCASTD X1, Y1
+	VMOVDQU64    q40ScaleIdx<>+0(SB), Z2
 
 loop:
 	TESTQ       SI, SI
@@ -3580,68 +3581,48 @@ loop:
 	PREFETCHT0  1024(AX)
 	PREFETCHT0  1088(AX)
 	PREFETCHT0  1152(AX)
-	VMOVDQU     2(AX), X2
-	VINSERTI128 $0x01, 20(AX), Y2, Y2
-	VPAND       Y1, Y2, Y3
-	VPSRLW      $0x04, Y2, Y4
-	VPAND       Y1, Y4, Y4
-	VPXOR       Y5, Y5, Y5
-	VPDPBUSD    (CX), Y3, Y5
-	VPDPBUSD    32(CX), Y4, Y5
-	VMOVDQU     38(AX), X6
-	VINSERTI128 $0x01, 56(AX), Y6, Y6
-	VPAND       Y1, Y6, Y3
-	VPSRLW      $0x04, Y6, Y4
-	VPAND       Y1, Y4, Y4
-	VPXOR       Y9, Y9, Y9
-	VPDPBUSD    64(CX), Y3, Y9
-	VPDPBUSD    96(CX), Y4, Y9
-	VMOVDQU     74(AX), X7
-	VINSERTI128 $0x01, 92(AX), Y7, Y7
-	VPAND       Y1, Y7, Y3
-	VPSRLW      $0x04, Y7, Y4
-	VPAND       Y1, Y4, Y4
+	VMOVDQU     2(AX), X3
+	VINSERTI128 $0x01, 20(AX), Y3, Y3
+	VPAND       Y1, Y3, Y4
+	VPSRLW      $0x04, Y3, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    (CX), Y4, Y6
+	VPDPBUSD    32(CX), Y5, Y6
+	VMOVDQU     38(AX), X7
+	VINSERTI128 $0x01, 56(AX), Y7, Y7
+	VPAND       Y1, Y7, Y4
+	VPSRLW      $0x04, Y7, Y5
+	VPAND       Y1, Y5, Y5
 	VPXOR       Y10, Y10, Y10
-	VPDPBUSD    128(CX), Y3, Y10
-	VPDPBUSD    160(CX), Y4, Y10
-	VMOVDQU     110(AX), X8
-	VINSERTI128 $0x01, 128(AX), Y8, Y8
-	VPAND       Y1, Y8, Y3
-	VPSRLW      $0x04, Y8, Y4
-	VPAND       Y1, Y4, Y4
+	VPDPBUSD    64(CX), Y4, Y10
+	VPDPBUSD    96(CX), Y5, Y10
+	VMOVDQU     74(AX), X8
+	VINSERTI128 $0x01, 92(AX), Y8, Y8
+	VPAND       Y1, Y8, Y4
+	VPSRLW      $0x04, Y8, Y5
+	VPAND       Y1, Y5, Y5
 	VPXOR       Y11, Y11, Y11
-	VPDPBUSD    192(CX), Y3, Y11
-	VPDPBUSD    224(CX), Y4, Y11
-	VPHADDD     Y9, Y5, Y3
-	VPHADDD     Y11, Y10, Y4
-	VPHADDD     Y4, Y3, Y3
-	VPADDD      (BX), Y3, Y3
-	VCVTDQ2PS   Y3, Y3
-	MOVWQZX     108(AX), DI
-	MOVWQZX     72(AX), R8
-	SHLQ        $0x10, DI
-	ORQ         R8, DI
-	MOVWQZX     36(AX), R8
-	SHLQ        $0x10, DI
-	ORQ         R8, DI
-	MOVWQZX     (AX), R8
-	SHLQ        $0x10, DI
-	ORQ         R8, DI
-	MOVWQZX     126(AX), R8
-	MOVWQZX     90(AX), R9
-	SHLQ        $0x10, R8
-	ORQ         R9, R8
-	MOVWQZX     54(AX), R9
-	SHLQ        $0x10, R8
-	ORQ         R9, R8
-	MOVWQZX     18(AX), R9
-	SHLQ        $0x10, R8
-	ORQ         R9, R8
-	VMOVQ       DI, X4
-	VPINSRQ     $0x01, R8, X4, X4
-	VCVTPH2PS   X4, Y4
-	VMULPS      (DX), Y4, Y4
-	VFMADD231PS Y3, Y4, Y0
+	VPDPBUSD    128(CX), Y4, Y11
+	VPDPBUSD    160(CX), Y5, Y11
+	VMOVDQU     110(AX), X9
+	VINSERTI128 $0x01, 128(AX), Y9, Y9
+	VPAND       Y1, Y9, Y4
+	VPSRLW      $0x04, Y9, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y12, Y12, Y12
+	VPDPBUSD    192(CX), Y4, Y12
+	VPDPBUSD    224(CX), Y5, Y12
+	VPHADDD     Y10, Y6, Y4
+	VPHADDD     Y12, Y11, Y5
+	VPHADDD     Y5, Y4, Y4
+	VPADDD      (BX), Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMOVDQU64   (AX), Z5
+	VPERMT2W    64(AX), Z2, Z5
+	VCVTPH2PS   X5, Y5
+	VMULPS      (DX), Y5, Y5
+	VFMADD231PS Y4, Y5, Y0
 	ADDQ        $0x00000090, AX
 	ADDQ        $0x00000100, CX
 	ADDQ        $0x00000020, DX
@@ -3659,6 +3640,40 @@ done:
 	MOVSS        X1, ret+96(FP)
 	VZEROUPPER
 	RET
+
+DATA q40ScaleIdx<>+0(SB)/2, $0x0000
+DATA q40ScaleIdx<>+2(SB)/2, $0x0012
+DATA q40ScaleIdx<>+4(SB)/2, $0x0024
+DATA q40ScaleIdx<>+6(SB)/2, $0x0036
+DATA q40ScaleIdx<>+8(SB)/2, $0x0009
+DATA q40ScaleIdx<>+10(SB)/2, $0x001b
+DATA q40ScaleIdx<>+12(SB)/2, $0x002d
+DATA q40ScaleIdx<>+14(SB)/2, $0x003f
+DATA q40ScaleIdx<>+16(SB)/2, $0x0000
+DATA q40ScaleIdx<>+18(SB)/2, $0x0000
+DATA q40ScaleIdx<>+20(SB)/2, $0x0000
+DATA q40ScaleIdx<>+22(SB)/2, $0x0000
+DATA q40ScaleIdx<>+24(SB)/2, $0x0000
+DATA q40ScaleIdx<>+26(SB)/2, $0x0000
+DATA q40ScaleIdx<>+28(SB)/2, $0x0000
+DATA q40ScaleIdx<>+30(SB)/2, $0x0000
+DATA q40ScaleIdx<>+32(SB)/2, $0x0000
+DATA q40ScaleIdx<>+34(SB)/2, $0x0000
+DATA q40ScaleIdx<>+36(SB)/2, $0x0000
+DATA q40ScaleIdx<>+38(SB)/2, $0x0000
+DATA q40ScaleIdx<>+40(SB)/2, $0x0000
+DATA q40ScaleIdx<>+42(SB)/2, $0x0000
+DATA q40ScaleIdx<>+44(SB)/2, $0x0000
+DATA q40ScaleIdx<>+46(SB)/2, $0x0000
+DATA q40ScaleIdx<>+48(SB)/2, $0x0000
+DATA q40ScaleIdx<>+50(SB)/2, $0x0000
+DATA q40ScaleIdx<>+52(SB)/2, $0x0000
+DATA q40ScaleIdx<>+54(SB)/2, $0x0000
+DATA q40ScaleIdx<>+56(SB)/2, $0x0000
+DATA q40ScaleIdx<>+58(SB)/2, $0x0000
+DATA q40ScaleIdx<>+60(SB)/2, $0x0000
+DATA q40ScaleIdx<>+62(SB)/2, $0x0000
+GLOBL q40ScaleIdx<>(SB), RODATA|NOPTR, $64
 
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE
@@ -3767,4 +3782,43 @@ done:
 	VADDSS       X0, X1, X1
 	MOVSS        X1, ret+48(FP)
 	VZEROUPPER
+	RET
+
+// func memSumAVX2(b []byte) uint64
+// Requires: AVX, AVX2
+TEXT ·memSumAVX2(SB), NOSPLIT, $0-32
+	MOVQ  b_base+0(FP), AX
+	MOVQ  b_len+8(FP), CX
+	SHRQ  $0x08, CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+memloop:
+	TESTQ  CX, CX
+	JZ     memdone
+	VPADDQ (AX), Y0, Y0
+	VPADDQ 32(AX), Y1, Y1
+	VPADDQ 64(AX), Y2, Y2
+	VPADDQ 96(AX), Y3, Y3
+	VPADDQ 128(AX), Y0, Y0
+	VPADDQ 160(AX), Y1, Y1
+	VPADDQ 192(AX), Y2, Y2
+	VPADDQ 224(AX), Y3, Y3
+	ADDQ   $0x00000100, AX
+	DECQ   CX
+	JMP    memloop
+
+memdone:
+	VPADDQ       Y1, Y0, Y0
+	VPADDQ       Y3, Y2, Y2
+	VPADDQ       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDQ       X1, X0, X1
+	VPEXTRQ      $0x01, X1, AX
+	VMOVQ        X1, CX
+	ADDQ         AX, CX
+	VZEROUPPER
+	MOVQ         CX, ret+24(FP)
 	RET

@@ -118,3 +118,8 @@ func dotF16AVX2(w []byte, x []float32) float32
 //
 //go:noescape
 func dotBF16AVX2(w []byte, x []float32) float32
+
+// memSumAVX2 returns the sum of b's leading whole 256-byte blocks read as uint64s (mod 2^64).
+//
+//go:noescape
+func memSumAVX2(b []byte) uint64

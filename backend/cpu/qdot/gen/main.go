@@ -48,6 +48,7 @@ func main() {
 	q40Wide()
 	halfKernel("F16")
 	halfKernel("BF16")
+	memSum()
 	Generate()
 }
 
@@ -856,6 +857,15 @@ func q40Wide() {
 	acc := YMM()
 	VXORPS(acc, acc, acc)
 	mask := broadcastD(0x0f0f0f0f)
+	idx := GLOBL("q40ScaleIdx", RODATA|NOPTR)
+	for k, b := range []int{0, 2, 4, 6, 1, 3, 5, 7} {
+		DATA(2*k, U16(9*b))
+	}
+	for k := 8; k < 32; k++ {
+		DATA(2*k, U16(0))
+	}
+	scaleIdx := ZMM()
+	VMOVDQU64(idx, scaleIdx)
 
 	Label("loop")
 	TESTQ(n, n)
@@ -883,24 +893,13 @@ func q40Wide() {
 	VPHADDD(u, t, t)
 	VPADDD(cp, t, t)
 	VCVTDQ2PS(t, t)
-	// The weight scales in the order 0,2,4,6 | 1,3,5,7, packed in two
-	// general registers.
-	halves := make([]GPVirtual, 2)
-	for h := range halves {
-		g := GP64()
-		MOVWQZX(w.Offset(18*(h+6)), g)
-		for _, b := range []int{4, 2, 0} {
-			v := GP64()
-			MOVWQZX(w.Offset(18*(h+b)), v)
-			SHLQ(U8(16), g)
-			ORQ(v, g)
-		}
-		halves[h] = g
-	}
-	sc := YMM()
-	VMOVQ(halves[0], sc.AsX())
-	VPINSRQ(U8(1), halves[1], sc.AsX(), sc.AsX())
-	VCVTPH2PS(sc.AsX(), sc)
+	// The weight scales in the order 0,2,4,6 | 1,3,5,7: block b's scale is
+	// word 9b of the group's first 128 bytes, picked from the two 64-byte
+	// halves with one word permutation.
+	tab, sc := ZMM(), YMM()
+	VMOVDQU64(w, tab)
+	VPERMT2W(w.Offset(64), scaleIdx, tab)
+	VCVTPH2PS(tab.AsX(), sc)
 	VMULPS(dp, sc, sc)
 	VFMADD231PS(t, sc, acc)
 
@@ -913,4 +912,45 @@ func q40Wide() {
 
 	Label("done")
 	reduce([]VecVirtual{acc})
+}
+
+// memSum emits memSumAVX2, the read loop of the MemRead benchmark: eight
+// 32-byte loads per 256 bytes into four independent accumulators, so that
+// the loop issues loads as fast as the core can and the figure is the
+// memory's, not the loop's.
+func memSum() {
+	TEXT("memSumAVX2", NOSPLIT, "func(b []byte) uint64")
+	Pragma("noescape")
+	Doc("memSumAVX2 returns the sum of b's leading whole 256-byte blocks read as uint64s (mod 2^64).")
+	p := Mem{Base: Load(Param("b").Base(), GP64())}
+	n := Load(Param("b").Len(), GP64())
+	SHRQ(U8(8), n)
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, a := range acc {
+		VPXOR(a, a, a)
+	}
+	Label("memloop")
+	TESTQ(n, n)
+	JZ(LabelRef("memdone"))
+	for k := 0; k < 8; k++ {
+		VPADDQ(p.Offset(32*k), acc[k%4], acc[k%4])
+	}
+	ADDQ(U32(256), p.Base)
+	DECQ(n)
+	JMP(LabelRef("memloop"))
+	Label("memdone")
+	VPADDQ(acc[1], acc[0], acc[0])
+	VPADDQ(acc[3], acc[2], acc[2])
+	VPADDQ(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTI128(U8(1), acc[0], hi)
+	VPADDQ(hi, acc[0].AsX(), hi)
+	lo := GP64()
+	VPEXTRQ(U8(1), hi, lo)
+	r := GP64()
+	VMOVQ(hi, r)
+	ADDQ(lo, r)
+	VZEROUPPER()
+	Store(r, ReturnIndex(0))
+	RET()
 }
