@@ -2,11 +2,41 @@
 // [N, K] when transB is set) and C [M, N], row-major. A 16×16 workgroup
 // computes a 64×64 tile of C, each invocation a 4×4 block held in
 // registers; 16-deep slices of A and B are staged through shared memory.
+// Each value passes through the fused epilogue on its way out of the
+// registers; the bias and residual bind a placeholder when absent.
 //
-// meta: 0 M, 1 N, 2 K, 3 transB.
+// meta: 0 M, 1 N, 2 K, 3 transB, 4 epilogue inputs (1 bias, 2 residual),
+// 5 activation (0 none, 1 ReLU, 2 SiLU).
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> c: array<T>;
+
+@group(0) @binding(4) var<storage, read> bias: array<T>;
+@group(0) @binding(5) var<storage, read> residual: array<T>;
+
+// epilogue applies the work fused into the product, as the CPU's GEMM
+// does: Act(v + bias[col]) + residual[at], at being the value's index in
+// c. The branches are uniform; the activation computes in f32 so that the
+// shader also compiles for integers (which have no epilogue).
+fn epilogue(at: u32, col: u32, v: T) -> T {
+  var x = v;
+  if ((m(4u) & 1u) != 0u) {
+    x = x + bias[col];
+  }
+  switch m(5u) {
+    case 1u: {
+      x = max(x, T(0));
+    }
+    case 2u: {
+      x = T(f32(x) / (1.0 + exp(-f32(x))));
+    }
+    default: {}
+  }
+  if ((m(4u) & 2u) != 0u) {
+    x = x + residual[at];
+  }
+  return x;
+}
 
 var<workgroup> ta: array<T, 1024>; // [16 k][64 rows]
 var<workgroup> bs: array<T, 1024>;  // [16 k][64 cols]
@@ -76,7 +106,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = 0u; j < 4u; j = j + 1u) {
       let col = col0 + lid.x * 4u + j;
       if (r < M && col < N) {
-        c[wid.z * M * N + r * N + col] = acc[i * 4u + j];
+        let at = wid.z * M * N + r * N + col;
+        c[at] = epilogue(at, col, acc[i * 4u + j]);
       }
     }
   }

@@ -230,10 +230,11 @@ func (d *Device) Registry() *memory.Registry { return d.reg }
 
 // Caps reports the adapter's binding limit to the fusion partitioner.
 // Reductions fuse with their elementwise prologues and epilogues (the
-// WGSL emitter prints them as one workgroup per row).
+// WGSL emitter prints them as one workgroup per row), and matrix products
+// with a bias, activation and residual (applied in the matmul shader).
 func (d *Device) Caps() backend.Caps {
 	c := backend.Caps{Bandwidth: 100e9, OpsPerSec: 1e12, Launch: 10e-6, MaxBindings: int(d.limits.MaxStorageBuffersPerShaderStage),
-		FuseReductions: true, FuseReduceEpilogues: true}
+		FuseReductions: true, FuseReduceEpilogues: true, FuseEpilogues: true}
 	if d.info.AdapterType == gpu.AdapterType_CPU {
 		c.Bandwidth, c.OpsPerSec, c.Launch = 10e9, 20e9, 50e-6
 	}

@@ -198,7 +198,7 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		}
 		return p.axisKernel("softmax", k.In[0], a.Axis, log)
 	case op.MatMul:
-		return p.matmul(k.In[0], k.In[1], a.TransB)
+		return p.matmul(k.In[0], k.In[1], a.TransB, k.Epilogue)
 	case op.Gather:
 		outer, d, inner := split(k.In[0].Shape, a.Axis)
 		j := k.In[1].Shape.Size()
@@ -248,9 +248,7 @@ func u(v int) uint32 { return uint32(v) }
 // qrows kernels: count, rows, cols, type and row bytes.
 func quantMeta(q *tensor.Quantized, count int) ([]uint32, error) {
 	t := quant.Type(q.Type)
-	switch t {
-	case quant.F32, quant.F16, quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
-	default:
+	if !quantKernel(t) {
 		return nil, fmt.Errorf("%w: %v weights on webgpu (F32, F16, Q4_0, Q8_0, Q4_K and Q6_K are)", backend.ErrUnsupported, t)
 	}
 	rb, err := quant.RowBytes(t, uint64(q.Cols))
@@ -487,11 +485,15 @@ func (p planner) axisKernel(name string, in backend.Operand, axis int, flag uint
 	return p.library(name, elem, []uint32{u(rows), u(n), u(inner), flag}, []int{0, argOut}, rows, true)
 }
 
-// matmul plans a batched product: 64×64 output tiles, batches in z.
-func (p planner) matmul(a, b backend.Operand, transB bool) ([]pass, error) {
+// matmul plans a batched product: 64×64 output tiles, batches in z, with
+// a fused epilogue applied to each value as it leaves the registers.
+func (p planner) matmul(a, b backend.Operand, transB bool, ep *kernel.Epilogue) ([]pass, error) {
 	elem, _ := elemType(a.DType)
 	if elem == "u32" {
 		return nil, fmt.Errorf("%w: matmul of bool on webgpu", backend.ErrUnsupported)
+	}
+	if ep != nil && elem != "f32" {
+		return nil, fmt.Errorf("%w: matmul epilogue on %v on webgpu", backend.ErrUnsupported, a.DType)
 	}
 	r := len(a.Shape)
 	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
@@ -509,7 +511,30 @@ func (p planner) matmul(a, b backend.Operand, transB bool) ([]pass, error) {
 	if transB {
 		tb = 1
 	}
-	ps, err := p.library("matmul", elem, []uint32{u(m), u(n), u(k), tb}, []int{0, 1, argOut}, 1, true)
+	// The bias and residual follow the operands among the inputs.
+	meta := []uint32{u(m), u(n), u(k), tb, 0, 0}
+	args := []int{0, 1, argOut, argDummy, argDummy}
+	if ep != nil {
+		next := 2
+		if ep.Bias {
+			meta[4] |= 1
+			args[3], next = next, next+1
+		}
+		if ep.Residual {
+			meta[4] |= 2
+			args[4] = next
+		}
+		switch ep.Act {
+		case kernel.ActNone:
+		case kernel.ActReLU:
+			meta[5] = 1
+		case kernel.ActSiLU:
+			meta[5] = 2
+		default:
+			return nil, fmt.Errorf("%w: matmul epilogue activation %d on webgpu", backend.ErrUnsupported, ep.Act)
+		}
+	}
+	ps, err := p.library("matmul", elem, meta, args, 1, true)
 	if err != nil {
 		return nil, err
 	}
