@@ -71,9 +71,24 @@ func (c *halfConv) run(lo, hi int) {
 			c.h[i] = tensor.F32ToBF16(c.f32[i])
 		}
 	default:
-		for i := lo; i < hi; i++ {
-			c.h[i] = tensor.F32ToF16(c.f32[i])
+		f32ToF16s(c.h[lo:hi], c.f32[lo:hi])
+	}
+}
+
+// f32ToF16s rounds x to f16 bits in y, ties to even. Values whose result is
+// a normal f16 (2⁻¹⁴ ≤ |v| < 65520), the common case, take an integer
+// rebias and round; the rest go through tensor.F32ToF16.
+func f32ToF16s(y []uint16, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		if a := b & 0x7fffffff; a >= 0x38800000 && a < 0x477ff000 {
+			// Rebias the exponent (127 to 15) and round the 23-bit
+			// significand to 10 bits; a carry moves into the exponent.
+			y[i] = uint16(b>>16&0x8000) | uint16((a-(127-15)<<23+0xfff+(a>>13&1))>>13)
+			continue
 		}
+		y[i] = tensor.F32ToF16(v)
 	}
 }
 
