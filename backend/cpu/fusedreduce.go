@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/aethertensor/aether/internal/asm/fvm"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -22,7 +23,9 @@ type reduceRun struct {
 	body *fusedRun
 	r    *kernel.Reduce
 	res  []slot // per worker: the body's values for one chunk
-	epi  *fusedRun
+	// direct: the body is one contiguous load, folded where it lies.
+	direct bool
+	epi    *fusedRun
 	// result holds the reduced rows for the epilogue, which binds the
 	// launch's inputs followed by result (set each launch in ein).
 	result *tensor.Array
@@ -53,6 +56,10 @@ func fusedReduceKernel(r *kernel.Reduce) (kernelFunc, error) {
 		body.scratch = append(body.scratch, newFusedRun(body.p).scratch[0])
 	}
 	rr := &reduceRun{body: body, r: r}
+	if n := r.Body.Nodes; len(n) == 1 && n[0].Kind == kernel.Load {
+		st := p.strides[0]
+		rr.direct = st[len(st)-1] == 1
+	}
 	for range body.scratch {
 		rr.res = append(rr.res, slotOf(tensor.MustZeros(d, tensor.Shape{chunk}), 0, chunk))
 	}
@@ -83,6 +90,7 @@ func (rr *reduceRun) launch(in []*tensor.Array, out *tensor.Array) error {
 		rr.ein[len(in)] = rr.result
 		b.out = rr.result
 		e.in, e.out = rr.ein, out
+		e.nt = out.DType().Size()*out.Len() >= ntBytes
 	}
 	parallelChunks(b.chunks, rr)
 	b.in, b.out = nil, nil
@@ -123,8 +131,14 @@ func (rr *reduceRun) run(c, _ int) {
 		for q, end := row*r.N, (row+1)*r.N; q < end; {
 			prow, j := q/inner, q%inner
 			n := min(chunk, inner-j, end-q)
-			v := res.head(n)
-			b.chunk(s, prow, j, n, v)
+			var v slot
+			if rr.direct {
+				b.setRow(s, prow)
+				v = slotOf(b.in[r.Body.Nodes[0].Input], b.loadBase(s, 0, j), n)
+			} else {
+				v = res.head(n)
+				b.chunk(s, prow, j, n, v)
+			}
 			switch {
 			case v.f32 != nil:
 				sum, best, first = foldFloat(r.Op, v.f32, sum, best, first)
@@ -162,8 +176,15 @@ func (rr *reduceRun) epilogue(c, row int) {
 	for q, end := row*n, (row+1)*n; q < end && s.err == nil; {
 		prow, j := q/inner, q%inner
 		m := min(chunk, inner-j, end-q)
-		e.chunk(s, prow, j, m, slotOf(e.out, q, m))
 		q += m
+		if e.p.vm != nil && useVM && m >= fvm.Block {
+			done := e.chunkVM(s, prow, j, m)
+			if done == m {
+				continue
+			}
+			j, m = j+done, m-done
+		}
+		e.chunk(s, prow, j, m, slotOf(e.out, prow*inner+j, m))
 	}
 }
 
