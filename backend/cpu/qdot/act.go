@@ -110,11 +110,15 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 		case Q8_0:
 			bias = 128
 		}
-		for b := 0; b < nb; b++ {
-			a.d[b], a.s[b], a.ms[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
-			a.c[b] = -bias * a.s[b]
-			for k := 0; k < 8; k++ {
-				a.dv[8*b+k] = a.d[b]
+		if q32 := active.quant32; q32 != nil {
+			q32(x[:n*cols], a.q, a.d, a.s, a.ms, a.dv, a.c, bias)
+		} else {
+			for b := 0; b < nb; b++ {
+				a.d[b], a.s[b], a.ms[b] = quantBlock32(a.q[32*b:32*b+32], x[32*b:32*b+32])
+				a.c[b] = -bias * a.s[b]
+				for k := 0; k < 8; k++ {
+					a.dv[8*b+k] = a.d[b]
+				}
 			}
 		}
 		a.qp = nil

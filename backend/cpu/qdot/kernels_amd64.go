@@ -47,7 +47,7 @@ func archLevels() (out []*kernelSet) {
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
 	}
-	out = append(out, asmKernels(AVX512VNNI, map[Type]dotFunc{
+	vnni := asmKernels(AVX512VNNI, map[Type]dotFunc{
 		Q4_0: dotQ4_0Wide,
 		Q8_0: func(w []byte, x *row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
 		Q4_1: func(w []byte, x *row) float32 { return dotQ4_1VNNI(w, x.q, x.dv, x.ms) },
@@ -60,8 +60,9 @@ func archLevels() (out []*kernelSet) {
 		Q6_K: func(w []byte, x *row) float32 { return dotQ6_KVNNI(w, x.q, x.d, x.s) },
 		F16:  dotF16Asm,
 		BF16: dotBF16Asm,
-	}))
-	return out
+	})
+	vnni.quant32 = quant32VNNI
+	return append(out, vnni)
 }
 
 // dotF16Asm runs the AVX2 kernel on the whole multiples of 8 and adds the

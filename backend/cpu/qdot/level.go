@@ -30,15 +30,18 @@ func (l Level) String() string {
 	return fmt.Sprintf("Level(%d)", int(l))
 }
 
-// kernelSet is the row-dot kernel of every type at one level.
+// kernelSet is the row-dot kernel of every type at one level, and the
+// level's activation quantiser for 32-element blocks (nil: acts.prepare's
+// Go loop), which must give the Go loop's bits.
 type kernelSet struct {
-	level Level
-	dot   map[Type]dotFunc
+	level   Level
+	dot     map[Type]dotFunc
+	quant32 func(x []float32, q []int8, d []float32, s []int32, ms, dv []float32, c []int32, bias int32)
 }
 
 // levels holds a kernel set per level the machine supports, in order;
 // levels[0] is Generic, the rest come from archLevels.
-var levels = append([]*kernelSet{{Generic, genericDot}}, archLevels()...)
+var levels = append([]*kernelSet{{level: Generic, dot: genericDot}}, archLevels()...)
 
 // active is the kernel set in use: the best the machine supports.
 var active = levels[len(levels)-1]

@@ -3822,3 +3822,91 @@ memdone:
 	VZEROUPPER
 	MOVQ         CX, ret+24(FP)
 	RET
+
+// func quant32VNNI(x []float32, q []int8, d []float32, s []int32, ms []float32, dv []float32, c []int32, bias int32)
+// Requires: AVX, AVX2, AVX512F, F16C
+TEXT ·quant32VNNI(SB), NOSPLIT, $0-172
+	MOVQ         x_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         ms_base+96(FP), SI
+	MOVQ         dv_base+120(FP), DI
+	MOVQ         c_base+144(FP), R8
+	MOVQ         d_len+56(FP), R9
+	MOVL         bias+168(FP), R10
+	NEGL         R10
+	VMOVD        R10, X0
+	MOVL         $0x7fffffff, R10
+	VPBROADCASTD R10, Z1
+	VPXORD       Z2, Z2, Z2
+	MOVL         $0x42fe0000, R10
+	VMOVD        R10, X3
+
+qloop:
+	TESTQ         R9, R9
+	JZ            qdone
+	VMOVUPS       (AX), Z4
+	VMOVUPS       64(AX), Z5
+	VPANDD        Z1, Z4, Z6
+	VPANDD        Z1, Z5, Z7
+	VMAXPS        Z2, Z6, Z6
+	VMAXPS        Z6, Z7, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VMAXPS        Y7, Y6, Y7
+	VEXTRACTF128  $0x01, Y7, X6
+	VMAXPS        X6, X7, X6
+	VPERMILPS     $0x4e, X6, X7
+	VMAXPS        X7, X6, X6
+	VPERMILPS     $0xb1, X6, X7
+	VMAXPS        X7, X6, X6
+	VDIVSS        X3, X6, X8
+	VDIVSS        X6, X3, X9
+	VCMPSS        $0x04, X2, X6, X7
+	VANDPS        X7, X9, X9
+	VBROADCASTSS  X9, Z6
+	VMULPS        Z6, Z4, Z4
+	VMULPS        Z6, Z5, Z5
+	VCVTPS2DQ     Z4, Z4
+	VCVTPS2DQ     Z5, Z5
+	VPMOVDB       Z4, (CX)
+	VPMOVDB       Z5, 16(CX)
+	VPSLLD        $0x18, Z4, Z4
+	VPSRAD        $0x18, Z4, Z4
+	VPSLLD        $0x18, Z5, Z5
+	VPSRAD        $0x18, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VEXTRACTI64X4 $0x01, Z4, Y5
+	VPADDD        Y5, Y4, Y5
+	VEXTRACTI128  $0x01, Y5, X4
+	VPADDD        X4, X5, X4
+	VPSHUFD       $0x4e, X4, X7
+	VPADDD        X7, X4, X4
+	VPSHUFD       $0xb1, X4, X7
+	VPADDD        X7, X4, X4
+	VMOVD         X4, (BX)
+	VPMULLD       X0, X4, X7
+	VMOVD         X7, (R8)
+	VCVTDQ2PS     X4, X7
+	VMULSS        X8, X7, X7
+	VCVTPS2PH     $0x00, X7, X7
+	VCVTPH2PS     X7, X7
+	VMOVSS        X7, (SI)
+	VCVTPS2PH     $0x00, X8, X8
+	VCVTPH2PS     X8, X8
+	VMOVSS        X8, (DX)
+	VBROADCASTSS  X8, Y4
+	VMOVUPS       Y4, (DI)
+	ADDQ          $0x00000080, AX
+	ADDQ          $0x00000020, CX
+	ADDQ          $0x00000004, DX
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, SI
+	ADDQ          $0x00000020, DI
+	ADDQ          $0x00000004, R8
+	DECQ          R9
+	JMP           qloop
+
+qdone:
+	VZEROUPPER
+	RET

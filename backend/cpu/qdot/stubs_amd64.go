@@ -123,3 +123,8 @@ func dotBF16AVX2(w []byte, x []float32) float32
 //
 //go:noescape
 func memSumAVX2(b []byte) uint64
+
+// quant32VNNI quantises len(d) blocks of 32 activations x into q, d, s, ms, dv and c as acts.prepare does for act32 types (bias: 8 for Q4_0, 16 for Q5_0, 128 for Q8_0, else 0).
+//
+//go:noescape
+func quant32VNNI(x []float32, q []int8, d []float32, s []int32, ms []float32, dv []float32, c []int32, bias int32)

@@ -49,6 +49,7 @@ func main() {
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
+	quant32()
 	Generate()
 }
 
@@ -952,5 +953,128 @@ func memSum() {
 	ADDQ(lo, r)
 	VZEROUPPER()
 	Store(r, ReturnIndex(0))
+	RET()
+}
+
+// quant32 emits quant32VNNI, acts.prepare's quantiser of 32-element
+// activation blocks for the AVX-512 level, bit for bit what quantBlock32
+// and the loop around it compute. Per block: amax = max |x| (NaN lanes
+// ignored, as the Go comparison does), d = amax/127, id = 127/amax (0
+// when amax is 0), q = round-half-even(x·id) truncated to 8 bits (the
+// Go conversion int8(int32) does the same, and cvtps2dq gives 0x80000000
+// where nearestInt gives another value whose low byte is also 0), the
+// sum of q as int8, d and d·sum rounded to binary16 (vcvtps2ph, RNE), dv
+// = d repeated 8 times and c = -bias·sum.
+func quant32() {
+	TEXT("quant32VNNI", NOSPLIT, "func(x []float32, q []int8, d []float32, s []int32, ms []float32, dv []float32, c []int32, bias int32)")
+	Pragma("noescape")
+	Doc("quant32VNNI quantises len(d) blocks of 32 activations x into q, d, s, ms, dv and c as acts.prepare does for act32 types (bias: 8 for Q4_0, 16 for Q5_0, 128 for Q8_0, else 0).")
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sp := Mem{Base: Load(Param("s").Base(), GP64())}
+	ms := Mem{Base: Load(Param("ms").Base(), GP64())}
+	dv := Mem{Base: Load(Param("dv").Base(), GP64())}
+	c := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+	nb := XMM()
+	{
+		g := GP32()
+		Load(Param("bias"), g)
+		NEGL(g)
+		VMOVD(g, nb)
+	}
+	abs, zero := ZMM(), ZMM()
+	{
+		g := GP32()
+		MOVL(U32(0x7fffffff), g)
+		VPBROADCASTD(g, abs)
+		VPXORD(zero, zero, zero)
+	}
+	k127 := XMM()
+	{
+		g := GP32()
+		MOVL(U32(0x42fe0000), g) // 127.0
+		VMOVD(g, k127)
+	}
+
+	Label("qloop")
+	TESTQ(n, n)
+	JZ(LabelRef("qdone"))
+	v0, v1, a0, a1, m := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	VMOVUPS(x, v0)
+	VMOVUPS(x.Offset(64), v1)
+	VPANDD(abs, v0, a0)
+	VPANDD(abs, v1, a1)
+	// VMAXPS returns its second source (in Intel order; the first operand
+	// here) unless the other is greater: NaN lanes of a0/a1 lose.
+	VMAXPS(zero, a0, m)
+	VMAXPS(m, a1, m)
+	h := YMM()
+	VEXTRACTF64X4(U8(1), m, h)
+	VMAXPS(h, m.AsY(), h)
+	l, t := XMM(), XMM()
+	VEXTRACTF128(U8(1), h, l)
+	VMAXPS(l, h.AsX(), l)
+	VPERMILPS(U8(0x4e), l, t)
+	VMAXPS(t, l, l)
+	VPERMILPS(U8(0xb1), l, t)
+	VMAXPS(t, l, l) // amax in every lane
+	dd, id := XMM(), XMM()
+	VDIVSS(k127, l, dd) // amax/127
+	VDIVSS(l, k127, id) // 127/amax
+	VCMPSS(U8(4), zero.AsX(), l, t) // amax != 0
+	VANDPS(t, id, id)
+	idz := ZMM()
+	VBROADCASTSS(id, idz)
+	VMULPS(idz, v0, v0)
+	VMULPS(idz, v1, v1)
+	VCVTPS2DQ(v0, v0)
+	VCVTPS2DQ(v1, v1)
+	VPMOVDB(v0, q)
+	VPMOVDB(v1, q.Offset(16))
+	// The sum of the int8 values: sign-extend the low bytes back.
+	VPSLLD(U8(24), v0, v0)
+	VPSRAD(U8(24), v0, v0)
+	VPSLLD(U8(24), v1, v1)
+	VPSRAD(U8(24), v1, v1)
+	VPADDD(v1, v0, v0)
+	sy := YMM()
+	VEXTRACTI64X4(U8(1), v0, sy)
+	VPADDD(sy, v0.AsY(), sy)
+	sx := XMM()
+	VEXTRACTI128(U8(1), sy, sx)
+	VPADDD(sx, sy.AsX(), sx)
+	VPSHUFD(U8(0x4e), sx, t)
+	VPADDD(t, sx, sx)
+	VPSHUFD(U8(0xb1), sx, t)
+	VPADDD(t, sx, sx) // sum in every lane
+	VMOVD(sx, sp)
+	VPMULLD(nb, sx, t)
+	VMOVD(t, c)
+	// ms = f16(d·sum) with the unrounded d; then d itself rounded.
+	VCVTDQ2PS(sx, t)
+	VMULSS(dd, t, t)
+	VCVTPS2PH(U8(0), t, t)
+	VCVTPH2PS(t, t)
+	VMOVSS(t, ms)
+	VCVTPS2PH(U8(0), dd, dd)
+	VCVTPH2PS(dd, dd)
+	VMOVSS(dd, d)
+	dy := YMM()
+	VBROADCASTSS(dd, dy)
+	VMOVUPS(dy, dv)
+
+	ADDQ(U32(128), x.Base)
+	ADDQ(U32(32), q.Base)
+	ADDQ(U32(4), d.Base)
+	ADDQ(U32(4), sp.Base)
+	ADDQ(U32(4), ms.Base)
+	ADDQ(U32(32), dv.Base)
+	ADDQ(U32(4), c.Base)
+	DECQ(n)
+	JMP(LabelRef("qloop"))
+	Label("qdone")
+	VZEROUPPER()
 	RET()
 }
