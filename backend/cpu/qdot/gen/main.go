@@ -1021,8 +1021,8 @@ func quant32() {
 	VPERMILPS(U8(0xb1), l, t)
 	VMAXPS(t, l, l) // amax in every lane
 	dd, id := XMM(), XMM()
-	VDIVSS(k127, l, dd) // amax/127
-	VDIVSS(l, k127, id) // 127/amax
+	VDIVSS(k127, l, dd)             // amax/127
+	VDIVSS(l, k127, id)             // 127/amax
 	VCMPSS(U8(4), zero.AsX(), l, t) // amax != 0
 	VANDPS(t, id, id)
 	idz := ZMM()
