@@ -128,6 +128,10 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 	case actK:
 		nb := n * cols / 256
 		a.q, a.d, a.s, a.s32 = grow(a.q, n*cols), grow(a.d, nb), grow(a.s, 16*nb), grow(a.s32, 8*nb)
+		if qk := active.quantK; qk != nil {
+			qk(x[:n*cols], a.q, a.d, a.s, a.s32)
+			return
+		}
 		for b := 0; b < nb; b++ {
 			q := a.q[256*b : 256*b+256]
 			a.d[b] = quantBlockK(q, x[256*b:256*b+256])

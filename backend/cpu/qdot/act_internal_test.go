@@ -18,15 +18,28 @@ func TestPrepareLevels(t *testing.T) {
 	for i := range x {
 		x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
 	}
-	clear(x[64:96])                          // a zero block
+	clear(x[64:96])                          // a zero block of 32
 	x[200], x[230] = float32(math.Inf(1)), 3 // an infinite block
 	x[300], x[301] = float32(math.NaN()), 5  // NaN next to the max
-	x[400] = float32(math.NaN())             //
-	for i := 512; i < 544; i++ {             // a subnormal block
+	x[400] = float32(math.NaN())
+	for i := 512; i < 544; i++ { // a subnormal block
 		x[i] = float32(rng.NormFloat64()) * 1e-39
 	}
 	x[600], x[601] = 1e30, -1e30 // huge, tied
-	x[1100], x[1101] = -7, 7     // tie of opposite sign
+	// Whole 256-element blocks: zeros; a largest magnitude tied between
+	// -7 and 7 (the first must win); NaNs and zeros only; subnormals only
+	// (the scale's reciprocal overflows).
+	clear(x[1024:1280])
+	for i := 1280; i < 1536; i++ {
+		x[i] = float32(rng.Float64()*2 - 1)
+	}
+	x[1300], x[1400] = -7, 7
+	for i := 1536; i < 1792; i++ {
+		x[i] = []float32{0, float32(math.NaN())}[i%2]
+	}
+	for i := 1792; i < 2048; i++ {
+		x[i] = float32(rng.NormFloat64()) * 1e-42
+	}
 	defer SetLevel(CurrentLevel())
 	for _, typ := range Types() {
 		var ref acts

@@ -61,7 +61,7 @@ func archLevels() (out []*kernelSet) {
 		F16:  dotF16Asm,
 		BF16: dotBF16Asm,
 	})
-	vnni.quant32 = quant32VNNI
+	vnni.quant32, vnni.quantK = quant32VNNI, quantKVNNI
 	return append(out, vnni)
 }
 

@@ -31,12 +31,13 @@ func (l Level) String() string {
 }
 
 // kernelSet is the row-dot kernel of every type at one level, and the
-// level's activation quantiser for 32-element blocks (nil: acts.prepare's
-// Go loop), which must give the Go loop's bits.
+// level's activation quantisers for 32- and 256-element blocks (nil:
+// acts.prepare's Go loops), which must give the Go loops' bits.
 type kernelSet struct {
 	level   Level
 	dot     map[Type]dotFunc
 	quant32 func(x []float32, q []int8, d []float32, s []int32, ms, dv []float32, c []int32, bias int32)
+	quantK  func(x []float32, q []int8, d []float32, s, s32 []int32)
 }
 
 // levels holds a kernel set per level the machine supports, in order;

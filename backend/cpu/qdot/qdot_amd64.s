@@ -3910,3 +3910,308 @@ qloop:
 qdone:
 	VZEROUPPER
 	RET
+
+// func quantKVNNI(x []float32, q []int8, d []float32, s []int32, s32 []int32)
+// Requires: AVX, AVX512BW, AVX512F, BMI
+TEXT ·quantKVNNI(SB), NOSPLIT, $0-120
+	MOVQ         x_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s_base+72(FP), BX
+	MOVQ         s32_base+96(FP), SI
+	MOVQ         d_len+56(FP), DI
+	MOVL         $0x7fffffff, R8
+	VPBROADCASTD R8, Z0
+	VPXORD       Z1, Z1, Z1
+	MOVL         $0x0000007f, R8
+	VPBROADCASTD R8, Z2
+	MOVL         $0x80808080, R8
+	VPBROADCASTD R8, Z3
+	VMOVDQU32    qkSumOrder<>+0(SB), Z4
+
+kloop:
+	TESTQ         DI, DI
+	JZ            kdone
+	VPXORD        Z5, Z5, Z5
+	VPANDD        (AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        64(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        128(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        192(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        256(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        320(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        384(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        448(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        512(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        576(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        640(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        704(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        768(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        832(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        896(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VPANDD        960(AX), Z0, Z6
+	VMAXPS        Z5, Z6, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y6
+	VMAXPS        Y6, Y5, Y6
+	VEXTRACTF128  $0x01, Y6, X7
+	VMAXPS        X7, X6, X7
+	VPERMILPS     $0x4e, X7, X6
+	VMAXPS        X6, X7, X7
+	VPERMILPS     $0xb1, X7, X6
+	VMAXPS        X6, X7, X7
+	VUCOMISS      X1, X7
+	JE            kzero
+	VBROADCASTSS  X7, Z6
+	VPANDD        (AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000000, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        64(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000010, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        128(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000020, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        192(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000030, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        256(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000040, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        320(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000050, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        384(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000060, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        448(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000070, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        512(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000080, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        576(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x00000090, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        640(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000a0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        704(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000b0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        768(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000c0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        832(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000d0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        896(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000e0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+	VPANDD        960(AX), Z0, Z8
+	VCMPPS        $0x00, Z6, Z8, K1
+	MOVQ          $0x000000f0, R8
+	KMOVW         K1, R9
+	TESTL         R9, R9
+	JNZ           kfound
+
+kfound:
+	TZCNTL       R9, R9
+	ADDQ         R8, R9
+	VMOVSS       (AX)(R9*4), X6
+	MOVL         $0xc2fe0000, R8
+	VMOVD        R8, X7
+	VDIVSS       X6, X7, X7
+	MOVL         $0x3f800000, R8
+	VMOVD        R8, X6
+	VDIVSS       X7, X6, X6
+	VMOVSS       X6, (DX)
+	VBROADCASTSS X7, Z6
+	VMULPS       (AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, (CX)
+	VMULPS       64(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 16(CX)
+	VMULPS       128(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 32(CX)
+	VMULPS       192(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 48(CX)
+	VMULPS       256(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 64(CX)
+	VMULPS       320(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 80(CX)
+	VMULPS       384(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 96(CX)
+	VMULPS       448(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 112(CX)
+	VMULPS       512(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 128(CX)
+	VMULPS       576(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 144(CX)
+	VMULPS       640(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 160(CX)
+	VMULPS       704(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 176(CX)
+	VMULPS       768(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 192(CX)
+	VMULPS       832(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 208(CX)
+	VMULPS       896(AX), Z6, Z8
+	VCVTPS2DQ    Z8, Z8
+	VPMINSD      Z2, Z8, Z8
+	VPMOVDB      Z8, 224(CX)
+	VMULPS       960(AX), Z6, Z6
+	VCVTPS2DQ    Z6, Z6
+	VPMINSD      Z2, Z6, Z6
+	VPMOVDB      Z6, 240(CX)
+	VPXORD       (CX), Z3, Z6
+	VPSADBW      Z1, Z6, Z6
+	VPXORD       64(CX), Z3, Z8
+	VPSADBW      Z1, Z8, Z8
+	VPUNPCKLQDQ  Z8, Z6, Z9
+	VPUNPCKHQDQ  Z8, Z6, Z6
+	VPADDQ       Z6, Z9, Z9
+	VPXORD       128(CX), Z3, Z6
+	VPSADBW      Z1, Z6, Z6
+	VPXORD       192(CX), Z3, Z8
+	VPSADBW      Z1, Z8, Z8
+	VPUNPCKLQDQ  Z8, Z6, Z10
+	VPUNPCKHQDQ  Z8, Z6, Z6
+	VPADDQ       Z6, Z10, Z10
+	VPMOVQD      Z9, Y7
+	VPMOVQD      Z10, Y6
+	VINSERTI64X4 $0x01, Y6, Z7, Z6
+	VPERMD       Z6, Z4, Z6
+	MOVL         $0x00000800, R8
+	VPBROADCASTD R8, Z8
+	VPSUBD       Z8, Z6, Z6
+	VMOVDQU32    Z6, (BX)
+	VPSRLQ       $0x20, Z6, Z8
+	VPADDD       Z8, Z6, Z8
+	VPMOVQD      Z8, (SI)
+	JMP          knext
+
+kzero:
+	VMOVDQU32 Z1, (CX)
+	VMOVDQU32 Z1, 64(CX)
+	VMOVDQU32 Z1, 128(CX)
+	VMOVDQU32 Z1, 192(CX)
+	VMOVDQU32 Z1, (BX)
+	VMOVDQU   Y1, (SI)
+	VMOVSS    X1, (DX)
+
+knext:
+	ADDQ $0x00000400, AX
+	ADDQ $0x00000100, CX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000040, BX
+	ADDQ $0x00000020, SI
+	DECQ DI
+	JMP  kloop
+
+kdone:
+	VZEROUPPER
+	RET
+
+DATA qkSumOrder<>+0(SB)/4, $0x00000000
+DATA qkSumOrder<>+4(SB)/4, $0x00000002
+DATA qkSumOrder<>+8(SB)/4, $0x00000004
+DATA qkSumOrder<>+12(SB)/4, $0x00000006
+DATA qkSumOrder<>+16(SB)/4, $0x00000001
+DATA qkSumOrder<>+20(SB)/4, $0x00000003
+DATA qkSumOrder<>+24(SB)/4, $0x00000005
+DATA qkSumOrder<>+28(SB)/4, $0x00000007
+DATA qkSumOrder<>+32(SB)/4, $0x00000008
+DATA qkSumOrder<>+36(SB)/4, $0x0000000a
+DATA qkSumOrder<>+40(SB)/4, $0x0000000c
+DATA qkSumOrder<>+44(SB)/4, $0x0000000e
+DATA qkSumOrder<>+48(SB)/4, $0x00000009
+DATA qkSumOrder<>+52(SB)/4, $0x0000000b
+DATA qkSumOrder<>+56(SB)/4, $0x0000000d
+DATA qkSumOrder<>+60(SB)/4, $0x0000000f
+GLOBL qkSumOrder<>(SB), RODATA|NOPTR, $64

@@ -128,3 +128,8 @@ func memSumAVX2(b []byte) uint64
 //
 //go:noescape
 func quant32VNNI(x []float32, q []int8, d []float32, s []int32, ms []float32, dv []float32, c []int32, bias int32)
+
+// quantKVNNI quantises len(d) blocks of 256 activations x into q, d, s (sums of 16) and s32 (sums of 32) as acts.prepare does for actK types.
+//
+//go:noescape
+func quantKVNNI(x []float32, q []int8, d []float32, s []int32, s32 []int32)

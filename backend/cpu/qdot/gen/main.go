@@ -50,6 +50,7 @@ func main() {
 	halfKernel("BF16")
 	memSum()
 	quant32()
+	quantK()
 	Generate()
 }
 
@@ -1075,6 +1076,152 @@ func quant32() {
 	DECQ(n)
 	JMP(LabelRef("qloop"))
 	Label("qdone")
+	VZEROUPPER()
+	RET()
+}
+
+// quantK emits quantKVNNI, acts.prepare's quantiser of 256-element (Q8_K)
+// activation blocks for the AVX-512 level, bit for bit what quantBlockK
+// and the sums after it compute: maxv is the first element of largest
+// magnitude (NaNs ignored), iscale = -127/maxv, q = min(127,
+// round-half-even(iscale·x)) truncated to 8 bits (where nearestInt and
+// cvtps2dq differ, on NaN and ±Inf products, both low bytes are 0), d =
+// 1/iscale; a block whose largest magnitude is 0 gets zero quants, scale
+// and sums. The sums of 16 come from vpsadbw on the quants biased to
+// unsigned.
+func quantK() {
+	TEXT("quantKVNNI", NOSPLIT, "func(x []float32, q []int8, d []float32, s []int32, s32 []int32)")
+	Pragma("noescape")
+	Doc("quantKVNNI quantises len(d) blocks of 256 activations x into q, d, s (sums of 16) and s32 (sums of 32) as acts.prepare does for actK types.")
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	q := Mem{Base: Load(Param("q").Base(), GP64())}
+	d := Mem{Base: Load(Param("d").Base(), GP64())}
+	sp := Mem{Base: Load(Param("s").Base(), GP64())}
+	s32 := Mem{Base: Load(Param("s32").Base(), GP64())}
+	n := Load(Param("d").Len(), GP64())
+	bcast := func(v uint32) VecVirtual {
+		g, z := GP32(), ZMM()
+		MOVL(U32(v), g)
+		VPBROADCASTD(g, z)
+		return z
+	}
+	abs, zero := bcast(0x7fffffff), ZMM()
+	VPXORD(zero, zero, zero)
+	k127 := bcast(127)
+	bias := bcast(0x80808080)
+	order := GLOBL("qkSumOrder", RODATA|NOPTR)
+	for i, v := range []uint32{0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15} {
+		DATA(4*i, U32(v))
+	}
+	idx := ZMM()
+	VMOVDQU32(order, idx)
+
+	Label("kloop")
+	TESTQ(n, n)
+	JZ(LabelRef("kdone"))
+	m := ZMM()
+	VPXORD(m, m, m)
+	for j := 0; j < 16; j++ {
+		a := ZMM()
+		VPANDD(x.Offset(64*j), abs, a)
+		VMAXPS(m, a, m) // a > m ? a : m: NaN lanes lose
+	}
+	h := YMM()
+	VEXTRACTF64X4(U8(1), m, h)
+	VMAXPS(h, m.AsY(), h)
+	l, t := XMM(), XMM()
+	VEXTRACTF128(U8(1), h, l)
+	VMAXPS(l, h.AsX(), l)
+	VPERMILPS(U8(0x4e), l, t)
+	VMAXPS(t, l, l)
+	VPERMILPS(U8(0xb1), l, t)
+	VMAXPS(t, l, l) // amax in every lane
+	VUCOMISS(zero.AsX(), l)
+	JE(LabelRef("kzero"))
+	// The first element whose magnitude is amax.
+	am := ZMM()
+	VBROADCASTSS(l, am)
+	base, bits := GP64(), GP64()
+	for j := 0; j < 16; j++ {
+		a, k := ZMM(), K()
+		VPANDD(x.Offset(64*j), abs, a)
+		VCMPPS(U8(0), am, a, k)
+		MOVQ(U32(16*j), base)
+		KMOVW(k, bits.As32())
+		TESTL(bits.As32(), bits.As32())
+		JNZ(LabelRef("kfound"))
+	}
+	Label("kfound")
+	TZCNTL(bits.As32(), bits.As32())
+	ADDQ(base, bits)
+	mv, is := XMM(), XMM()
+	VMOVSS(Mem{Base: x.Base, Index: bits, Scale: 4}, mv)
+	g := GP32()
+	MOVL(U32(0xc2fe0000), g) // -127.0
+	VMOVD(g, is)
+	VDIVSS(mv, is, is)       // -127/maxv
+	MOVL(U32(0x3f800000), g) // 1.0
+	VMOVD(g, t)
+	VDIVSS(is, t, t) // 1/iscale
+	VMOVSS(t, d)
+	isz := ZMM()
+	VBROADCASTSS(is, isz)
+	for j := 0; j < 16; j++ {
+		p := ZMM()
+		VMULPS(x.Offset(64*j), isz, p)
+		VCVTPS2DQ(p, p)
+		VPMINSD(k127, p, p)
+		VPMOVDB(p, q.Offset(16*j))
+	}
+	// Sums of 16: vpsadbw adds 8 unsigned bytes per qword, so bias the
+	// quants by 128 and take 16·128 off the sums.
+	var pairs [2]VecVirtual
+	for h := 0; h < 2; h++ {
+		p := [2]VecVirtual{}
+		for i := range p {
+			u := ZMM()
+			VPXORD(q.Offset(128*h+64*i), bias, u)
+			VPSADBW(zero, u, u)
+			p[i] = u
+		}
+		lo, hi := ZMM(), ZMM()
+		VPUNPCKLQDQ(p[1], p[0], lo)
+		VPUNPCKHQDQ(p[1], p[0], hi)
+		VPADDQ(hi, lo, lo)
+		pairs[h] = lo
+	}
+	y0, y1 := YMM(), YMM()
+	VPMOVQD(pairs[0], y0)
+	VPMOVQD(pairs[1], y1)
+	all := ZMM()
+	VINSERTI64X4(U8(1), y1, y0.AsZ(), all)
+	VPERMD(all, idx, all)
+	off := bcast(16 * 128)
+	VPSUBD(off, all, all)
+	VMOVDQU32(all, sp)
+	pr := ZMM()
+	VPSRLQ(U8(32), all, pr)
+	VPADDD(pr, all, pr)
+	VPMOVQD(pr, s32)
+	JMP(LabelRef("knext"))
+
+	Label("kzero")
+	for j := 0; j < 4; j++ {
+		VMOVDQU32(zero, q.Offset(64*j))
+	}
+	VMOVDQU32(zero, sp)
+	VMOVDQU(zero.AsY(), s32)
+	VMOVSS(zero.AsX(), d)
+
+	Label("knext")
+	ADDQ(U32(1024), x.Base)
+	ADDQ(U32(256), q.Base)
+	ADDQ(U32(4), d.Base)
+	ADDQ(U32(64), sp.Base)
+	ADDQ(U32(32), s32.Base)
+	DECQ(n)
+	JMP(LabelRef("kloop"))
+	Label("kdone")
 	VZEROUPPER()
 	RET()
 }
