@@ -43,6 +43,7 @@ type Device struct {
 
 	staging     *gpu.Buffer
 	stagingSize uint64
+	readBytes   int64 // copied back to the host so far
 
 	// Index faults: shaders that read indices set these words
 	// (shaders/fault.wgsl); they are read back only when such a shader
@@ -184,7 +185,10 @@ func (d *Device) Close() error {
 	if d.dev == nil {
 		return nil
 	}
-	err := d.submit()
+	err := d.syncHost(context.Background())
+	if serr := d.submit(); err == nil {
+		err = serr
+	}
 	d.dev.Poll(true, nil)
 	d.settle()
 	for _, p := range d.pipes {
@@ -223,6 +227,14 @@ func (d *Device) Name() string { return "wgpu:" + d.info.Name }
 // Adapter describes the adapter: its name, kind and graphics backend.
 func (d *Device) Adapter() string {
 	return fmt.Sprintf("%s (%s, %s)", d.info.Name, d.info.AdapterType, d.info.BackendType)
+}
+
+// ReadBytes returns the bytes read back from the device so far: reads of
+// results and write-backs of state and evicted buffers.
+func (d *Device) ReadBytes() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.readBytes
 }
 
 // Registry returns the buffer registry that tracks the device's memory.
@@ -310,9 +322,10 @@ func (d *Device) Alloc(o backend.Operand) (backend.Buffer, error) {
 }
 
 // Bind returns the device buffer of a host array, the same one for every
-// program of this device, refreshed from the array. The array stays the
-// truth for parameters and variables: assignments on the device are
-// written back to it as they happen.
+// program of this device, refreshed from the array unless a program has
+// assigned the buffer since (then the array is refreshed from it).
+// Assignments stay on the device until SyncHost, Close, an eviction or the
+// next Bind of the array writes them back.
 func (d *Device) Bind(a *tensor.Array) (backend.Buffer, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -320,6 +333,11 @@ func (d *Device) Bind(a *tensor.Array) (backend.Buffer, error) {
 		return nil, err
 	}
 	if b, ok := d.bound[a]; ok {
+		if d.stale(b.s) {
+			// A program assigned it on the device: that copy is the
+			// current value, and the array catches up.
+			return b, d.writeBack(b.s)
+		}
 		if err := d.write(b, a); err != nil {
 			return nil, err
 		}
@@ -487,25 +505,59 @@ func (d *Device) Copy(dst, src backend.Buffer) error {
 	if err := enc.CopyBufferToBuffer(sb.s.g, 0, db.s.g, 0, sb.s.size); err != nil {
 		return fmt.Errorf("wgpu: copy: %w", err)
 	}
-	return d.wrote(db)
+	d.wrote(db)
+	return nil
 }
 
-// wrote records a device-side write of b; a bound host array is updated
-// at once so the graph's state stays current on the host.
-func (d *Device) wrote(b *Buffer) error {
-	if b.s.array == nil {
-		d.reg.Written(b.s.id)
-		return nil
-	}
-	words, err := d.readback(b.s.g, b.s.size)
-	if err != nil {
+// wrote records a device-side write of b. A bound host array is not
+// read back: the device copy is the newer one (dirty in the registry)
+// until SyncHost, an eviction or another Bind of the array writes it back,
+// so a decode step's cache writes stay on the device.
+func (d *Device) wrote(b *Buffer) {
+	d.reg.Written(b.s.id)
+}
+
+// stale reports whether a bound array is older than its device copy.
+func (d *Device) stale(s *slot) bool {
+	res, _, err := d.reg.Residency(s.id)
+	return s.array != nil && err == nil && res == memory.OnDevice
+}
+
+// writeBack copies a stale bound array's device copy into it.
+func (d *Device) writeBack(s *slot) error {
+	if err := (*mover)(d).Download(s.id); err != nil {
 		return err
 	}
-	if err := fromWords(b.s.array, words[:4*b.Len()]); err != nil {
-		return err
-	}
+	d.reg.Downloaded(s.id)
 	d.settle()
 	return nil
+}
+
+// SyncHost writes every bound host array whose device copy is newer back
+// to the array. Programs keep the state they assign (variables, caches,
+// trained parameters) on the device between runs; call SyncHost before
+// reading it on the host, e.g. through graph.Var.Value. Close does so too.
+func (d *Device) SyncHost(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.check(); err != nil {
+		return err
+	}
+	return d.syncHost(ctx)
+}
+
+func (d *Device) syncHost(ctx context.Context) error {
+	for _, b := range d.bound {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.stale(b.s) {
+			if err := d.writeBack(b.s); err != nil {
+				return err
+			}
+		}
+	}
+	return d.takeFault()
 }
 
 // Sync submits every encoded launch and waits for the device.
@@ -676,6 +728,7 @@ func (d *Device) readback(g *gpu.Buffer, size uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.readBytes += int64(size)
 	// The wait covered every index shader submitted so far: look at the
 	// fault words while the queue is idle.
 	if err := d.checkFaults(); err != nil {

@@ -231,9 +231,7 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 		cp.Release()
 		d.flagged = d.flagged || l.faults
 	}
-	if err := d.wrote(ob); err != nil {
-		return err
-	}
+	d.wrote(ob)
 	if d.last != nil {
 		d.last.next = l
 	}

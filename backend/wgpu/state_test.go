@@ -42,6 +42,9 @@ func TestStateSharedAcrossPrograms(t *testing.T) {
 			t.Fatalf("run %d: read %v, want %v", i, got, 10*i)
 		}
 	}
+	if err := d.SyncHost(ctx); err != nil {
+		t.Fatal(err)
+	}
 	v, _ := g.Var("n")
 	if got := v.Value().Flat(0); got != 3 {
 		t.Fatalf("host value %v, want 3", got)
@@ -70,8 +73,81 @@ func kvAppend(t *testing.T, dev backend.Device) []float64 {
 			t.Fatal(err)
 		}
 	}
+	syncHost(t, dev)
 	v, _ := g.Var("cache")
 	return v.Value().ToFloat64()
+}
+
+// syncHost brings assigned state back to the host arrays on a device that
+// keeps it (WebGPU).
+func syncHost(t *testing.T, dev backend.Device) {
+	if s, ok := dev.(interface{ SyncHost(context.Context) error }); ok {
+		if err := s.SyncHost(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStateStaysOnDevice runs decode-like steps that append to a cache
+// and bump a counter: neither is downloaded until SyncHost, which then
+// writes both back once, matching the CPU.
+func TestStateStaysOnDevice(t *testing.T) {
+	d := device(t)
+	ctx := context.Background()
+	run := func(dev backend.Device, steps int) (*graph.Graph, *graph.Program) {
+		g := graph.New()
+		cache := g.Variable("cache", tensor.MustZeros(tensor.F32, tensor.Shape{64, 8}))
+		n := g.Variable("n", tensor.NewF32([]float32{0}, 1))
+		row := g.Placeholder("row", tensor.F32, 1, 8)
+		pos := g.Placeholder("pos", tensor.I64)
+		outs := []graph.Tensor{g.AssignSlice(cache, row.Add(n), 0, pos), g.Assign(n, n.AddScalar(1)), cache.Sum(0)}
+		p, err := graph.Compile(outs, graph.OnDevice(dev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(8))
+		for i := range steps {
+			at, _ := tensor.NewI64([]int64{int64(i)}).Reshape()
+			if _, err := p.Run(ctx, graph.Feeds{"row": randArray(rng, 1, 8), "pos": at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g, p
+	}
+	const steps = 12
+	before, read := d.Registry().Stats().Downloads, d.ReadBytes()
+	g, _ := run(d, steps)
+	if n := d.Registry().Stats().Downloads - before; n != 0 {
+		t.Fatalf("%d downloads during %d steps, want none", n, steps)
+	}
+	// Each step reads back its three results (8 + 1 + 8 values) only.
+	if n := d.ReadBytes() - read; n > steps*17*4 {
+		t.Fatalf("%d bytes read back in %d steps: more than the results", n, steps)
+	}
+	cv, _ := g.Var("cache")
+	if cv.Value().Flat(0) != 0 {
+		t.Fatal("the host cache changed before SyncHost: was it downloaded?")
+	}
+	if err := d.SyncHost(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Registry().Stats().Downloads - before; n != 2 {
+		t.Fatalf("%d downloads at SyncHost, want 2 (the cache and the counter)", n)
+	}
+	if err := d.SyncHost(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Registry().Stats().Downloads - before; n != 2 {
+		t.Fatalf("%d downloads after a second SyncHost, want still 2", n)
+	}
+	want, _ := run(cpu.New(), steps)
+	for _, name := range []string{"cache", "n"} {
+		gv, _ := g.Var(name)
+		wv, _ := want.Var(name)
+		if e := nmse(gv.Value().ToFloat64(), wv.Value().ToFloat64()); !(e <= 1e-12) {
+			t.Errorf("%s: NMSE %.3g against the CPU", name, e)
+		}
+	}
 }
 
 func TestAssignSliceMatchesCPU(t *testing.T) {
@@ -109,6 +185,7 @@ func train(t *testing.T, dev backend.Device) [][]float64 {
 			t.Fatal(err)
 		}
 	}
+	syncHost(t, dev)
 	var out [][]float64
 	for _, v := range g.Vars() {
 		out = append(out, v.Value().ToFloat64())

@@ -32,6 +32,9 @@ func (*Device) Adapter() string { return "" }
 // Registry returns nil.
 func (*Device) Registry() *memory.Registry { return nil }
 
+// ReadBytes returns 0.
+func (*Device) ReadBytes() int64 { return 0 }
+
 // Caps returns zero Caps.
 func (*Device) Caps() backend.Caps { return backend.Caps{} }
 
@@ -52,6 +55,9 @@ func (*Device) Copy(dst, src backend.Buffer) error { return ErrUnavailable }
 
 // Prepare returns ErrUnavailable.
 func (*Device) Prepare(backend.Kernel) (backend.Launch, error) { return nil, ErrUnavailable }
+
+// SyncHost returns ErrUnavailable.
+func (*Device) SyncHost(context.Context) error { return ErrUnavailable }
 
 // Sync returns ErrUnavailable.
 func (*Device) Sync(context.Context) error { return ErrUnavailable }
