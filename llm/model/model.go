@@ -454,12 +454,16 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		} else {
 			gate, up = linear(h, ly.gate, graph.Tensor{}), linear(h, ly.up, graph.Tensor{})
 		}
-		if c.FFN == GeGLU {
-			gate = gate.GELUTanh()
-		} else {
-			gate = gate.SiLU()
+		var act graph.Tensor
+		switch {
+		case c.FFN == GeGLU:
+			act = gate.GELUTanh().Mul(up)
+		case m.flash:
+			act = swiGLU(gate, up)
+		default:
+			act = gate.SiLU().Mul(up)
 		}
-		f := linear(gate.Mul(up), ly.down, graph.Tensor{})
+		f := linear(act, ly.down, graph.Tensor{})
 		if c.PostNorms {
 			f = m.normOf(f, ly.ffnPost)
 		}
@@ -537,6 +541,49 @@ func flashF16(s, v graph.Tensor) graph.Tensor {
 // library's expf that ggml's flash attention calls; the CPU backend's own
 // float32 exp may be a few ulp off.
 func expf(x graph.Tensor) graph.Tensor { return x.Cast(tensor.F64).Exp().Cast(tensor.F32) }
+
+// swiGLU is silu(gate)·up as ggml_vec_swiglu_f32 computes it on AVX-512
+// (the CPU build llama.cpp picks on the machines the references come
+// from): in each whole 16-element group of a row, silu(x) = x/(1+e) with
+// e = ggml_v_expf(-x), a range reduction to b = -x - n·ln2 and a degree-5
+// polynomial in fused multiply-adds scaled by 2^n (vscalefps), 0 or +inf
+// where |n| > 192; the row's last len%16 elements use libm's expf. The
+// next matmul quantises this to 8 bits, so an ulp off the library's
+// result can move a quantisation step.
+func swiGLU(gate, up graph.Tensor) graph.Tensor {
+	g := gate.Graph()
+	n := gate.Shape()[gate.Rank()-1]
+	whole := n &^ 15
+	if whole < n {
+		head := swiGLU(gate.SliceAxis(-1, 0, whole, 1), up.SliceAxis(-1, 0, whole, 1))
+		x, u := gate.SliceAxis(-1, whole, n, 1), up.SliceAxis(-1, whole, n, 1)
+		tail := x.Div(expf(x.Neg()).AddScalar(1)).Mul(u)
+		if whole == 0 {
+			return tail
+		}
+		return graph.Concat(-1, head, tail)
+	}
+	f32 := func(v float64) graph.Tensor { return g.Scalar(tensor.F32, v) }
+	// fma is a float32 fused multiply-add through float64 (the product is
+	// exact there; the double rounding differs only in rare ties).
+	fma := func(a, b, c graph.Tensor) graph.Tensor {
+		return a.Cast(tensor.F64).Mul(b.Cast(tensor.F64)).Add(c.Cast(tensor.F64)).Cast(tensor.F32)
+	}
+	const shifter = 0x1.8p23 // adding it rounds to an integer
+	x := gate.Neg()
+	nn := fma(x, f32(0x1.715476p+0), f32(shifter)).AddScalar(-shifter) // round(x·log2 e)
+	b := fma(nn, f32(-0x1.62e4p-1), x)
+	b = fma(nn, f32(-0x1.7f7d1cp-20), b)
+	sq := b.Mul(b)
+	j := fma(fma(fma(b, f32(0x1.0e4020p-7), f32(0x1.573e2ep-5)), sq, fma(f32(0x1.555e66p-3), b, f32(0x1.fffdb6p-2))),
+		sq, fma(f32(0x1.ffffecp-1), b, f32(1)))
+	// j·2^n: exact in float64, then rounded once to float32 (or to ±0 and
+	// inf out of range, as vscalefps does).
+	e := j.Cast(tensor.F64).Mul(g.Scalar(tensor.F64, 2).Pow(nn.Cast(tensor.F64))).Cast(tensor.F32)
+	big := nn.Abs().Gt(f32(192))
+	e = graph.Where(big, graph.Where(nn.Le(f32(0)), f32(0), f32(math.Inf(1))), e)
+	return gate.Div(e.AddScalar(1)).Mul(up)
+}
 
 // rmsNorm is ggml's rms_norm followed by the weight multiply: the squares
 // (f32) are summed in float64, the mean rounded to f32, scale =
