@@ -39,13 +39,24 @@ func greedy(t *testing.T, m *Model, prompt []int32, n int) ([]int32, [][]float32
 	return ids, all
 }
 
+// arenaBytes is the planned scratch memory of m's decode Programs.
+func arenaBytes(m *Model) int {
+	n := 0
+	for key, p := range m.progs {
+		if key[0] == 1 && p.p.MemoryPlan() != nil {
+			n += p.p.MemoryPlan().Size
+		}
+	}
+	return n
+}
+
 // TestHalfKVCache checks that an f16 or bf16 cache takes half the bytes of
 // the f32 one and changes neither the greedy ids nor the logits by more
 // than a stated bound. With LlamaCppArith (which rounds keys and values to
 // f16 precision anyway) an f16 cache must change no logit at all, and the
 // greedy ids must stay llama.cpp's, which come from a real f16 cache.
 // Prefill in one chunk must agree with token-by-token decoding over the
-// half cache.
+// half cache, and a decode step must allocate nothing.
 func TestHalfKVCache(t *testing.T) {
 	prev, err := qdot.SetLevel(qdot.Generic) // llama.cpp's block order, as in TestParityLlamaCpp
 	if err != nil {
@@ -112,10 +123,22 @@ func TestHalfKVCache(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d greedy ids equal; max |Δlogit| %.3g; cache %d → %d bytes", steps, worst, f32.CacheBytes(), half.CacheBytes())
+			t.Logf("%d greedy ids equal; max |Δlogit| %.3g; cache %d → %d bytes; decode arena %d → %d bytes",
+				steps, worst, f32.CacheBytes(), half.CacheBytes(), arenaBytes(f32), arenaBytes(half))
 
 			// The whole sequence in one chunk reads this chunk's rows as
 			// rounded to the cache, so it matches the decode steps.
+			if !raceEnabled && !tc.arith {
+				// The quantised kernels may allocate on their own; the half
+				// cache must add nothing to what the f32 cache's step does.
+				tok := []int32{ids[0]}
+				base := testing.AllocsPerRun(10, func() { f32.Forward(context.Background(), tok, len(pr)) })
+				a := testing.AllocsPerRun(10, func() { half.Forward(context.Background(), tok, len(pr)) })
+				if a > base {
+					t.Errorf("a decode step over the %v cache allocated %.1f times, over the f32 cache %.1f", tc.kv, a, base)
+				}
+				t.Logf("allocations per decode step: f32 cache %.1f, %v cache %.1f", base, tc.kv, a)
+			}
 			if tc.chunk == 0 {
 				return
 			}
@@ -154,6 +177,39 @@ func TestHalfKVFallback(t *testing.T) {
 	for _, d := range []tensor.DType{tensor.I32, tensor.F64, tensor.Bool} {
 		if _, err := Load(f, Options{Context: 16, KV: d}); !errors.Is(err, ErrInput) {
 			t.Errorf("KV %v: %v, want ErrInput", d, err)
+		}
+	}
+}
+
+// BenchmarkDecodeKV times one decode step at position 255 (a 256-row
+// attended window) over an f32 and an f16 cache.
+func BenchmarkDecodeKV(b *testing.B) {
+	for _, file := range []string{"models/stories260K.gguf", "models/quant/synth-llama-256-Q8_0.gguf"} {
+		for _, kv := range []tensor.DType{tensor.F32, tensor.F16} {
+			b.Run(strings.TrimSuffix(filepath.Base(file), ".gguf")+"/"+kv.String(), func(b *testing.B) {
+				f, err := gguf.Open(testdata.Path(b, file))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				m, err := Load(f, Options{Context: 512, KV: kv})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				seq := make([]int32, 255)
+				for i := range seq {
+					seq[i] = prompt[i%len(prompt)]
+				}
+				if _, err := m.Forward(ctx, seq, 0); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if _, err := m.Forward(ctx, []int32{prompt[1]}, 255); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
