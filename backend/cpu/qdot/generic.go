@@ -100,7 +100,8 @@ func bf16At(w []byte, i int) float32 {
 // is converted to float and fused-multiply-added with the block's scale
 // d_w·d_x into its own accumulator, the lanes are summed pairwise at the
 // end (hsum8), and Q4_1's and Q5_1's min terms m·s are summed separately
-// and added last. Matching that order bit for bit matters for parity with
+// and added last (each with an FMA: the compiler contracts ggml's summs +=
+// m*s). Matching that order bit for bit matters for parity with
 // llama.cpp, because the next layer's 8-bit quantisation turns last-bit
 // differences into whole quantisation steps.
 
@@ -153,7 +154,7 @@ func dotQ4_1Generic(w []byte, x *row) float32 {
 		for j, q := range blk[4:20] {
 			v[j], v[j+16] = int32(q&15), int32(q>>4)
 		}
-		summs += le16(blk[2:]) * x.ms[b]
+		summs = fma32(le16(blk[2:]), x.ms[b], summs)
 		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
 	return acc.sum() + summs
@@ -187,7 +188,7 @@ func dotQ5_1Generic(w []byte, x *row) float32 {
 			v[j] = int32(q&15) | int32(qh>>j&1)<<4
 			v[j+16] = int32(q>>4) | int32(qh>>(j+16)&1)<<4
 		}
-		summs += le16(blk[2:]) * x.ms[b]
+		summs = fma32(le16(blk[2:]), x.ms[b], summs)
 		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
 	}
 	return acc.sum() + summs
