@@ -139,6 +139,14 @@ func TestHalfKVCache(t *testing.T) {
 				}
 				t.Logf("allocations per decode step: f32 cache %.1f, %v cache %.1f", base, tc.kv, a)
 			}
+			half.Reset()
+			for _, v := range half.g.Vars() {
+				for i, h := range v.Value().Bits() {
+					if h != 0 {
+						t.Fatalf("after Reset, %s[%d] = %#04x", v.Name(), i, h)
+					}
+				}
+			}
 			if tc.chunk == 0 {
 				return
 			}
