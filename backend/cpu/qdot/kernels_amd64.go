@@ -44,6 +44,18 @@ func archLevels() (out []*kernelSet) {
 		F16:  dotF16Asm,
 		BF16: dotBF16Asm,
 	}))
+	out[0].rows = map[Type]rowsFunc{
+		Q4_0: func(w []byte, x *row, dst []float32) { dotQ4_0AVX2Rows(w, x.q, x.dv, x.c, dst) },
+		Q8_0: func(w []byte, x *row, dst []float32) { dotQ8_0AVX2Rows(w, x.q, x.dv, x.c, dst) },
+		Q4_1: func(w []byte, x *row, dst []float32) { dotQ4_1AVX2Rows(w, x.q, x.dv, x.ms, dst) },
+		Q5_0: func(w []byte, x *row, dst []float32) { dotQ5_0AVX2Rows(w, x.q, x.dv, x.c, dst) },
+		Q5_1: func(w []byte, x *row, dst []float32) { dotQ5_1AVX2Rows(w, x.q, x.dv, x.ms, dst) },
+		Q4_K: func(w []byte, x *row, dst []float32) { dotQ4_KAVX2Rows(w, x.q, x.d, x.s32, dst) },
+		Q5_K: func(w []byte, x *row, dst []float32) { dotQ5_KAVX2Rows(w, x.q, x.d, x.s32, dst) },
+		Q2_K: func(w []byte, x *row, dst []float32) { dotQ2_KAVX2Rows(w, x.q, x.d, x.s, dst) },
+		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KAVX2Rows(w, x.q, x.d, x.s, dst) },
+		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KAVX2Rows(w, x.q, x.d, x.s, dst) },
+	}
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
 	}
@@ -62,6 +74,18 @@ func archLevels() (out []*kernelSet) {
 		BF16: dotBF16Asm,
 	})
 	vnni.quant32, vnni.quantK = quant32VNNI, quantKVNNI
+	vnni.rows = map[Type]rowsFunc{
+		Q4_0: rowsQ4_0Wide,
+		Q8_0: func(w []byte, x *row, dst []float32) { dotQ8_0VNNIRows(w, x.q, x.dv, x.c, dst) },
+		Q4_1: func(w []byte, x *row, dst []float32) { dotQ4_1VNNIRows(w, x.q, x.dv, x.ms, dst) },
+		Q5_0: func(w []byte, x *row, dst []float32) { dotQ5_0VNNIRows(w, x.q, x.dv, x.c, dst) },
+		Q5_1: func(w []byte, x *row, dst []float32) { dotQ5_1VNNIRows(w, x.q, x.dv, x.ms, dst) },
+		Q4_K: func(w []byte, x *row, dst []float32) { dotQ4_KVNNIRows(w, x.q, x.d, x.s32, dst) },
+		Q5_K: func(w []byte, x *row, dst []float32) { dotQ5_KVNNIRows(w, x.q, x.d, x.s32, dst) },
+		Q2_K: func(w []byte, x *row, dst []float32) { dotQ2_KVNNIRows(w, x.q, x.d, x.s, dst) },
+		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KVNNIRows(w, x.q, x.d, x.s, dst) },
+		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
+	}
 	return append(out, vnni)
 }
 
@@ -108,4 +132,17 @@ func memSum(b []byte) (uint64, int) {
 		return 0, 0
 	}
 	return memSumAVX2(b), len(b) &^ 255
+}
+
+// rowsQ4_0Wide runs dotQ4_0VNNI8Rows when the rows are whole groups of
+// eight blocks, and dotQ4_0Wide row by row otherwise.
+func rowsQ4_0Wide(w []byte, x *row, dst []float32) {
+	if len(x.c)%8 == 0 {
+		dotQ4_0VNNI8Rows(w, x.qp, x.dp, x.cp, dst)
+		return
+	}
+	rb := len(w) / len(dst)
+	for r := range dst {
+		dst[r] = dotQ4_0Wide(w[r*rb:(r+1)*rb], x)
+	}
 }

@@ -38,7 +38,15 @@ type kernelSet struct {
 	dot     map[Type]dotFunc
 	quant32 func(x []float32, q []int8, d []float32, s []int32, ms, dv []float32, c []int32, bias int32)
 	quantK  func(x []float32, q []int8, d []float32, s, s32 []int32)
+	// rows holds, for the types that have one, a kernel that dots
+	// len(dst) consecutive weight rows with one activation row, the bits
+	// of dot row by row in one call.
+	rows map[Type]rowsFunc
 }
+
+// rowsFunc dots the len(dst) consecutive weight rows in w with x, row r's
+// result going to dst[r].
+type rowsFunc func(w []byte, x *row, dst []float32)
 
 // levels holds a kernel set per level the machine supports, in order;
 // levels[0] is Generic, the rest come from archLevels.

@@ -61,6 +61,10 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 			}
 		}
 	}
+	if rk := active.rows[t]; rk != nil && n == 1 {
+		// One kernel call per share of rows.
+		work = func(r0, r1 int) { rk(w[r0*rb:r1*rb], &xs[0], dst[r0:r1]) }
+	}
 	parallel(rows, rows*rb*n, work)
 	return nil
 }

@@ -3675,6 +3675,3480 @@ DATA q40ScaleIdx<>+60(SB)/2, $0x0000
 DATA q40ScaleIdx<>+62(SB)/2, $0x0000
 GLOBL q40ScaleIdx<>(SB), RODATA|NOPTR, $64
 
+// func dotQ4_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ4_0AVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      2(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        (BX), X5
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VMOVDQU      20(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        4(BX), X5
+	VPMADDUBSW   32(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 18(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       32(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	VMOVDQU      38(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        8(BX), X5
+	VPMADDUBSW   64(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 36(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VMOVDQU      56(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        12(BX), X5
+	VPMADDUBSW   96(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 54(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       96(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	ADDQ         $0x00000048, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      2(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VMOVD        (BX), X5
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	ADDQ         $0x00000012, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ8_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ8_0AVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x00010001, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      2(AX), Y3
+	VMOVDQU      (CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VMOVDQU      36(AX), Y3
+	VMOVDQU      32(CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 34(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       32(DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVDQU      70(AX), Y3
+	VMOVDQU      64(CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 68(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VMOVDQU      104(AX), Y3
+	VMOVDQU      96(CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 102(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       96(DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000088, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      2(AX), Y3
+	VMOVDQU      (CX), Y4
+	VPSIGNB      Y3, Y3, Y5
+	VPSIGNB      Y3, Y4, Y4
+	VPMADDUBSW   Y4, Y5, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	ADDQ         $0x00000022, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ4_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ4_1AVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   ms_base+72(FP), BX
+	MOVQ   ms_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      4(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 2(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       (BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      24(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   32(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 20(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       32(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	VPBROADCASTW 22(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       4(BX), X7
+	VFMADD231PS  Y7, Y5, Y1
+	VMOVDQU      44(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   64(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 40(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 42(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       8(BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      64(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   96(CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 60(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       96(DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y1
+	VPBROADCASTW 62(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       12(BX), X7
+	VFMADD231PS  Y7, Y5, Y1
+	ADDQ         $0x00000050, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      4(AX), X5
+	VPSRLW       $0x04, X5, X4
+	VINSERTI128  $0x01, X4, Y5, Y4
+	VPAND        Y2, Y4, Y4
+	VPMADDUBSW   (CX), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (DX), Y6, Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VPBROADCASTW 2(AX), X5
+	VCVTPH2PS    X5, X5
+	VMOVSS       (BX), X7
+	VFMADD231PS  Y7, Y5, Y0
+	ADDQ         $0x00000014, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ5_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_0AVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x10101010, CX
+	VMOVD        CX, X5
+	VPBROADCASTD X5, Y5
+	VPCMPEQB     Y4, Y4, Y4
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      6(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        (BX), X7
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VMOVDQU      28(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 24(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        4(BX), X7
+	VPMADDUBSW   32(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 22(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       32(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VMOVDQU      50(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 46(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        8(BX), X7
+	VPMADDUBSW   64(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 44(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VMOVDQU      72(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 68(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        12(BX), X7
+	VPMADDUBSW   96(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 66(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       96(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	ADDQ         $0x00000058, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      6(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVD        (BX), X7
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	ADDQ         $0x00000016, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_0AVX2R<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_0AVX2R<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_0AVX2R<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_0AVX2R<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_0AVX2R<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_0AVX2R<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_0AVX2R<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2R<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2R<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2R<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2R<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2R<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2R<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2R<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2R<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2R<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2R<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2R<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2R<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2R<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2R<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2R<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2R<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2R<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2R<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2R<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2R<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2R<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2R<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2R<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_0AVX2R<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_0AVX2R<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_0AVX2R<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_0AVX2R<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_0AVX2R<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_0AVX2R<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_0AVX2R<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_0AVX2R<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_0AVX2R<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_1AVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x10101010, CX
+	VMOVD        CX, X5
+	VPBROADCASTD X5, Y5
+	VPCMPEQB     Y4, Y4, Y4
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   ms_base+72(FP), BX
+	MOVQ   ms_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      8(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 4(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 2(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       (BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	VMOVDQU      32(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 28(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   32(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 24(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       32(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VPBROADCASTW 26(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       4(BX), X9
+	VFMADD231PS  Y9, Y7, Y1
+	VMOVDQU      56(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 52(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   64(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 48(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 50(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       8(BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	VMOVDQU      80(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 76(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   96(CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 72(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       96(DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y1
+	VPBROADCASTW 74(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       12(BX), X9
+	VFMADD231PS  Y9, Y7, Y1
+	ADDQ         $0x00000060, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      8(AX), X7
+	VPSRLW       $0x04, X7, X6
+	VINSERTI128  $0x01, X6, Y7, Y6
+	VPAND        Y2, Y6, Y6
+	VPBROADCASTD 4(AX), Y8
+	VPSHUFB      q5SpreadQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_1AVX2R<>+0(SB), Y8, Y8
+	VPCMPEQB     Y4, Y8, Y8
+	VPAND        Y5, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VPMADDUBSW   (CX), Y6, Y6
+	VPMADDWD     Y3, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       (DX), Y8, Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VPBROADCASTW 2(AX), X7
+	VCVTPH2PS    X7, X7
+	VMOVSS       (BX), X9
+	VFMADD231PS  Y9, Y7, Y0
+	ADDQ         $0x00000018, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_1AVX2R<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_1AVX2R<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_1AVX2R<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_1AVX2R<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_1AVX2R<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_1AVX2R<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_1AVX2R<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2R<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2R<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2R<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2R<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2R<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2R<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2R<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2R<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2R<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2R<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2R<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2R<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2R<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2R<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2R<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2R<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2R<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2R<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2R<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2R<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2R<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2R<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2R<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_1AVX2R<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_1AVX2R<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_1AVX2R<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_1AVX2R<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_1AVX2R<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_1AVX2R<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_1AVX2R<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_1AVX2R<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_1AVX2R<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ4_KAVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s32_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), R9
+	MOVL         8(AX), R10
+	MOVL         12(AX), R11
+	MOVL         R11, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R10, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R13, R12
+	MOVL         R10, R13
+	ANDL         $0x3f3f3f3f, R13
+	ANDL         $0x0f0f0f0f, R11
+	MOVL         R9, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R9
+	VMOVD        R9, X2
+	VPINSRD      $0x01, R10, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R13, X3
+	VPINSRD      $0x01, R12, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   (CX), Y9, Y9
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDUBSW   32(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VMOVDQU      48(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   64(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      80(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   128(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDUBSW   160(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VMOVDQU      112(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   192(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y2, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), R9
+	VMOVD        R9, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VPSHUFD      $0x01, X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ6_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ6_KAVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x30303030, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      192(AX), X3
+	VPSHUFB      q6kDeintAVX2R<>+0(SB), X3, X3
+	VPMOVSXBW    X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      (AX), Y8
+	VMOVDQU      32(AX), Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   32(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y5, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   64(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y3, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(AX), Y8
+	VMOVDQU      96(AX), Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   160(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y3, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y5, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   192(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y3, Y3
+	VPMADDWD     Y3, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPMOVSXBD    192(AX), Y3
+	VPMULLD      (BX), Y3, Y3
+	VPMOVSXBD    200(AX), Y5
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSLLD       $0x05, Y3, Y3
+	VPSUBD       Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      208(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VPSHUFD      $0x01, X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q6kDeintAVX2R<>+0(SB)/1, $0x00
+DATA q6kDeintAVX2R<>+1(SB)/1, $0x02
+DATA q6kDeintAVX2R<>+2(SB)/1, $0x04
+DATA q6kDeintAVX2R<>+3(SB)/1, $0x06
+DATA q6kDeintAVX2R<>+4(SB)/1, $0x08
+DATA q6kDeintAVX2R<>+5(SB)/1, $0x0a
+DATA q6kDeintAVX2R<>+6(SB)/1, $0x0c
+DATA q6kDeintAVX2R<>+7(SB)/1, $0x0e
+DATA q6kDeintAVX2R<>+8(SB)/1, $0x01
+DATA q6kDeintAVX2R<>+9(SB)/1, $0x03
+DATA q6kDeintAVX2R<>+10(SB)/1, $0x05
+DATA q6kDeintAVX2R<>+11(SB)/1, $0x07
+DATA q6kDeintAVX2R<>+12(SB)/1, $0x09
+DATA q6kDeintAVX2R<>+13(SB)/1, $0x0b
+DATA q6kDeintAVX2R<>+14(SB)/1, $0x0d
+DATA q6kDeintAVX2R<>+15(SB)/1, $0x0f
+GLOBL q6kDeintAVX2R<>(SB), RODATA|NOPTR, $16
+
+// func dotQ5_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_KAVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s32_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), R9
+	MOVL         8(AX), R10
+	MOVL         12(AX), R11
+	MOVL         R11, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R10, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R13, R12
+	MOVL         R10, R13
+	ANDL         $0x3f3f3f3f, R13
+	ANDL         $0x0f0f0f0f, R11
+	MOVL         R9, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R9
+	VMOVD        R9, X2
+	VPINSRD      $0x01, R10, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R13, X3
+	VPINSRD      $0x01, R12, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	MOVL         $0x10101010, R9
+	VMOVD        R9, X9
+	VPBROADCASTD X9, Y9
+	VMOVDQU      48(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x04, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPSLLW       $0x03, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      80(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   64(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSLLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   96(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VMOVDQU      112(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPAND        Y9, Y8, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPSRLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y2, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      144(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSRLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   192(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y2, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPSRLW       $0x03, Y8, Y8
+	VPAND        Y9, Y8, Y8
+	VPOR         Y8, Y10, Y10
+	VPMADDUBSW   224(CX), Y10, Y8
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y2, Y9
+	VPMADDWD     Y9, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), R9
+	VMOVD        R9, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VPSHUFD      $0x01, X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ2_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ2_KAVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      (AX), X3
+	VPAND        X2, X3, X3
+	VPSHUFB      q23kDeintQ2_KAVX2R<>+0(SB), X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMOVZXBD    (AX), Y4
+	VPSRLD       $0x04, Y4, Y4
+	VPMOVZXBD    8(AX), Y5
+	VPSRLD       $0x04, Y5, Y5
+	VPMULLD      (BX), Y4, Y4
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   (CX), Y10, Y10
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   64(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   96(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y3, Y10
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   128(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y6, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   192(CX), Y10, Y10
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y3, Y11
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   224(CX), Y9, Y9
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y3, Y3
+	VPMADDWD     Y3, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPADDD       Y6, Y5, Y5
+	VPADDD       Y7, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      80(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y5, Y3, Y0
+	MOVWLZX      82(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFNMADD231PS Y4, Y3, Y0
+	ADDQ         $0x00000054, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VPSHUFD      $0x01, X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ2_KAVX2R<>+0(SB)/1, $0x00
+DATA q23kDeintQ2_KAVX2R<>+1(SB)/1, $0x02
+DATA q23kDeintQ2_KAVX2R<>+2(SB)/1, $0x04
+DATA q23kDeintQ2_KAVX2R<>+3(SB)/1, $0x06
+DATA q23kDeintQ2_KAVX2R<>+4(SB)/1, $0x08
+DATA q23kDeintQ2_KAVX2R<>+5(SB)/1, $0x0a
+DATA q23kDeintQ2_KAVX2R<>+6(SB)/1, $0x0c
+DATA q23kDeintQ2_KAVX2R<>+7(SB)/1, $0x0e
+DATA q23kDeintQ2_KAVX2R<>+8(SB)/1, $0x01
+DATA q23kDeintQ2_KAVX2R<>+9(SB)/1, $0x03
+DATA q23kDeintQ2_KAVX2R<>+10(SB)/1, $0x05
+DATA q23kDeintQ2_KAVX2R<>+11(SB)/1, $0x07
+DATA q23kDeintQ2_KAVX2R<>+12(SB)/1, $0x09
+DATA q23kDeintQ2_KAVX2R<>+13(SB)/1, $0x0b
+DATA q23kDeintQ2_KAVX2R<>+14(SB)/1, $0x0d
+DATA q23kDeintQ2_KAVX2R<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ2_KAVX2R<>(SB), RODATA|NOPTR, $16
+
+// func dotQ3_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ3_KAVX2Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x04040404, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x20202020, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         96(AX), R9
+	MOVL         100(AX), R10
+	MOVL         104(AX), R11
+	MOVL         R9, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VMOVD        R13, X4
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x02, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x01, R13, X4, X4
+	MOVL         R9, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x04, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x02, R13, X4, X4
+	MOVL         R10, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x03, R13, X4, X4
+	VPSUBB       X3, X4, X4
+	VPSHUFB      q23kDeintQ3_KAVX2R<>+0(SB), X4, X5
+	VPMOVSXBW    X5, Y5
+	VPMOVSXBD    X4, Y6
+	VPSRLDQ      $0x08, X4, X4
+	VPMOVSXBD    X4, Y4
+	VPMULLD      (BX), Y6, Y6
+	VPMULLD      32(BX), Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VMOVDQU      (AX), Y4
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VMOVDQU      32(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSLLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   (CX), Y12, Y12
+	VPSHUFB      q4kShufAVX20<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSLLW       $0x01, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   32(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX21<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPAND        Y2, Y4, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   64(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX22<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x01, Y4, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   96(CX), Y11, Y11
+	VPSHUFB      q4kShufAVX23<>+0(SB), Y5, Y12
+	VPMADDWD     Y12, Y11, Y11
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      64(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSRLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   128(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX24<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x03, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   160(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX25<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x04, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   192(CX), Y12, Y12
+	VPSHUFB      q4kShufAVX26<>+0(SB), Y5, Y13
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x05, Y4, Y4
+	VPAND        Y2, Y4, Y4
+	VPOR         Y4, Y11, Y11
+	VPMADDUBSW   224(CX), Y11, Y4
+	VPSHUFB      q4kShufAVX27<>+0(SB), Y5, Y5
+	VPMADDWD     Y5, Y4, Y4
+	VPADDD       Y4, Y10, Y10
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y9, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSLLD       $0x02, Y6, Y6
+	VPSUBD       Y6, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	MOVWLZX      108(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         $0x0000006e, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VPSHUFD      $0x01, X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ3_KAVX2R<>+0(SB)/1, $0x00
+DATA q23kDeintQ3_KAVX2R<>+1(SB)/1, $0x02
+DATA q23kDeintQ3_KAVX2R<>+2(SB)/1, $0x04
+DATA q23kDeintQ3_KAVX2R<>+3(SB)/1, $0x06
+DATA q23kDeintQ3_KAVX2R<>+4(SB)/1, $0x08
+DATA q23kDeintQ3_KAVX2R<>+5(SB)/1, $0x0a
+DATA q23kDeintQ3_KAVX2R<>+6(SB)/1, $0x0c
+DATA q23kDeintQ3_KAVX2R<>+7(SB)/1, $0x0e
+DATA q23kDeintQ3_KAVX2R<>+8(SB)/1, $0x01
+DATA q23kDeintQ3_KAVX2R<>+9(SB)/1, $0x03
+DATA q23kDeintQ3_KAVX2R<>+10(SB)/1, $0x05
+DATA q23kDeintQ3_KAVX2R<>+11(SB)/1, $0x07
+DATA q23kDeintQ3_KAVX2R<>+12(SB)/1, $0x09
+DATA q23kDeintQ3_KAVX2R<>+13(SB)/1, $0x0b
+DATA q23kDeintQ3_KAVX2R<>+14(SB)/1, $0x0d
+DATA q23kDeintQ3_KAVX2R<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ3_KAVX2R<>(SB), RODATA|NOPTR, $16
+
+// func dotQ4_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ4_0VNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      2(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        (BX), X3
+	VPDPBUSD     (CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VMOVDQU      20(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        4(BX), X6
+	VPDPBUSD     32(CX), Y5, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 18(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       32(DX), Y5, Y5
+	VFMADD231PS  Y6, Y5, Y1
+	VMOVDQU      38(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        8(BX), X7
+	VPDPBUSD     64(CX), Y5, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPBROADCASTW 36(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       64(DX), Y5, Y5
+	VFMADD231PS  Y7, Y5, Y0
+	VMOVDQU      56(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        12(BX), X8
+	VPDPBUSD     96(CX), Y5, Y8
+	VCVTDQ2PS    Y8, Y8
+	VPBROADCASTW 54(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VFMADD231PS  Y8, Y5, Y1
+	ADDQ         $0x00000048, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      2(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VMOVD        (BX), X9
+	VPDPBUSD     (CX), Y5, Y9
+	VCVTDQ2PS    Y9, Y9
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y9, Y5, Y0
+	ADDQ         $0x00000012, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ8_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ8_0VNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x80808080, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      2(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        (BX), X3
+	VPDPBUSD     (CX), Y4, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
+	VFMADD231PS  Y3, Y4, Y0
+	VMOVDQU      36(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        4(BX), X5
+	VPDPBUSD     32(CX), Y4, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 34(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       32(DX), Y4, Y4
+	VFMADD231PS  Y5, Y4, Y1
+	VMOVDQU      70(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        8(BX), X6
+	VPDPBUSD     64(CX), Y4, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 68(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      104(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        12(BX), X7
+	VPDPBUSD     96(CX), Y4, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPBROADCASTW 102(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       96(DX), Y4, Y4
+	VFMADD231PS  Y7, Y4, Y1
+	ADDQ         $0x00000088, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      2(AX), Y4
+	VPXOR        Y2, Y4, Y4
+	VMOVD        (BX), X8
+	VPDPBUSD     (CX), Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       (DX), Y4, Y4
+	VFMADD231PS  Y8, Y4, Y0
+	ADDQ         $0x00000022, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ4_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ4_1VNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   ms_base+72(FP), BX
+	MOVQ   ms_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      4(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     (CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       (BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      24(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     32(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 20(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       32(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y1
+	VPBROADCASTW 22(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       4(BX), X6
+	VFMADD231PS  Y6, Y4, Y1
+	VMOVDQU      44(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     64(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 40(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       64(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 42(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       8(BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	VMOVDQU      64(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     96(CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 60(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y1
+	VPBROADCASTW 62(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       12(BX), X6
+	VFMADD231PS  Y6, Y4, Y1
+	ADDQ         $0x00000050, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      4(AX), X4
+	VPSRLW       $0x04, X4, X3
+	VINSERTI128  $0x01, X3, Y4, Y5
+	VPAND        Y2, Y5, Y5
+	VPXOR        Y3, Y3, Y3
+	VPDPBUSD     (CX), Y5, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (DX), Y5, Y5
+	VFMADD231PS  Y3, Y5, Y0
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, X4
+	VMOVSS       (BX), X6
+	VFMADD231PS  Y6, Y4, Y0
+	ADDQ         $0x00000014, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ5_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ5_0VNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         c_base+72(FP), BX
+	MOVQ         c_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x10101010, CX
+	VMOVD        CX, X4
+	VPBROADCASTD X4, Y4
+	VPCMPEQB     Y3, Y3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   c_base+72(FP), BX
+	MOVQ   c_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      6(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        (BX), X5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VMOVDQU      28(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 24(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        4(BX), X9
+	VPDPBUSD     32(CX), Y7, Y9
+	VCVTDQ2PS    Y9, Y9
+	VPBROADCASTW 22(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       32(DX), Y7, Y7
+	VFMADD231PS  Y9, Y7, Y1
+	VMOVDQU      50(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 46(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        8(BX), X10
+	VPDPBUSD     64(CX), Y7, Y10
+	VCVTDQ2PS    Y10, Y10
+	VPBROADCASTW 44(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       64(DX), Y7, Y7
+	VFMADD231PS  Y10, Y7, Y0
+	VMOVDQU      72(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 68(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        12(BX), X11
+	VPDPBUSD     96(CX), Y7, Y11
+	VCVTDQ2PS    Y11, Y11
+	VPBROADCASTW 66(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VFMADD231PS  Y11, Y7, Y1
+	ADDQ         $0x00000058, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      6(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 2(AX), Y8
+	VPSHUFB      q5SpreadQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPOR         q5NotBitQ5_0VNNIR<>+0(SB), Y8, Y8
+	VPCMPEQB     Y3, Y8, Y8
+	VPAND        Y4, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VMOVD        (BX), X12
+	VPDPBUSD     (CX), Y7, Y12
+	VCVTDQ2PS    Y12, Y12
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y12, Y7, Y0
+	ADDQ         $0x00000016, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_0VNNIR<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_0VNNIR<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_0VNNIR<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_0VNNIR<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_0VNNIR<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_0VNNIR<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_0VNNIR<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNIR<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNIR<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNIR<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNIR<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNIR<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNIR<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNIR<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNIR<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNIR<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNIR<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNIR<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNIR<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNIR<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNIR<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNIR<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNIR<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNIR<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNIR<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNIR<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNIR<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNIR<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNIR<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNIR<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_0VNNIR<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_0VNNIR<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_0VNNIR<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_0VNNIR<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_0VNNIR<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_0VNNIR<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_0VNNIR<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_0VNNIR<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_0VNNIR<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ5_1VNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         dv_base+48(FP), DX
+	MOVQ         ms_base+72(FP), BX
+	MOVQ         ms_len+80(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x10101010, CX
+	VMOVD        CX, X4
+	VPBROADCASTD X4, Y4
+	VPCMPEQB     Y3, Y3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   dv_base+48(FP), DX
+	MOVQ   ms_base+72(FP), BX
+	MOVQ   ms_len+80(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	CMPQ         SI, $0x04
+	JL           tail
+	VMOVDQU      8(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 4(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       (BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	VMOVDQU      32(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 28(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     32(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 24(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       32(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y1
+	VPBROADCASTW 26(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       4(BX), X8
+	VFMADD231PS  Y8, Y6, Y1
+	VMOVDQU      56(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 52(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     64(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 48(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       64(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 50(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       8(BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	VMOVDQU      80(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 76(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     96(CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 72(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y1
+	VPBROADCASTW 74(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       12(BX), X8
+	VFMADD231PS  Y8, Y6, Y1
+	ADDQ         $0x00000060, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000010, BX
+	SUBQ         $0x04, SI
+	JMP          loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      8(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y7
+	VPAND        Y2, Y7, Y7
+	VPBROADCASTD 4(AX), Y5
+	VPSHUFB      q5SpreadQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPOR         q5NotBitQ5_1VNNIR<>+0(SB), Y5, Y5
+	VPCMPEQB     Y3, Y5, Y5
+	VPAND        Y4, Y5, Y5
+	VPOR         Y5, Y7, Y7
+	VPXOR        Y5, Y5, Y5
+	VPDPBUSD     (CX), Y7, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       (DX), Y7, Y7
+	VFMADD231PS  Y5, Y7, Y0
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       (BX), X8
+	VFMADD231PS  Y8, Y6, Y0
+	ADDQ         $0x00000018, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          tail
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q5SpreadQ5_1VNNIR<>+0(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+1(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+2(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+3(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+4(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+5(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+6(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+7(SB)/1, $0x00
+DATA q5SpreadQ5_1VNNIR<>+8(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+9(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+10(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+11(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+12(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+13(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+14(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+15(SB)/1, $0x01
+DATA q5SpreadQ5_1VNNIR<>+16(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+17(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+18(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+19(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+20(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+21(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+22(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+23(SB)/1, $0x02
+DATA q5SpreadQ5_1VNNIR<>+24(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+25(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+26(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+27(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+28(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+29(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+30(SB)/1, $0x03
+DATA q5SpreadQ5_1VNNIR<>+31(SB)/1, $0x03
+GLOBL q5SpreadQ5_1VNNIR<>(SB), RODATA|NOPTR, $32
+
+DATA q5NotBitQ5_1VNNIR<>+0(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNIR<>+1(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNIR<>+2(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNIR<>+3(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNIR<>+4(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNIR<>+5(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNIR<>+6(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNIR<>+7(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNIR<>+8(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNIR<>+9(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNIR<>+10(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNIR<>+11(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNIR<>+12(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNIR<>+13(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNIR<>+14(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNIR<>+15(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNIR<>+16(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNIR<>+17(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNIR<>+18(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNIR<>+19(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNIR<>+20(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNIR<>+21(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNIR<>+22(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNIR<>+23(SB)/1, $0x7f
+DATA q5NotBitQ5_1VNNIR<>+24(SB)/1, $0xfe
+DATA q5NotBitQ5_1VNNIR<>+25(SB)/1, $0xfd
+DATA q5NotBitQ5_1VNNIR<>+26(SB)/1, $0xfb
+DATA q5NotBitQ5_1VNNIR<>+27(SB)/1, $0xf7
+DATA q5NotBitQ5_1VNNIR<>+28(SB)/1, $0xef
+DATA q5NotBitQ5_1VNNIR<>+29(SB)/1, $0xdf
+DATA q5NotBitQ5_1VNNIR<>+30(SB)/1, $0xbf
+DATA q5NotBitQ5_1VNNIR<>+31(SB)/1, $0x7f
+GLOBL q5NotBitQ5_1VNNIR<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ4_KVNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s32_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), R9
+	MOVL         8(AX), R10
+	MOVL         12(AX), R11
+	MOVL         R11, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R10, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R13, R12
+	MOVL         R10, R13
+	ANDL         $0x3f3f3f3f, R13
+	ANDL         $0x0f0f0f0f, R11
+	MOVL         R9, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R9
+	VMOVD        R9, X2
+	VPINSRD      $0x01, R10, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R13, X3
+	VPINSRD      $0x01, R12, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   (CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y4
+	VPMADDUBSW   32(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y5
+	VMOVDQU      48(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   64(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y6
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VMOVDQU      80(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   128(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y4
+	VPMADDUBSW   160(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y5
+	VMOVDQU      112(AX), Y8
+	VPAND        Y1, Y8, Y9
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   192(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y2, Y10
+	VPDPWSSD     Y10, Y9, Y6
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), R9
+	VMOVD        R9, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VPSHUFD      $0x01, X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ6_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ6_KVNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x30303030, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      192(AX), X3
+	VPSHUFB      q6kDeintVNNIR<>+0(SB), X3, X3
+	VPMOVSXBW    X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      (AX), Y8
+	VMOVDQU      32(AX), Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   32(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   64(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y8, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   96(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y3, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VMOVDQU      64(AX), Y8
+	VMOVDQU      96(AX), Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        Y1, Y8, Y11
+	VPSLLW       $0x04, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPAND        Y1, Y9, Y11
+	VPSLLW       $0x02, Y10, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   160(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y3, Y12
+	VPDPWSSD     Y12, Y11, Y5
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPAND        Y2, Y10, Y11
+	VPOR         Y11, Y8, Y8
+	VPMADDUBSW   192(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y8, Y6
+	VPSRLW       $0x04, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPSRLW       $0x02, Y10, Y9
+	VPAND        Y2, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   224(CX), Y8, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y3, Y3
+	VPDPWSSD     Y3, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPMOVSXBD    192(AX), Y3
+	VPMULLD      (BX), Y3, Y3
+	VPMOVSXBD    200(AX), Y5
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSLLD       $0x05, Y3, Y3
+	VPSUBD       Y3, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      208(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VPSHUFD      $0x01, X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q6kDeintVNNIR<>+0(SB)/1, $0x00
+DATA q6kDeintVNNIR<>+1(SB)/1, $0x02
+DATA q6kDeintVNNIR<>+2(SB)/1, $0x04
+DATA q6kDeintVNNIR<>+3(SB)/1, $0x06
+DATA q6kDeintVNNIR<>+4(SB)/1, $0x08
+DATA q6kDeintVNNIR<>+5(SB)/1, $0x0a
+DATA q6kDeintVNNIR<>+6(SB)/1, $0x0c
+DATA q6kDeintVNNIR<>+7(SB)/1, $0x0e
+DATA q6kDeintVNNIR<>+8(SB)/1, $0x01
+DATA q6kDeintVNNIR<>+9(SB)/1, $0x03
+DATA q6kDeintVNNIR<>+10(SB)/1, $0x05
+DATA q6kDeintVNNIR<>+11(SB)/1, $0x07
+DATA q6kDeintVNNIR<>+12(SB)/1, $0x09
+DATA q6kDeintVNNIR<>+13(SB)/1, $0x0b
+DATA q6kDeintVNNIR<>+14(SB)/1, $0x0d
+DATA q6kDeintVNNIR<>+15(SB)/1, $0x0f
+GLOBL q6kDeintVNNIR<>(SB), RODATA|NOPTR, $16
+
+// func dotQ5_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ5_KVNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s32_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s32_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         4(AX), R9
+	MOVL         8(AX), R10
+	MOVL         12(AX), R11
+	MOVL         R11, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R10, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R13, R12
+	MOVL         R10, R13
+	ANDL         $0x3f3f3f3f, R13
+	ANDL         $0x0f0f0f0f, R11
+	MOVL         R9, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R9
+	VMOVD        R9, X2
+	VPINSRD      $0x01, R10, X2, X2
+	VPMOVZXBW    X2, X2
+	VINSERTI128  $0x01, X2, Y2, Y2
+	VMOVD        R13, X3
+	VPINSRD      $0x01, R12, X3, X3
+	VPMOVZXBD    X3, Y3
+	VPMULLD      (BX), Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VMOVDQU      16(AX), Y8
+	MOVL         $0x10101010, R9
+	VMOVD        R9, X9
+	VPBROADCASTD X9, Y9
+	VMOVDQU      48(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x04, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   (CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPSLLW       $0x03, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VMOVDQU      80(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSLLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   64(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y6
+	VPSLLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   96(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VMOVDQU      112(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPAND        Y9, Y8, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   128(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y4
+	VPSRLW       $0x01, Y8, Y11
+	VPAND        Y9, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y2, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VMOVDQU      144(AX), Y10
+	VPAND        Y1, Y10, Y11
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        Y1, Y10, Y10
+	VPSRLW       $0x02, Y8, Y12
+	VPAND        Y9, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   192(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y2, Y12
+	VPDPWSSD     Y12, Y11, Y6
+	VPSRLW       $0x03, Y8, Y8
+	VPAND        Y9, Y8, Y8
+	VPOR         Y8, Y10, Y10
+	VPMADDUBSW   224(CX), Y10, Y8
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y2, Y9
+	VPDPWSSD     Y9, Y8, Y7
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y6, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VCVTDQ2PS    Y3, Y3
+	MOVWLZX      (AX), R9
+	VMOVD        R9, X5
+	VCVTPH2PS    X5, X5
+	VMULSS       (DX), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVWLZX      2(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFNMADD231PS Y3, Y4, Y0
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VPSHUFD      $0x01, X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+// func dotQ2_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ2_KVNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVDQU      (AX), X3
+	VPAND        X2, X3, X3
+	VPSHUFB      q23kDeintQ2_KVNNIR<>+0(SB), X3, X3
+	VPMOVZXBW    X3, Y3
+	VPMOVZXBD    (AX), Y4
+	VPSRLD       $0x04, Y4, Y4
+	VPMOVZXBD    8(AX), Y5
+	VPSRLD       $0x04, Y5, Y5
+	VPMULLD      (BX), Y4, Y4
+	VPMULLD      32(BX), Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   (CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   32(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   64(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   96(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y3, Y10
+	VPDPWSSD     Y10, Y9, Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        Y1, Y9, Y10
+	VPMADDUBSW   128(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y5
+	VPSRLW       $0x02, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   160(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y6
+	VPSRLW       $0x04, Y9, Y10
+	VPAND        Y1, Y10, Y10
+	VPMADDUBSW   192(CX), Y10, Y10
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y3, Y11
+	VPDPWSSD     Y11, Y10, Y7
+	VPSRLW       $0x06, Y9, Y9
+	VPAND        Y1, Y9, Y9
+	VPMADDUBSW   224(CX), Y9, Y9
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y3, Y3
+	VPDPWSSD     Y3, Y9, Y8
+	VPADDD       Y6, Y5, Y5
+	VPADDD       Y7, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	MOVWLZX      80(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y5, Y3, Y0
+	MOVWLZX      82(AX), R9
+	VMOVD        R9, X3
+	VCVTPH2PS    X3, X3
+	VMULSS       (DX), X3, X3
+	VBROADCASTSS X3, Y3
+	VFNMADD231PS Y4, Y3, Y0
+	ADDQ         $0x00000054, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VPSHUFD      $0x01, X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ2_KVNNIR<>+0(SB)/1, $0x00
+DATA q23kDeintQ2_KVNNIR<>+1(SB)/1, $0x02
+DATA q23kDeintQ2_KVNNIR<>+2(SB)/1, $0x04
+DATA q23kDeintQ2_KVNNIR<>+3(SB)/1, $0x06
+DATA q23kDeintQ2_KVNNIR<>+4(SB)/1, $0x08
+DATA q23kDeintQ2_KVNNIR<>+5(SB)/1, $0x0a
+DATA q23kDeintQ2_KVNNIR<>+6(SB)/1, $0x0c
+DATA q23kDeintQ2_KVNNIR<>+7(SB)/1, $0x0e
+DATA q23kDeintQ2_KVNNIR<>+8(SB)/1, $0x01
+DATA q23kDeintQ2_KVNNIR<>+9(SB)/1, $0x03
+DATA q23kDeintQ2_KVNNIR<>+10(SB)/1, $0x05
+DATA q23kDeintQ2_KVNNIR<>+11(SB)/1, $0x07
+DATA q23kDeintQ2_KVNNIR<>+12(SB)/1, $0x09
+DATA q23kDeintQ2_KVNNIR<>+13(SB)/1, $0x0b
+DATA q23kDeintQ2_KVNNIR<>+14(SB)/1, $0x0d
+DATA q23kDeintQ2_KVNNIR<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ2_KVNNIR<>(SB), RODATA|NOPTR, $16
+
+// func dotQ3_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ3_KVNNIRows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         q_base+24(FP), CX
+	MOVQ         d_base+48(FP), DX
+	MOVQ         s16_base+72(FP), BX
+	MOVQ         d_len+56(FP), SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x03030303, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x04040404, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x20202020, CX
+	VMOVD        CX, X3
+	VPBROADCASTD X3, Y3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   q_base+24(FP), CX
+	MOVQ   d_base+48(FP), DX
+	MOVQ   s16_base+72(FP), BX
+	MOVQ   d_len+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ        SI, SI
+	JZ           done
+	MOVL         96(AX), R9
+	MOVL         100(AX), R10
+	MOVL         104(AX), R11
+	MOVL         R9, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VMOVD        R13, X4
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x02, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x01, R13, X4, X4
+	MOVL         R9, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x04, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x02, R13, X4, X4
+	MOVL         R10, R12
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R11, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	ORL          R12, R13
+	VPINSRD      $0x03, R13, X4, X4
+	VPSUBB       X3, X4, X4
+	VPSHUFB      q23kDeintQ3_KVNNIR<>+0(SB), X4, X5
+	VPMOVSXBW    X5, Y5
+	VPMOVSXBD    X4, Y6
+	VPSRLDQ      $0x08, X4, X4
+	VPMOVSXBD    X4, Y4
+	VPMULLD      (BX), Y6, Y6
+	VPMULLD      32(BX), Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VMOVDQU      (AX), Y4
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VMOVDQU      32(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSLLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   (CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI0<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSLLW       $0x01, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   32(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI1<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPAND        Y2, Y4, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   64(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI2<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x01, Y4, Y12
+	VPAND        Y2, Y12, Y12
+	VPOR         Y12, Y11, Y11
+	VPMADDUBSW   96(CX), Y11, Y11
+	VPSHUFB      q4kShufVNNI3<>+0(SB), Y5, Y12
+	VPDPWSSD     Y12, Y11, Y10
+	VMOVDQU      64(AX), Y11
+	VPAND        Y1, Y11, Y12
+	VPSRLW       $0x02, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   128(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI4<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y7
+	VPSRLW       $0x02, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x03, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   160(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI5<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y8
+	VPSRLW       $0x04, Y11, Y12
+	VPAND        Y1, Y12, Y12
+	VPSRLW       $0x04, Y4, Y13
+	VPAND        Y2, Y13, Y13
+	VPOR         Y13, Y12, Y12
+	VPMADDUBSW   192(CX), Y12, Y12
+	VPSHUFB      q4kShufVNNI6<>+0(SB), Y5, Y13
+	VPDPWSSD     Y13, Y12, Y9
+	VPSRLW       $0x06, Y11, Y11
+	VPAND        Y1, Y11, Y11
+	VPSRLW       $0x05, Y4, Y4
+	VPAND        Y2, Y4, Y4
+	VPOR         Y4, Y11, Y11
+	VPMADDUBSW   224(CX), Y11, Y4
+	VPSHUFB      q4kShufVNNI7<>+0(SB), Y5, Y5
+	VPDPWSSD     Y5, Y4, Y10
+	VPADDD       Y8, Y7, Y7
+	VPADDD       Y9, Y10, Y10
+	VPADDD       Y10, Y7, Y7
+	VPSLLD       $0x02, Y6, Y6
+	VPSUBD       Y6, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	MOVWLZX      108(AX), R9
+	VMOVD        R9, X4
+	VCVTPH2PS    X4, X4
+	VMULSS       (DX), X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS  Y7, Y4, Y0
+	ADDQ         $0x0000006e, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JMP          loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VPSHUFD      $0x01, X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q23kDeintQ3_KVNNIR<>+0(SB)/1, $0x00
+DATA q23kDeintQ3_KVNNIR<>+1(SB)/1, $0x02
+DATA q23kDeintQ3_KVNNIR<>+2(SB)/1, $0x04
+DATA q23kDeintQ3_KVNNIR<>+3(SB)/1, $0x06
+DATA q23kDeintQ3_KVNNIR<>+4(SB)/1, $0x08
+DATA q23kDeintQ3_KVNNIR<>+5(SB)/1, $0x0a
+DATA q23kDeintQ3_KVNNIR<>+6(SB)/1, $0x0c
+DATA q23kDeintQ3_KVNNIR<>+7(SB)/1, $0x0e
+DATA q23kDeintQ3_KVNNIR<>+8(SB)/1, $0x01
+DATA q23kDeintQ3_KVNNIR<>+9(SB)/1, $0x03
+DATA q23kDeintQ3_KVNNIR<>+10(SB)/1, $0x05
+DATA q23kDeintQ3_KVNNIR<>+11(SB)/1, $0x07
+DATA q23kDeintQ3_KVNNIR<>+12(SB)/1, $0x09
+DATA q23kDeintQ3_KVNNIR<>+13(SB)/1, $0x0b
+DATA q23kDeintQ3_KVNNIR<>+14(SB)/1, $0x0d
+DATA q23kDeintQ3_KVNNIR<>+15(SB)/1, $0x0f
+GLOBL q23kDeintQ3_KVNNIR<>(SB), RODATA|NOPTR, $16
+
+// func dotQ4_0VNNI8Rows(w []byte, qp []int8, dp []float32, cp []int32, dst []float32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_0VNNI8Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         qp_base+24(FP), CX
+	MOVQ         dp_base+48(FP), DX
+	MOVQ         cp_base+72(FP), BX
+	MOVQ         cp_len+80(FP), SI
+	SHRQ         $0x03, SI
+	VXORPS       Y0, Y0, Y0
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X1
+	VPBROADCASTD X1, Y1
+	VMOVDQU64    q40ScaleIdxR<>+0(SB), Z2
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   qp_base+24(FP), CX
+	MOVQ   dp_base+48(FP), DX
+	MOVQ   cp_base+72(FP), BX
+	MOVQ   cp_len+80(FP), SI
+	SHRQ   $0x03, SI
+	VXORPS Y0, Y0, Y0
+
+loop:
+	TESTQ       SI, SI
+	JZ          done
+	PREFETCHT0  1024(AX)
+	PREFETCHT0  1088(AX)
+	PREFETCHT0  1152(AX)
+	VMOVDQU     2(AX), X3
+	VINSERTI128 $0x01, 20(AX), Y3, Y3
+	VPAND       Y1, Y3, Y4
+	VPSRLW      $0x04, Y3, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    (CX), Y4, Y6
+	VPDPBUSD    32(CX), Y5, Y6
+	VMOVDQU     38(AX), X7
+	VINSERTI128 $0x01, 56(AX), Y7, Y7
+	VPAND       Y1, Y7, Y4
+	VPSRLW      $0x04, Y7, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y10, Y10, Y10
+	VPDPBUSD    64(CX), Y4, Y10
+	VPDPBUSD    96(CX), Y5, Y10
+	VMOVDQU     74(AX), X8
+	VINSERTI128 $0x01, 92(AX), Y8, Y8
+	VPAND       Y1, Y8, Y4
+	VPSRLW      $0x04, Y8, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y11, Y11, Y11
+	VPDPBUSD    128(CX), Y4, Y11
+	VPDPBUSD    160(CX), Y5, Y11
+	VMOVDQU     110(AX), X9
+	VINSERTI128 $0x01, 128(AX), Y9, Y9
+	VPAND       Y1, Y9, Y4
+	VPSRLW      $0x04, Y9, Y5
+	VPAND       Y1, Y5, Y5
+	VPXOR       Y12, Y12, Y12
+	VPDPBUSD    192(CX), Y4, Y12
+	VPDPBUSD    224(CX), Y5, Y12
+	VPHADDD     Y10, Y6, Y4
+	VPHADDD     Y12, Y11, Y5
+	VPHADDD     Y5, Y4, Y4
+	VPADDD      (BX), Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMOVDQU64   (AX), Z5
+	VPERMT2W    64(AX), Z2, Z5
+	VCVTPH2PS   X5, Y5
+	VMULPS      (DX), Y5, Y5
+	VFMADD231PS Y4, Y5, Y0
+	ADDQ        $0x00000090, AX
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	DECQ        SI
+	JMP         loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VPSHUFD      $0x01, X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q40ScaleIdxR<>+0(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+2(SB)/2, $0x0012
+DATA q40ScaleIdxR<>+4(SB)/2, $0x0024
+DATA q40ScaleIdxR<>+6(SB)/2, $0x0036
+DATA q40ScaleIdxR<>+8(SB)/2, $0x0009
+DATA q40ScaleIdxR<>+10(SB)/2, $0x001b
+DATA q40ScaleIdxR<>+12(SB)/2, $0x002d
+DATA q40ScaleIdxR<>+14(SB)/2, $0x003f
+DATA q40ScaleIdxR<>+16(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+18(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+20(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+22(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+24(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+26(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+28(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+30(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+32(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+34(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+36(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+38(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+40(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+42(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+44(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+46(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+48(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+50(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+52(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+54(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+56(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+58(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+60(SB)/2, $0x0000
+DATA q40ScaleIdxR<>+62(SB)/2, $0x0000
+GLOBL q40ScaleIdxR<>(SB), RODATA|NOPTR, $64
+
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-52

@@ -109,6 +109,111 @@ func dotQ3_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 //go:noescape
 func dotQ4_0VNNI8(w []byte, qp []int8, dp []float32, cp []int32) float32
 
+// dotQ4_0AVX2Rows is dotQ4_0AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ8_0AVX2Rows is dotQ8_0AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ8_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ4_1AVX2Rows is dotQ4_1AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+
+// dotQ5_0AVX2Rows is dotQ5_0AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ5_1AVX2Rows is dotQ5_1AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+
+// dotQ4_KAVX2Rows is dotQ4_KAVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+
+// dotQ6_KAVX2Rows is dotQ6_KAVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ6_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ5_KAVX2Rows is dotQ5_KAVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+
+// dotQ2_KAVX2Rows is dotQ2_KAVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ2_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ3_KAVX2Rows is dotQ3_KAVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ3_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ4_0VNNIRows is dotQ4_0VNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ8_0VNNIRows is dotQ8_0VNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ8_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ4_1VNNIRows is dotQ4_1VNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+
+// dotQ5_0VNNIRows is dotQ5_0VNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
+
+// dotQ5_1VNNIRows is dotQ5_1VNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
+
+// dotQ4_KVNNIRows is dotQ4_KVNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+
+// dotQ6_KVNNIRows is dotQ6_KVNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ6_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ5_KVNNIRows is dotQ5_KVNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ5_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
+
+// dotQ2_KVNNIRows is dotQ2_KVNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ2_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ3_KVNNIRows is dotQ3_KVNNI for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ3_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
+
+// dotQ4_0VNNI8Rows is dotQ4_0VNNI8 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_0VNNI8Rows(w []byte, qp []int8, dp []float32, cp []int32, dst []float32)
+
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //
 //go:noescape

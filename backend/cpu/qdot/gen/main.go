@@ -33,19 +33,23 @@ var isas = []isa{{"AVX2", false}, {"VNNI", true}}
 func main() {
 	Package("github.com/aethertensor/aether/backend/cpu/qdot")
 	ConstraintExpr("!noasm")
-	for _, s := range isas {
-		legacy32(s, "Q4_0", 18)
-		legacy32(s, "Q8_0", 34)
-		legacy32(s, "Q4_1", 20)
-		legacy32(s, "Q5_0", 22)
-		legacy32(s, "Q5_1", 24)
-		q4K(s, false)
-		q6K(s)
-		q4K(s, true)
-		q23K(s, false)
-		q23K(s, true)
+	for _, rows := range []bool{false, true} {
+		rowsMode = rows
+		for _, s := range isas {
+			legacy32(s, "Q4_0", 18)
+			legacy32(s, "Q8_0", 34)
+			legacy32(s, "Q4_1", 20)
+			legacy32(s, "Q5_0", 22)
+			legacy32(s, "Q5_1", 24)
+			q4K(s, false)
+			q6K(s)
+			q4K(s, true)
+			q23K(s, false)
+			q23K(s, true)
+		}
+		q40Wide()
 	}
-	q40Wide()
+	rowsMode = false
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -101,6 +105,90 @@ func f16Scale(m, dx Mem) VecVirtual {
 	return x
 }
 
+// rowsMode makes the kernel generators write the many-row form of each
+// kernel, <name>Rows: the same signature without the result and with a
+// last parameter dst []float32; it dots len(dst) consecutive weight rows
+// (w holds exactly those rows) with the one activation row and stores
+// row r's result in dst[r], so that a matvec makes one call per share of
+// rows instead of one per row. The weight pointer simply runs on from
+// row to row; the activation pointers and block count are reloaded from
+// the arguments.
+var rowsMode bool
+
+// gname suffixes the name of a data table in rows mode, whose kernels
+// emit their tables a second time.
+func gname(name string) string {
+	if rowsMode {
+		return name + "R"
+	}
+	return name
+}
+
+// kernelText starts a kernel (TEXT, noescape, Doc) in the current mode.
+func kernelText(name, sig, doc string) {
+	if rowsMode {
+		name += "Rows"
+		sig = sig[:len(sig)-len(") float32")] + ", dst []float32)"
+		doc = name + " is " + name[:len(name)-4] + " for len(dst) consecutive rows of w, row r's dot going to dst[r]."
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+}
+
+// rowState is a rows-mode kernel's output pointer and row count.
+type rowState struct {
+	dst Mem
+	nr  Register
+}
+
+// rowStart begins the per-row loop in rows mode (nothing otherwise):
+// reload sets the activation pointers and block count for a row, and the
+// accumulators are cleared.
+func rowStart(acc []VecVirtual, reload func()) *rowState {
+	if !rowsMode {
+		return nil
+	}
+	r := &rowState{dst: Mem{Base: Load(Param("dst").Base(), GP64())}, nr: Load(Param("dst").Len(), GP64())}
+	TESTQ(r.nr, r.nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	reload()
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	return r
+}
+
+// finish ends a kernel: the single-row form returns the sum of the
+// accumulators' lanes; the rows form stores it to dst and goes on to the
+// next row.
+func finish(r *rowState, acc []VecVirtual) {
+	if r == nil {
+		reduce(acc)
+		return
+	}
+	for i := 1; i < len(acc); i++ {
+		VADDPS(acc[i], acc[0], acc[0])
+	}
+	a := acc[0]
+	hi := XMM()
+	VEXTRACTF128(U8(1), a, hi)
+	VADDPS(hi, a.AsX(), hi)
+	lo := XMM()
+	VMOVHLPS(hi, hi, lo)
+	VADDPS(lo, hi, hi)
+	VPSHUFD(U8(1), hi, lo)
+	VADDSS(lo, hi, hi)
+	VMOVSS(hi, r.dst)
+	ADDQ(U8(4), r.dst.Base)
+	DECQ(r.nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
 // reduce sums the accumulators' lanes and stores the result.
 func reduce(acc []VecVirtual) {
 	for i := 1; i < len(acc); i++ {
@@ -146,13 +234,10 @@ func legacy32(s isa, name string, bsize int) {
 	cname := "c"
 	if minT {
 		cname = "ms"
-		TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, ms []float32) float32")
-		Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.", name, s.name, name))
+		kernelText(fmt.Sprintf("dot%s%s", name, s.name), "func(w []byte, q []int8, dv []float32, ms []float32) float32", fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, scaled block sums ms); len(ms) blocks.", name, s.name, name))
 	} else {
-		TEXT(fmt.Sprintf("dot%s%s", name, s.name), NOSPLIT, "func(w []byte, q []int8, dv []float32, c []int32) float32")
-		Doc(fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.", name, s.name, name))
+		kernelText(fmt.Sprintf("dot%s%s", name, s.name), "func(w []byte, q []int8, dv []float32, c []int32) float32", fmt.Sprintf("dot%s%s dots a %s row with Q8_0-style activations (quants q, scales dv ×8, corrections c); len(c) blocks.", name, s.name, name))
 	}
-	Pragma("noescape")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	dv := Mem{Base: Load(Param("dv").Base(), GP64())}
@@ -180,11 +265,11 @@ func legacy32(s isa, name string, bsize int) {
 		// spread copies byte e/8 of the broadcast qh to byte e; notBit
 		// has every bit but e%8 set, so OR then compare with all ones
 		// tests bit e.
-		spread = GLOBL("q5Spread"+name+s.name, RODATA|NOPTR)
+		spread = GLOBL(gname("q5Spread"+name+s.name), RODATA|NOPTR)
 		for e := 0; e < 32; e++ {
 			DATA(e, U8(e/8))
 		}
-		notBit = GLOBL("q5NotBit"+name+s.name, RODATA|NOPTR)
+		notBit = GLOBL(gname("q5NotBit"+name+s.name), RODATA|NOPTR)
 		for e := 0; e < 32; e++ {
 			DATA(e, U8(^(1<<(e%8))&0xff))
 		}
@@ -267,6 +352,12 @@ func legacy32(s isa, name string, bsize int) {
 		}
 	}
 
+	rs := rowStart(acc, func() {
+		Load(Param("q").Base(), q.Base)
+		Load(Param("dv").Base(), dv.Base)
+		Load(Param(cname).Base(), c.Base)
+		Load(Param(cname).Len(), n)
+	})
 	Label("loop")
 	CMPQ(n, U8(unroll))
 	JL(LabelRef("tail"))
@@ -292,7 +383,7 @@ func legacy32(s isa, name string, bsize int) {
 	JMP(LabelRef("tail"))
 
 	Label("done")
-	reduce(acc)
+	finish(rs, acc)
 }
 
 // shufCache holds the word-broadcast tables per ISA, emitted once.
@@ -306,7 +397,7 @@ func shufTables(s isa) []Mem {
 	}
 	shuf := make([]Mem, 8)
 	for j := range shuf {
-		shuf[j] = GLOBL(fmt.Sprintf("q4kShuf%s%d", s.name, j), RODATA|NOPTR)
+		shuf[j] = GLOBL(gname(fmt.Sprintf("q4kShuf%s%d", s.name, j)), RODATA|NOPTR)
 		for i := 0; i < 32; i += 2 {
 			DATA(i, U8(2*j))
 			DATA(i+1, U8(2*j+1))
@@ -333,9 +424,8 @@ func q4K(s isa, five bool) {
 	if five {
 		name, bsize, qoff = "Q5_K", 176, 48
 	}
-	TEXT("dot"+name+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s32 []int32) float32")
-	Pragma("noescape")
-	Doc("dot" + name + s.name + " dots a " + name + " row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.")
+	kernelText("dot"+name+s.name, "func(w []byte, q []int8, d []float32, s32 []int32) float32",
+		"dot"+name+s.name+" dots a "+name+" row with Q8_K-style activations (quants q, scales d, sums of 32 s32); len(d) blocks.")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	d := Mem{Base: Load(Param("d").Base(), GP64())}
@@ -347,6 +437,12 @@ func q4K(s isa, five bool) {
 	mask := broadcastD(0x0f0f0f0f)
 	shuf := shufTables(s)
 
+	rs := rowStart([]VecVirtual{acc}, func() {
+		Load(Param("q").Base(), q.Base)
+		Load(Param("d").Base(), d.Base)
+		Load(Param("s32").Base(), sm.Base)
+		Load(Param("d").Len(), n)
+	})
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
@@ -456,7 +552,7 @@ func q4K(s isa, five bool) {
 	JMP(LabelRef("loop"))
 
 	Label("done")
-	reduce([]VecVirtual{acc})
+	finish(rs, []VecVirtual{acc})
 }
 
 // q6K writes the Q6_K kernel. Per 256-element block: 128 bytes ql (low
@@ -474,9 +570,8 @@ func q4K(s isa, five bool) {
 //
 //	isum = Σ_j sc_j·Σ_{16} q·x - 32·Σ_j sc_j·s_j;  sum += x.d[b]·d·isum
 func q6K(s isa) {
-	TEXT("dotQ6_K"+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s16 []int32) float32")
-	Pragma("noescape")
-	Doc("dotQ6_K" + s.name + " dots a Q6_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
+	kernelText("dotQ6_K"+s.name, "func(w []byte, q []int8, d []float32, s16 []int32) float32",
+		"dotQ6_K"+s.name+" dots a Q6_K row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	d := Mem{Base: Load(Param("d").Base(), GP64())}
@@ -492,11 +587,17 @@ func q6K(s isa) {
 	// ones in 8-15, so that after sign extension to int16 the low lane
 	// holds the scales of the first 16 elements of each 32 and the high
 	// lane those of the second 16: the int16 layout vpmaddubsw gives.
-	deint := GLOBL("q6kDeint"+s.name, RODATA|NOPTR)
+	deint := GLOBL(gname("q6kDeint"+s.name), RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(i, U8(2*(i%8)+i/8))
 	}
 
+	rs := rowStart([]VecVirtual{acc}, func() {
+		Load(Param("q").Base(), q.Base)
+		Load(Param("d").Base(), d.Base)
+		Load(Param("s16").Base(), sm.Base)
+		Load(Param("d").Len(), n)
+	})
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
@@ -582,7 +683,7 @@ func q6K(s isa) {
 	JMP(LabelRef("loop"))
 
 	Label("done")
-	reduce([]VecVirtual{acc})
+	finish(rs, []VecVirtual{acc})
 }
 
 // halfKernel writes the F16 or BF16 kernel: len(x) float32 activations
@@ -665,9 +766,8 @@ func q23K(s isa, three bool) {
 	if three {
 		name, bsize, qsOff = "Q3_K", 110, 32
 	}
-	TEXT("dot"+name+s.name, NOSPLIT, "func(w []byte, q []int8, d []float32, s16 []int32) float32")
-	Pragma("noescape")
-	Doc("dot" + name + s.name + " dots a " + name + " row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
+	kernelText("dot"+name+s.name, "func(w []byte, q []int8, d []float32, s16 []int32) float32",
+		"dot"+name+s.name+" dots a "+name+" row with Q8_K-style activations (quants q, scales d, sums of 16 s16); len(d) blocks.")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("q").Base(), GP64())}
 	d := Mem{Base: Load(Param("d").Base(), GP64())}
@@ -685,11 +785,17 @@ func q23K(s isa, three bool) {
 		m4 = broadcastD(0x0f0f0f0f)
 	}
 	shuf := shufTables(s)
-	deint := GLOBL("q23kDeint"+name+s.name, RODATA|NOPTR)
+	deint := GLOBL(gname("q23kDeint"+name+s.name), RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(i, U8(2*(i%8)+i/8))
 	}
 
+	rs := rowStart([]VecVirtual{acc}, func() {
+		Load(Param("q").Base(), q.Base)
+		Load(Param("d").Base(), d.Base)
+		Load(Param("s16").Base(), sm.Base)
+		Load(Param("d").Len(), n)
+	})
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
@@ -823,7 +929,7 @@ func q23K(s isa, three bool) {
 	JMP(LabelRef("loop"))
 
 	Label("done")
-	reduce([]VecVirtual{acc})
+	finish(rs, []VecVirtual{acc})
 }
 
 // q40Wide writes dotQ4_0VNNI8, the Q4_0 VNNI kernel for whole groups of
@@ -846,9 +952,8 @@ func q23K(s isa, three bool) {
 const prefetchDist = 1024
 
 func q40Wide() {
-	TEXT("dotQ4_0VNNI8", NOSPLIT, "func(w []byte, qp []int8, dp []float32, cp []int32) float32")
-	Pragma("noescape")
-	Doc("dotQ4_0VNNI8 dots a Q4_0 row with activations prepared in groups of eight blocks (quants qp, scales dp, corrections cp); len(cp) blocks, a multiple of 8.")
+	kernelText("dotQ4_0VNNI8", "func(w []byte, qp []int8, dp []float32, cp []int32) float32",
+		"dotQ4_0VNNI8 dots a Q4_0 row with activations prepared in groups of eight blocks (quants qp, scales dp, corrections cp); len(cp) blocks, a multiple of 8.")
 	w := Mem{Base: Load(Param("w").Base(), GP64())}
 	q := Mem{Base: Load(Param("qp").Base(), GP64())}
 	dp := Mem{Base: Load(Param("dp").Base(), GP64())}
@@ -859,7 +964,7 @@ func q40Wide() {
 	acc := YMM()
 	VXORPS(acc, acc, acc)
 	mask := broadcastD(0x0f0f0f0f)
-	idx := GLOBL("q40ScaleIdx", RODATA|NOPTR)
+	idx := GLOBL(gname("q40ScaleIdx"), RODATA|NOPTR)
 	for k, b := range []int{0, 2, 4, 6, 1, 3, 5, 7} {
 		DATA(2*k, U16(9*b))
 	}
@@ -869,6 +974,13 @@ func q40Wide() {
 	scaleIdx := ZMM()
 	VMOVDQU64(idx, scaleIdx)
 
+	rs := rowStart([]VecVirtual{acc}, func() {
+		Load(Param("qp").Base(), q.Base)
+		Load(Param("dp").Base(), dp.Base)
+		Load(Param("cp").Base(), cp.Base)
+		Load(Param("cp").Len(), n)
+		SHRQ(U8(3), n)
+	})
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
@@ -913,7 +1025,7 @@ func q40Wide() {
 	JMP(LabelRef("loop"))
 
 	Label("done")
-	reduce([]VecVirtual{acc})
+	finish(rs, []VecVirtual{acc})
 }
 
 // memSum emits memSumAVX2, the read loop of the MemRead benchmark: eight
@@ -1109,7 +1221,7 @@ func quantK() {
 	VPXORD(zero, zero, zero)
 	k127 := bcast(127)
 	bias := bcast(0x80808080)
-	order := GLOBL("qkSumOrder", RODATA|NOPTR)
+	order := GLOBL(gname("qkSumOrder"), RODATA|NOPTR)
 	for i, v := range []uint32{0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15} {
 		DATA(4*i, U32(v))
 	}
