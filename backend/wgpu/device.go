@@ -88,6 +88,7 @@ var (
 	_ backend.Device      = (*Device)(nil)
 	_ backend.Capable     = (*Device)(nil)
 	_ backend.QuantBinder = (*Device)(nil)
+	_ backend.HalfStorer  = (*Device)(nil)
 )
 
 // New opens a device on the preferred adapter (see Options).
@@ -271,8 +272,14 @@ func wordsOf(o backend.Operand) (uint64, error) {
 	if _, err := elemType(o.DType); err != nil {
 		return 0, err
 	}
-	return uint64(max(o.Shape.Size(), 1)) * 4, nil
+	return (uint64(max(byteLen(o.DType, o.Shape.Size()), 1)) + 3) &^ 3, nil
 }
+
+// HalfStorage returns true: F16 and BF16 tensors are held two to a
+// 32-bit word (state such as a KV cache takes half the memory), moved and
+// converted with integer operations, so any adapter can, with or without
+// shader-f16. Arithmetic on them is f32, after a Cast.
+func (d *Device) HalfStorage() bool { return true }
 
 // alloc makes a zeroed, registered buffer. The caller holds d.mu.
 func (d *Device) alloc(o backend.Operand) (*Buffer, error) {
@@ -455,7 +462,7 @@ func (d *Device) Read(dst *tensor.Array, src backend.Buffer) error {
 	if err != nil {
 		return err
 	}
-	err = fromWords(dst, words[:4*b.Len()])
+	err = fromWords(dst, words[:byteLen(b.op.DType, b.Len())])
 	d.settle()
 	if err != nil {
 		return err
@@ -831,7 +838,7 @@ func (m *mover) Download(id memory.ID) error {
 	}
 	if s.array != nil {
 		b := &Buffer{op: backend.Operand{DType: s.array.DType(), Shape: s.array.Shape()}, s: s}
-		return fromWords(s.array, words[:4*b.Len()])
+		return fromWords(s.array, words[:byteLen(b.op.DType, b.Len())])
 	}
 	s.host = words
 	return nil
@@ -879,6 +886,16 @@ func toWords(a *tensor.Array) ([]byte, error) {
 				w[i] = 1
 			}
 		}
+	case tensor.F16, tensor.BF16:
+		// Two to a word, little-endian: the bits as they lie in memory.
+		h := a.Bits()
+		size := (2*n + 3) &^ 3
+		out = out[:max(size, 4)]
+		clear(out)
+		if n > 0 {
+			copy(out, unsafe.Slice((*byte)(unsafe.Pointer(&h[0])), 2*n))
+		}
+		return out, nil
 	default:
 		_, err := elemType(a.DType())
 		return nil, err
@@ -892,8 +909,12 @@ func fromWords(a *tensor.Array, b []byte) error {
 	if n == 0 {
 		return nil
 	}
-	if len(b) < 4*n {
+	if len(b) < byteLen(a.DType(), n) {
 		return fmt.Errorf("wgpu: %d bytes for %d elements", len(b), n)
+	}
+	if isHalf(a.DType()) {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&a.Bits()[0])), 2*n), b)
+		return nil
 	}
 	w := unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), n)
 	switch a.DType() {

@@ -6,8 +6,10 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
+	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/graph"
 	"github.com/aethertensor/aether/tensor"
@@ -88,5 +90,91 @@ func TestCastHalf(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHalfStorage keeps f16 and bf16 state two to a word on the device:
+// rows stored into a cache at run-time positions (odd ones, so halves
+// share words with neighbours), then read back through every movement a
+// half tensor allows and widened to f32. Everything is exact, so the
+// results, and the caches after SyncHost, equal the CPU's bit for bit.
+func TestHalfStorage(t *testing.T) {
+	d := device(t)
+	ctx := context.Background()
+	for _, half := range []tensor.DType{tensor.F16, tensor.BF16} {
+		t.Run(half.String(), func(t *testing.T) {
+			run := func(dev graph.Option) (outs []*tensor.Array, cache *tensor.Array) {
+				g := graph.New()
+				c := g.Variable("cache", tensor.MustZeros(half, tensor.Shape{9, 5}))
+				row := g.Placeholder("row", tensor.F32, 1, 5)
+				pos := g.Placeholder("pos", tensor.I64)
+				w := g.AssignSlice(c, row.StoreAs(half), 0, pos)
+				win := c.SliceAt(0, pos, 3)
+				res := []graph.Tensor{
+					w.Cast(tensor.F32),
+					c.Cast(tensor.F32),
+					win.Cast(tensor.F32),
+					c.Permute(1, 0).Cast(tensor.F32),
+					c.Slice(graph.Range{Start: 1, Stop: 9, Step: 3}, graph.Range{Start: 4, Stop: 0, Step: -2}).Cast(tensor.F32),
+					c.Reshape(45).Reshape(3, 15).Cast(tensor.F32),
+					c.SliceAxis(0, 2, 3, 1).Expand(4, 5).Cast(tensor.F32),
+					row.StoreAs(half).Cast(tensor.F32),
+				}
+				p, err := graph.Compile(res, dev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vals := halfInputs()
+				// Every row is read back (widened) by a later step.
+				for step, at := range []int64{3, 0, 7, 4, 1, 8, 2, 6} {
+					r := tensor.NewF32(vals[5*step:5*step+5], 1, 5)
+					pa, _ := tensor.NewI64([]int64{at}).Reshape()
+					o, err := p.Run(ctx, graph.Feeds{"row": r, "pos": pa})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range o {
+						outs = append(outs, o[i].Clone())
+					}
+				}
+				v, _ := g.Var("cache")
+				return outs, v.Value()
+			}
+			want, wantCache := run(graph.OnDevice(cpu.New()))
+			got, gotCache := run(graph.OnDevice(d))
+			for i := range want {
+				w, g := want[i].Float32s(), got[i].Float32s()
+				for j := range w {
+					if math.Float32bits(w[j]) != math.Float32bits(g[j]) {
+						t.Fatalf("output %d element %d: %#08x, want %#08x", i, j, math.Float32bits(g[j]), math.Float32bits(w[j]))
+					}
+				}
+			}
+			if err := d.SyncHost(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w, g := wantCache.Bits(), gotCache.Bits()
+			for j := range w {
+				if w[j] != g[j] {
+					t.Fatalf("cache element %d: %#04x, want %#04x", j, g[j], w[j])
+				}
+			}
+			// An odd count leaves half of the last word unused.
+			src, err := tensor.FromBits(half, []uint16{0x3c00, 0x8001, 0x7e01}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := d.Alloc(backend.Operand{DType: half, Shape: tensor.Shape{3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := tensor.MustZeros(half, tensor.Shape{3})
+			if err := d.Write(b, src); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Read(back, b); err != nil || !slices.Equal(back.Bits(), src.Bits()) {
+				t.Fatalf("round trip %#04x, %v; want %#04x", back.Bits(), err, src.Bits())
+			}
+		})
 	}
 }

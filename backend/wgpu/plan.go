@@ -43,8 +43,23 @@ func elemType(d tensor.DType) (string, error) {
 		return "i32", nil
 	case tensor.Bool:
 		return "u32", nil
+	case tensor.F16, tensor.BF16:
+		// Storage only, two to a word: the half kernels (halfKernel) move
+		// and convert them; nothing computes on them.
+		return "u16", nil
 	}
-	return "", fmt.Errorf("%w: %v on webgpu (f32, i32, i64 stored as i32, and bool only)", backend.ErrUnsupported, d)
+	return "", fmt.Errorf("%w: %v on webgpu (f32, i32, i64 stored as i32, bool, and f16/bf16 storage only)", backend.ErrUnsupported, d)
+}
+
+func isHalf(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 }
+
+// byteLen returns the bytes an operand's values take on the device, not
+// rounded up to a word.
+func byteLen(d tensor.DType, n int) int {
+	if isHalf(d) {
+		return 2 * n
+	}
+	return 4 * n
 }
 
 // narrow returns a copy of an elementwise kernel with I64 values retyped
@@ -80,7 +95,8 @@ func grid(n int, perGroup bool, maxX int) [3]uint32 {
 
 // planner turns kernels into passes under the device's dispatch limit.
 type planner struct {
-	maxGroups int // workgroups per grid dimension
+	maxGroups int  // workgroups per grid dimension
+	words16   bool // copies move two-byte elements (copy16)
 }
 
 // plan returns the dispatches that run k.
@@ -95,6 +111,23 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 	}
 	if k.Reduce != nil {
 		return p.fusedReduce(k.Reduce)
+	}
+	half := isHalf(k.Out.DType)
+	for _, in := range k.In {
+		half = half || isHalf(in.DType)
+	}
+	if half {
+		if k.Fused != nil || k.Epilogue != nil {
+			return nil, fmt.Errorf("%w: a fused kernel over f16/bf16 storage on webgpu", backend.ErrUnsupported)
+		}
+		switch k.Op {
+		case op.Cast:
+			return p.halfCast(k)
+		case op.Reshape, op.Permute, op.Expand, op.Slice, op.DynSlice, op.AssignSlice:
+			p.words16 = true // and plan the copy as for 32-bit values
+		default:
+			return nil, fmt.Errorf("%w: %v on f16/bf16 storage on webgpu (movement and casts only)", backend.ErrUnsupported, k.Op)
+		}
 	}
 	if k.Fused != nil {
 		return p.elementwise(k.Fused)
@@ -414,7 +447,34 @@ func (p planner) copy(shape tensor.Shape, src, dst view, d *dynamic) ([]pass, er
 		meta[16+a] = uint32(int32(src.st[a]))
 		meta[24+a] = uint32(int32(dst.st[a]))
 	}
-	return p.library("copy", "u32", meta, args, shape.Size(), false)
+	name := "copy"
+	if p.words16 {
+		name = "copy16"
+	}
+	return p.library(name, "u32", meta, args, shape.Size(), false)
+}
+
+// halfCast plans a conversion between f32 and f16/bf16 storage: widening
+// (exact) or narrowing (round to nearest even, StoreAs).
+func (p planner) halfCast(k backend.Kernel) ([]pass, error) {
+	from, to := k.In[0].DType, k.Out.DType
+	n := k.Out.Shape.Size()
+	switch {
+	case isHalf(from) && to == tensor.F32:
+		kind := uint32(0)
+		if from == tensor.BF16 {
+			kind = 1
+		}
+		return p.library("half_cast", "u32", []uint32{u(n), kind, u(n)}, []int{0, argOut}, n, false)
+	case from == tensor.F32 && isHalf(to):
+		kind := uint32(2)
+		if to == tensor.BF16 {
+			kind = 3
+		}
+		words := (n + 1) / 2
+		return p.library("half_cast", "u32", []uint32{u(words), kind, u(n)}, []int{0, argOut}, words, false)
+	}
+	return nil, fmt.Errorf("%w: cast of %v to %v on webgpu", backend.ErrUnsupported, from, to)
 }
 
 // fillThen fills the output with v, then copies input 0 into it.

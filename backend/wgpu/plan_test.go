@@ -34,12 +34,14 @@ func TestPlanUnsupported(t *testing.T) {
 	p := planner{maxGroups: 65535}
 	f64 := backend.Operand{DType: tensor.F64, Shape: tensor.Shape{3}}
 	f32 := backend.Operand{DType: tensor.F32, Shape: tensor.Shape{3}}
+	f16 := backend.Operand{DType: tensor.F16, Shape: tensor.Shape{3}}
 	cases := []struct {
 		name string
 		k    backend.Kernel
 	}{
 		{"f64 add", backend.Kernel{Op: op.Add, In: []backend.Operand{f64, f64}, Out: f64}},
-		{"f16 output", backend.Kernel{Op: op.Cast, In: []backend.Operand{f32}, Out: backend.Operand{DType: tensor.F16, Shape: tensor.Shape{3}}}},
+		{"f16 add", backend.Kernel{Op: op.Add, In: []backend.Operand{f16, f16}, Out: f16}},
+		{"f16 to i32", backend.Kernel{Op: op.Cast, Attrs: &op.Attrs{DType: tensor.I32}, In: []backend.Operand{f16}, Out: backend.Operand{DType: tensor.I32, Shape: tensor.Shape{3}}}},
 		{"f16 rounding of i32", backend.Kernel{Op: op.Cast, Attrs: &op.Attrs{DType: tensor.F16}, In: []backend.Operand{{DType: tensor.I32, Shape: tensor.Shape{3}}}, Out: f32}},
 		{"fused reduction", backend.Kernel{Op: op.ReduceSum, In: []backend.Operand{f32}, Out: f32, Reduce: &kernel.Reduce{}}},
 		{"bool softmax", backend.Kernel{Op: op.Softmax, Attrs: &op.Attrs{Axis: 0}, In: []backend.Operand{{DType: tensor.Bool, Shape: tensor.Shape{3}}}, Out: f32}},

@@ -35,6 +35,9 @@ func (*Device) Registry() *memory.Registry { return nil }
 // ReadBytes returns 0.
 func (*Device) ReadBytes() int64 { return 0 }
 
+// HalfStorage returns false.
+func (*Device) HalfStorage() bool { return false }
+
 // Caps returns zero Caps.
 func (*Device) Caps() backend.Caps { return backend.Caps{} }
 
