@@ -1,8 +1,11 @@
 // Package shaders holds the hand-written WGSL library kernels of the
 // WebGPU backend, embedded with go:embed: a tiled shared-memory matrix
-// product, reductions over any axes, arg-max, softmax, strided copies (the
-// movement operations), fills, index gathers and scatter-adds, and image
-// window unfold/fold.
+// product (with a fused bias, activation and residual), reductions over
+// any axes, arg-max, softmax, strided copies (the movement operations, of
+// 32-bit words or of two-byte halves), fills, index gathers and
+// scatter-adds (reporting bad indices as faults), half-precision rounding
+// and conversions, and image window unfold/fold. Fragments such as
+// half.wgsl hold helper functions that kernels include.
 //
 // Every kernel reads its sizes from a uniform block of 64 u32 words at
 // @group(0) @binding(0) (read through the helper m(i)); its storage
