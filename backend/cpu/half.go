@@ -75,12 +75,19 @@ func (c *halfConv) run(lo, hi int) {
 	}
 }
 
-// f32ToF16s rounds x to f16 bits in y, ties to even. Values whose result is
+// f32ToF16s rounds x to f16 bits in y, ties to even: whole blocks with
+// F16C where the CPU has it, the rest in Go, where values whose result is
 // a normal f16 (2⁻¹⁴ ≤ |v| < 65520), the common case, take an integer
-// rebias and round; the rest go through tensor.F32ToF16.
+// rebias and round and the rest go through tensor.F32ToF16 (which F16C
+// matches bit for bit).
 func f32ToF16s(y []uint16, x []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
+	done := 0
+	if halfAsm {
+		done = narrowF16(y, x)
+	}
+	for i := done; i < len(x); i++ {
+		v := x[i]
 		b := math.Float32bits(v)
 		if a := b & 0x7fffffff; a >= 0x38800000 && a < 0x477ff000 {
 			// Rebias the exponent (127 to 15) and round the 23-bit
@@ -118,12 +125,20 @@ func narrowKernel(from, to tensor.DType) kernelFunc {
 	}
 }
 
-// f16ToF32s widens x into y exactly. Normal numbers, the common case, take
-// a branch-free rebias of the exponent (15 to 127); zeros, subnormals,
-// infinities and NaNs go through tensor.F16ToF32.
+//go:generate go run -tags avogen ./halfgen -out half_amd64.s -stubs half_stubs_amd64.go -pkg cpu
+
+// f16ToF32s widens x into y exactly: whole blocks with F16C where the CPU
+// has it, the rest in Go, where normal numbers take a branch-free rebias
+// of the exponent (15 to 127) and zeros, subnormals, infinities and NaNs
+// go through tensor.F16ToF32 (which F16C matches bit for bit).
 func f16ToF32s(y []float32, x []uint16) {
 	y = y[:len(x)]
-	for i, h := range x {
+	done := 0
+	if halfAsm {
+		done = widenF16(y, x)
+	}
+	for i := done; i < len(x); i++ {
+		h := x[i]
 		if e := h & 0x7c00; e != 0 && e != 0x7c00 {
 			y[i] = math.Float32frombits(uint32(h&0x8000)<<16 | (uint32(h&0x7fff)+(127-15)<<10)<<13)
 			continue
