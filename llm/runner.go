@@ -49,8 +49,7 @@ type Options struct {
 	HalfKV bool
 	// KV is the key/value cache's storage type: tensor.F32 (the default,
 	// also for the zero value), tensor.F16 or tensor.BF16, which halve the
-	// cache's memory (see model.Options.KV; a device without half storage
-	// keeps f32).
+	// cache's memory (see model.Options.KV).
 	KV tensor.DType
 	// Progress, when set, is called while the weights are read into
 	// memory at load with the bytes done and the total.

@@ -33,7 +33,7 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&m.ctxLen, "c", 0, "context length in tokens (0: the model's, at most 4096)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.StringVar(&m.device, "device", "cpu", "device to run on: cpu or wgpu")
-	fs.StringVar(&m.kv, "kv", "f32", "KV cache storage: f32, f16 or bf16 (half types halve its memory; wgpu keeps f32)")
+	fs.StringVar(&m.kv, "kv", "f32", "KV cache storage: f32, f16 or bf16 (half types halve its memory)")
 }
 
 // kvTypes maps --kv values to cache storage types.

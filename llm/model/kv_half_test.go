@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/backend/cpu/qdot"
+	"github.com/aethertensor/aether/backend/wgpu"
 	"github.com/aethertensor/aether/internal/testdata"
 	"github.com/aethertensor/aether/llm/gguf"
 	"github.com/aethertensor/aether/tensor"
@@ -220,4 +222,40 @@ func BenchmarkDecodeKV(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestHalfKVWebGPU runs stories260K over an f16 cache on the WebGPU
+// backend (lavapipe in CI), which holds half tensors too, and checks the
+// CPU's greedy ids and logits over the same cache type.
+func TestHalfKVWebGPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiling WebGPU pipelines is slow")
+	}
+	dev, err := wgpu.New()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no WebGPU adapter in CI: %v", err)
+		}
+		t.Skipf("no WebGPU adapter: %v", err)
+	}
+	defer dev.Close()
+	const steps = 12
+	gpu := openModel(t, "models/stories260K.gguf", Options{Context: 32, KV: tensor.F16, Device: dev})
+	if gpu.KV() != tensor.F16 {
+		t.Fatalf("cache type %v on WebGPU, want f16", gpu.KV())
+	}
+	host := openModel(t, "models/stories260K.gguf", Options{Context: 32, KV: tensor.F16})
+	wantIDs, wantLogits := greedy(t, host, prompt, steps)
+	ids, logits := greedy(t, gpu, prompt, steps)
+	var worst float64
+	for i := range ids {
+		if ids[i] != wantIDs[i] {
+			t.Fatalf("step %d: WebGPU chose %d, CPU %d\n got %v\nwant %v", i, ids[i], wantIDs[i], ids, wantIDs)
+		}
+		worst = max(worst, maxDiff(logits[i], wantLogits[i]))
+	}
+	if worst > 1e-2 {
+		t.Errorf("WebGPU logits over the f16 cache differ from the CPU's by up to %g", worst)
+	}
+	t.Logf("%d greedy ids equal; max |Δlogit| %.3g", steps, worst)
 }

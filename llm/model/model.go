@@ -45,8 +45,8 @@ type Options struct {
 	// halves the cache's bytes: keys and values are rounded to it once,
 	// when appended, and widened to f32 when attended (the chunk being
 	// processed attends to its own rows as rounded too, as later steps
-	// will see them). A device without half storage
-	// (backend.HalfStorage, e.g. WebGPU) keeps an f32 cache.
+	// will see them). The CPU and WebGPU store half types; a device
+	// without half storage (backend.HalfStorage) keeps an f32 cache.
 	KV tensor.DType
 	// LlamaCppArith reproduces llama.cpp's CPU arithmetic where Aether's
 	// default differs, for bit-level parity checks. Attention becomes an
