@@ -165,7 +165,7 @@ func TestHalfKVCache(t *testing.T) {
 	}
 }
 
-// noHalf is a CPU device that does not report half storage, as WebGPU.
+// noHalf is a CPU device that does not report half storage.
 type noHalf struct{ backend.Device }
 
 // TestHalfKVFallback checks that a half cache asked of a device without
