@@ -85,7 +85,7 @@ func SumF32(x []float32) (float64, int)
 // SqrtF32 computes y[i] = √x[i] (correctly rounded) for the leading whole 32-element blocks and returns how many elements it computed.
 func SqrtF32(y []float32, x []float32) int
 
-// TanhF32 computes y[i] = tanh(x[i]) (within 3 ulp) for the leading whole 8-element blocks and returns how many elements it computed.
+// TanhF32 computes y[i] = tanh(x[i]) (within 2 ulp) for the leading whole 8-element blocks and returns how many elements it computed.
 func TanhF32(y []float32, x []float32) int
 
 // ErfF32 computes y[i] = erf(x[i]) (within 2 ulp) for the leading whole 8-element blocks and returns how many elements it computed.
