@@ -23,6 +23,10 @@
 // by `go generate` from ./gen. Build with the noasm tag, or call
 // SetLevel(Generic), to use only the Go kernels.
 //
+// At the AVX-512 VNNI level the activations are quantised in assembly too,
+// bit for bit as the Go loops do. MatVec makes one assembly call per share
+// of rows (each kernel has a many-row form with the one-row form's bits).
+//
 // MatVec and MatMul split the rows across GOMAXPROCS goroutines.
 package qdot
 
