@@ -124,6 +124,14 @@ type QuantBinder interface {
 	BindQuantized(q *tensor.Quantized) (Buffer, error)
 }
 
+// QuantKernels is implemented by QuantBinders whose quantised kernels take
+// only some GGUF block formats; weights of other formats should be bound
+// dense. A QuantBinder without it takes every format its BindQuantized
+// accepts.
+type QuantKernels interface {
+	QuantKernel(t uint32) bool
+}
+
 // HalfStorer is implemented by devices that can hold F16 and BF16 tensors
 // in two bytes an element (state, movement, and casts to and from f32).
 // Graphs with such tensors compile only for devices that report true.

@@ -281,9 +281,7 @@ func u(v int) uint32 { return uint32(v) }
 // qrows kernels: count, rows, cols, type and row bytes.
 func quantMeta(q *tensor.Quantized, count int) ([]uint32, error) {
 	t := quant.Type(q.Type)
-	switch t {
-	case quant.F32, quant.F16, quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
-	default:
+	if !quantKernel(t) {
 		return nil, fmt.Errorf("%w: %v weights on webgpu (F32, F16, Q4_0, Q8_0, Q4_K and Q6_K are)", backend.ErrUnsupported, t)
 	}
 	rb, err := quant.RowBytes(t, uint64(q.Cols))

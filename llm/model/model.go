@@ -133,7 +133,7 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	// A device that cannot hold quantised blocks gets dequantised weights.
 	_, quantOK := opts.Device.(backend.QuantBinder)
 	dense := opts.Dense || (opts.Device != nil && !quantOK)
-	if err := m.loadWeights(f, dense); err != nil {
+	if err := m.loadWeights(f, dense, opts.Device); err != nil {
 		return nil, err
 	}
 	if err := m.g.Err(); err != nil {
@@ -143,9 +143,10 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	return m, nil
 }
 
-func (m *Model) loadWeights(f *gguf.File, dense bool) error {
+func (m *Model) loadWeights(f *gguf.File, dense bool, dev backend.Device) error {
 	c := m.cfg
 	l := &loader{f: f, g: m.g, dense: dense}
+	l.kinds, _ = dev.(backend.QuantKernels)
 	var err error
 	// The embedding table is gathered by rows; quantised rows are expanded
 	// one by one as they are read.

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu/qdot"
 	"github.com/aethertensor/aether/graph"
 	"github.com/aethertensor/aether/llm/gguf"
@@ -15,6 +16,9 @@ type loader struct {
 	f     *gguf.File
 	g     *graph.Graph
 	dense bool  // dequantise everything (Options.Dense)
+	// kinds, when set, names the block formats the device's kernels take;
+	// weights of other formats are expanded to f32.
+	kinds backend.QuantKernels
 	bytes int64 // weight bytes the graph reads in place or holds
 }
 
@@ -48,7 +52,7 @@ func (l *loader) matrix(name string, rows, cols int) (graph.Tensor, error) {
 		return graph.Tensor{}, err
 	}
 	l.bytes += int64(len(t.Data))
-	if !l.dense && kernelType(t.Type, cols) {
+	if !l.dense && kernelType(t.Type, cols) && (l.kinds == nil || l.kinds.QuantKernel(uint32(t.Type))) {
 		return l.g.QuantConst(&tensor.Quantized{Type: uint32(t.Type), Rows: rows, Cols: cols, Data: t.Data}), nil
 	}
 	return l.denseOf(t, rows, cols)
