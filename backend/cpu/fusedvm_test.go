@@ -169,14 +169,7 @@ func TestFusedVMSpills(t *testing.T) {
 		t.Fatalf("program %+v, want two temporaries (x*x, and x - x*x)", v)
 	}
 	x := randomInput(rand.New(rand.NewPCG(1, 2)), n, 0.05)
-	f, err := fusedKernel(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := tensor.MustZeros(tensor.F32, tensor.Shape{n})
-	if err := f([]*tensor.Array{x}, out); err != nil {
-		t.Fatal(err)
-	}
+	out := runFused(t, k, x)
 	for i, xi := range x.Float32s() {
 		sq := xi * xi
 		r := sq
@@ -215,17 +208,24 @@ func TestRecipInPlace(t *testing.T) {
 		},
 	}
 	x := randomInput(rand.New(rand.NewPCG(3, 4)), n, 0)
-	f, err := fusedKernel(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := tensor.MustZeros(tensor.F32, tensor.Shape{n})
-	if err := f([]*tensor.Array{x}, out); err != nil {
-		t.Fatal(err)
-	}
+	out := runFused(t, k, x)
 	for i, xi := range x.Float32s() {
 		if want := -(1 / -xi); !sameBits(out.Float32s()[i], want) {
 			t.Fatalf("element %d: 1/%v gave %v, want %v", i, xi, out.Float32s()[i], want)
 		}
 	}
+}
+
+// runFused runs the one-input float32 kernel k over x.
+func runFused(t *testing.T, k *kernel.Elementwise, x *tensor.Array) *tensor.Array {
+	t.Helper()
+	f, err := fusedKernel(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := tensor.MustZeros(tensor.F32, k.Shape)
+	if err := f([]*tensor.Array{x}, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
