@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"os"
 	"runtime"
@@ -61,6 +62,7 @@ type Device struct {
 
 	lostMu sync.Mutex
 	lost   error
+	seed   maphash.Seed // for slot.sum
 }
 
 // slot is the device memory of a buffer, separate from Buffer so that a
@@ -70,9 +72,12 @@ type slot struct {
 	size  uint64      // bytes, a multiple of 4, at least 4
 	host  []byte      // contents while evicted (nil: zeros or see array)
 	array *tensor.Array
-	raw   []byte // a quantized weight's blocks, the host copy
-	dev   *Device
-	id    memory.ID
+	// sum hashes array's contents as the device last left or saw them:
+	// a different hash at Bind means the host array was edited since.
+	sum uint64
+	raw []byte // a quantized weight's blocks, the host copy
+	dev *Device
+	id  memory.ID
 }
 
 // Buffer is device memory holding one tensor as 32-bit words.
@@ -118,7 +123,8 @@ func New(opts ...Option) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{inst: inst, adapter: a, info: a.GetProperties(), limits: a.GetLimits().Limits,
-		pipes: map[string]*pipeline{}, slots: map[memory.ID]*slot{}, bound: map[*tensor.Array]*Buffer{}, quant: map[*tensor.Quantized]*Buffer{}}
+		pipes: map[string]*pipeline{}, slots: map[memory.ID]*slot{}, bound: map[*tensor.Array]*Buffer{}, quant: map[*tensor.Quantized]*Buffer{},
+		seed: maphash.MakeSeed()}
 	d.dev, err = a.RequestDevice(&gpu.DeviceDescriptor{
 		Label:          "aether",
 		RequiredLimits: &gpu.RequiredLimits{Limits: d.limits},
@@ -341,9 +347,19 @@ func (d *Device) Bind(a *tensor.Array) (backend.Buffer, error) {
 	}
 	if b, ok := d.bound[a]; ok {
 		if d.stale(b.s) {
-			// A program assigned it on the device: that copy is the
-			// current value, and the array catches up.
-			return b, d.writeBack(b.s)
+			words, err := toWords(a)
+			if err != nil {
+				return nil, err
+			}
+			if d.sumOf(a, words) == b.s.sum {
+				// A program assigned it on the device and the host left
+				// it alone: the device copy is current, the array catches
+				// up.
+				return b, d.writeBack(b.s)
+			}
+			// Edited on the host since: the host wins, as for a buffer
+			// the device never assigned.
+			d.reg.HostWritten(b.s.id)
 		}
 		if err := d.write(b, a); err != nil {
 			return nil, err
@@ -354,7 +370,11 @@ func (d *Device) Bind(a *tensor.Array) (backend.Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.s.array = a
+	words, err := toWords(a)
+	if err != nil {
+		return nil, err
+	}
+	b.s.array, b.s.sum = a, d.sumOf(a, words)
 	d.bound[a] = b
 	return b, nil
 }
@@ -422,6 +442,9 @@ func (d *Device) write(b *Buffer, src *tensor.Array) error {
 		if err := s.array.CopyFrom(src); err != nil {
 			return err
 		}
+	}
+	if s.array != nil {
+		s.sum = d.sumOf(src, words)
 	}
 	if s.g == nil {
 		if s.array == nil {
@@ -522,6 +545,11 @@ func (d *Device) Copy(dst, src backend.Buffer) error {
 // so a decode step's cache writes stay on the device.
 func (d *Device) wrote(b *Buffer) {
 	d.reg.Written(b.s.id)
+}
+
+// sumOf hashes the device words of array a's values (not the padding).
+func (d *Device) sumOf(a *tensor.Array, words []byte) uint64 {
+	return maphash.Bytes(d.seed, words[:byteLen(a.DType(), a.Len())])
 }
 
 // stale reports whether a bound array is older than its device copy.
@@ -837,8 +865,8 @@ func (m *mover) Download(id memory.ID) error {
 		return err
 	}
 	if s.array != nil {
-		b := &Buffer{op: backend.Operand{DType: s.array.DType(), Shape: s.array.Shape()}, s: s}
-		return fromWords(s.array, words[:byteLen(b.op.DType, b.Len())])
+		s.sum = d.sumOf(s.array, words)
+		return fromWords(s.array, words[:byteLen(s.array.DType(), s.array.Len())])
 	}
 	s.host = words
 	return nil

@@ -4,6 +4,7 @@ package wgpu_test
 
 import (
 	"context"
+	"math"
 	"math/rand"
 	"testing"
 
@@ -200,5 +201,44 @@ func TestTrainingMatchesCPU(t *testing.T) {
 		if e := nmse(got[i], want[i]); !(e <= 1e-7) {
 			t.Errorf("parameter %d: NMSE %.3g after training", i, e)
 		}
+	}
+}
+
+// TestStateRebind compiles a new program over assigned state: without a
+// host edit the device's value carries over (and reaches the host array);
+// an edit of the host array in between wins, as on the CPU.
+func TestStateRebind(t *testing.T) {
+	d := device(t)
+	ctx := context.Background()
+	g := graph.New()
+	n := g.Variable("n", tensor.NewF32([]float32{0}, 1))
+	step := func() float64 {
+		p, err := graph.Compile([]graph.Tensor{g.Assign(n, n.AddScalar(1)), n.Scale(1)}, graph.OnDevice(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[1].Flat(0) // the value before this run's assignment
+	}
+	v, _ := g.Var("n")
+	for _, c := range []struct {
+		edit float32 // written to the host array before the step; NaN: none
+		want float64
+	}{{float32(math.NaN()), 0}, {float32(math.NaN()), 1}, {100, 100}, {float32(math.NaN()), 101}} {
+		if c.edit == c.edit {
+			v.Value().Float32s()[0] = c.edit
+		}
+		if got := step(); got != c.want {
+			t.Fatalf("read %v, want %v", got, c.want)
+		}
+	}
+	if err := d.SyncHost(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Value().Flat(0); got != 102 {
+		t.Fatalf("host value %v after SyncHost, want 102", got)
 	}
 }
