@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
-	"github.com/aethertensor/aether/internal/asm/fvm"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -183,7 +182,7 @@ func compileFused(k *kernel.Elementwise) *fusedPlan {
 			p.consts[i] = slotOf(a, 0, chunk)
 		}
 	}
-	if fvm.Available {
+	if vmRun != nil {
 		p.vm = compileVM(p)
 	}
 	return p
@@ -300,7 +299,7 @@ func (r *fusedRun) run(c, _ int) {
 		j0 := k * chunk
 		n := min(chunk, r.p.inner-j0)
 		res := slotOf(r.out, row*r.p.inner+j0, n)
-		if r.p.vm != nil && useVM && n >= fvm.Block {
+		if r.p.vm != nil && useVM && n >= vmBlock {
 			done := r.chunkVM(s, row, j0, n)
 			if done == n {
 				continue

@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/aethertensor/aether/internal/asm/fvm"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -177,7 +176,7 @@ func (rr *reduceRun) epilogue(c, row int) {
 		prow, j := q/inner, q%inner
 		m := min(chunk, inner-j, end-q)
 		q += m
-		if e.p.vm != nil && useVM && m >= fvm.Block {
+		if e.p.vm != nil && useVM && m >= vmBlock {
 			done := e.chunkVM(s, prow, j, m)
 			if done == m {
 				continue

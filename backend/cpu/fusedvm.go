@@ -10,9 +10,23 @@ import (
 	"github.com/klauspost/cpuid/v2"
 )
 
-// useVM selects the register-level executor for float32 kernels (package
-// fvm) where the CPU has AVX-512; tests turn it off to compare.
-var useVM = fvm.Available
+// vmRun is the register-level interpreter this CPU runs (package fvm:
+// AVX-512, else AVX2; nil without either) and vmBlock its block length.
+var vmRun, vmBlock = pickVM()
+
+// useVM selects the register-level executor for float32 kernels; tests
+// turn it off to compare.
+var useVM = vmRun != nil
+
+func pickVM() (func(prog []uint32, ptrs []uintptr, n int) int, int) {
+	switch {
+	case fvm.Available:
+		return fvm.Run, fvm.Block
+	case fvm.Available2:
+		return fvm.Run2, fvm.Block2
+	}
+	return nil, 0
+}
 
 // ntBytes is the output size from which a kernel stores with
 // non-temporal writes: an output larger than the last-level cache would
@@ -20,7 +34,7 @@ var useVM = fvm.Available
 // third of the memory traffic.
 var ntBytes = max(cpuid.CPU.Cache.L3, 8<<20)
 
-// vmProg is a float32 kernel compiled for fvm.Run: each chain of
+// vmProg is a float32 kernel compiled for the fvm interpreters: each chain of
 // operations runs in the accumulator registers, and only values used
 // again later are spilled to block-sized temporaries.
 //
@@ -55,7 +69,7 @@ var (
 func compileVM(p *fusedPlan) *vmProg {
 	nodes := p.k.Nodes
 	last := len(nodes) - 1
-	if p.inner < fvm.Block || nodes[last].Kind != kernel.Apply {
+	if p.inner < min(fvm.Block, fvm.Block2) || nodes[last].Kind != kernel.Apply {
 		return nil
 	}
 	v := &vmProg{}
@@ -167,7 +181,7 @@ func compileVM(p *fusedPlan) *vmProg {
 // vmScratch is one worker's pointer table and block buffers.
 type vmScratch struct {
 	ptrs  []uintptr
-	mem   []float32 // fills then temporaries, Block each, 64-byte aligned
+	mem   []float32 // fills then temporaries, fvm.Block each (the longer block), 64-byte aligned
 	value []float32 // the value each fill holds now
 }
 
@@ -221,7 +235,17 @@ func (r *fusedRun) chunkVM(s *scratch, row, j0, n int) int {
 	if r.nt && out%64 == 0 {
 		prog = v.progNT
 	}
-	return fvm.Run(prog, vs.ptrs, n)
+	// Leave the chunked path a tail of 0 or at least 32 elements: it runs
+	// shorter slices in Go, and a Go exp differs from the vector one in
+	// the last bit, so the split must not move elements between them.
+	m := n - n%vmBlock
+	if t := n - m; t > 0 && t < 32 {
+		m -= vmBlock
+	}
+	if m <= 0 {
+		return 0
+	}
+	return vmRun(prog, vs.ptrs, m)
 }
 
 // loadBase is the element offset Load node i reads for element j0 of the

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/aethertensor/aether/internal/asm/fvm"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -93,15 +94,36 @@ func sameBits(a, b float32) bool {
 // same bits, on sizes with ragged tails, broadcasts and special values
 // (which also make Exp hand blocks back to the chunked path).
 func TestFusedVMMatchesChunks(t *testing.T) {
-	if !useVM {
-		t.Skip("no AVX-512: the register-level executor does not run here")
+	variants := []struct {
+		name  string
+		ok    bool
+		run   func([]uint32, []uintptr, int) int
+		block int
+	}{{"avx512", fvm.Available, fvm.Run, fvm.Block}, {"avx2", fvm.Available2, fvm.Run2, fvm.Block2}}
+	ran := 0
+	for _, v := range variants {
+		if !v.ok {
+			continue
+		}
+		ran++
+		t.Run(v.name, func(t *testing.T) {
+			defer func(run func([]uint32, []uintptr, int) int, block int) { vmRun, vmBlock = run, block }(vmRun, vmBlock)
+			vmRun, vmBlock = v.run, v.block
+			vmMatchesChunks(t)
+		})
 	}
+	if ran == 0 {
+		t.Skip("neither AVX-512 nor AVX2: the register-level executor does not run here")
+	}
+}
+
+func vmMatchesChunks(t *testing.T) {
 	defer func(v bool) { useVM = v }(useVM)
 	rng := rand.New(rand.NewPCG(7, 11))
 	compiled := 0
 	for trial := 0; trial < 300; trial++ {
 		rows := 1 + rng.IntN(3)
-		inner := []int{256, 257, 511, 1000, 2048, 2048 + 300, 5000}[rng.IntN(7)]
+		inner := []int{256, 257, 511, 1000, 1300, 2048, 2048 + 300, 2580, 5000}[rng.IntN(9)]
 		k := randomF32Kernel(rng, rows, inner, trial%10 == 9)
 		special := []float64{0, 0.01, 0.2}[trial%3]
 		in := []*tensor.Array{randomInput(rng, rows*inner, special), randomInput(rng, inner, special), randomInput(rng, rows, special)}

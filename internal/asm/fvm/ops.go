@@ -2,10 +2,14 @@
 
 package fvm
 
-// Block is the number of elements Run computes per block.
-const Block = 256
+// Block and Block2 are the numbers of elements Run and Run2 compute per
+// block.
+const (
+	Block  = 256
+	Block2 = 64
+)
 
-// Opcodes of Run's instructions (the low byte of each word).
+// Opcodes of the instructions (the low byte of each word).
 const (
 	// Load: acc = M.
 	Load = 1

@@ -6,3 +6,6 @@ import "github.com/klauspost/cpuid/v2"
 
 // Available reports whether this CPU runs Run (AVX-512 F).
 var Available = cpuid.CPU.Supports(cpuid.AVX512F)
+
+// Available2 reports whether this CPU runs Run2 (AVX2).
+var Available2 = cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2)
