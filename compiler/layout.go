@@ -8,13 +8,16 @@ import "github.com/aethertensor/aether/op"
 // into [k, n] order on every run; Layout drops the transpose and records
 // in the MatMul that its operand is stored transposed (TransB), and
 // whether it is constant (ConstB), so a backend can read it in place or
-// repack it once. Results are unchanged.
+// repack it once. A right operand that is itself a constant is marked
+// ConstB too: a backend packs it into its kernel's panel format on the
+// first run instead of on every run. Results are unchanged.
 type Layout struct{}
 
 // Name returns "layout".
 func (Layout) Name() string { return "layout" }
 
-// Run rewrites every matmul over a transposed stored operand.
+// Run rewrites every matmul over a transposed stored operand or a
+// constant one.
 func (Layout) Run(f *Func) (*Func, bool, error) {
 	f = f.Clone()
 	subst := map[int]int{}
@@ -25,6 +28,17 @@ func (Layout) Run(f *Func) (*Func, bool, error) {
 			continue
 		}
 		b := f.Values[v.In[1]]
+		if b.Op == op.Const && (v.Attrs == nil || !v.Attrs.ConstB) {
+			a := op.Attrs{}
+			if v.Attrs != nil {
+				a = *v.Attrs
+			}
+			a.ConstB = true
+			nv := v
+			nv.Attrs = &a
+			subst[id] = f.Add(nv)
+			continue
+		}
 		if b.Op != op.Permute || !swapsLastTwo(b.Attrs.Perm) {
 			continue
 		}

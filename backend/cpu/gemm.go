@@ -68,10 +68,99 @@ func (g *GEMM[T]) Kernels() string { return g.ks.name }
 // Run computes c = a·b (then the epilogue, when ep is not nil). a, b and c
 // hold batch*m*k, batch*k*n and batch*m*n values; c must not overlap a or b.
 func (g *GEMM[T]) Run(c, a, b []T, ep *Epilogue[T]) error {
+	if len(b) != g.batch*g.k*g.n {
+		return fmt.Errorf("%w: right operand of %d values for %d x [%d, %d]", ErrGEMM, len(b), g.batch, g.k, g.n)
+	}
+	return g.run(c, a, b, nil, ep)
+}
+
+// PackedB is a GEMM's right operand packed once into the panels its
+// microkernel reads, as Run packs B for every depth block on every run: a
+// constant weight packed this way is never packed again.
+//
+// Per batch item, depth block [pc, pc+kb) (kb = KC but for the last)
+// starts at pc·N' (N' is n rounded up to NR) and holds N'/NR panels of
+// kb×NR values, column panel J at J·NR·kb, zero-padded past n. A GEMM
+// whose rows fit one microkernel panel streams B unpacked, so its PackedB
+// holds B row-major.
+type PackedB[T float] struct {
+	g    *GEMM[T]
+	data []T
+}
+
+// NewPackedB returns an empty packed operand for g; Pack fills it.
+func (g *GEMM[T]) NewPackedB() *PackedB[T] {
+	if g.streamsB() {
+		return &PackedB[T]{g: g, data: make([]T, g.batch*g.k*g.n)}
+	}
+	return &PackedB[T]{g: g, data: make([]T, g.batch*g.k*g.npad())}
+}
+
+// streamsB reports whether Run reads B in place (m fits one row panel).
+func (g *GEMM[T]) streamsB() bool { return g.m <= g.ks.mr }
+
+// npad is n rounded up to whole panels.
+func (g *GEMM[T]) npad() int { return ceilDiv(g.n, g.ks.nr) * g.ks.nr }
+
+// Pack packs b, batch×[k, n] row-major or, when trans, batch×[n, k] (a
+// weight stored transposed, as y = x·Wᵀ reads it), allocating nothing.
+func (p *PackedB[T]) Pack(b []T, trans bool) error {
+	g := p.g
+	bt, k, n, nr, kc := g.batch, g.k, g.n, g.ks.nr, g.kc
+	if len(b) != bt*k*n {
+		return fmt.Errorf("%w: right operand of %d values for %d x [%d, %d]", ErrGEMM, len(b), bt, k, n)
+	}
+	if g.streamsB() {
+		if !trans {
+			copy(p.data, b)
+			return nil
+		}
+		for bi := 0; bi < bt; bi++ {
+			src, dst := b[bi*n*k:(bi+1)*n*k], p.data[bi*k*n:(bi+1)*k*n]
+			for j := 0; j < n; j++ {
+				for q, v := range src[j*k : (j+1)*k] {
+					dst[q*n+j] = v
+				}
+			}
+		}
+		return nil
+	}
+	np := g.npad()
+	for bi := 0; bi < bt; bi++ {
+		src := b[bi*k*n : (bi+1)*k*n]
+		dst := p.data[bi*k*np : (bi+1)*k*np]
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			blk := dst[pc*np : (pc+kb)*np]
+			if trans {
+				packBT(blk, src, k, pc, kb, n, nr)
+			} else {
+				packB(blk, src, n, pc, kb, 0, n, nr)
+			}
+		}
+	}
+	return nil
+}
+
+// RunPacked computes c = a·b like Run, reading b from its packed panels.
+// The product is bit-identical to Run's over the same values.
+func (g *GEMM[T]) RunPacked(c, a []T, b *PackedB[T], ep *Epilogue[T]) error {
+	if b == nil || b.g != g {
+		return fmt.Errorf("%w: operand packed for another GEMM", ErrGEMM)
+	}
+	if g.streamsB() {
+		return g.run(c, a, b.data, nil, ep)
+	}
+	return g.run(c, a, nil, b.data, ep)
+}
+
+// run checks the buffers and computes c = a·b with B unpacked in b or,
+// when pre is set, prepacked there.
+func (g *GEMM[T]) run(c, a, b, pre []T, ep *Epilogue[T]) error {
 	bt, m, k, n := g.batch, g.m, g.k, g.n
-	if len(a) != bt*m*k || len(b) != bt*k*n || len(c) != bt*m*n {
-		return fmt.Errorf("%w: buffers of %d, %d, %d values for [%d, %d, %d] x [%d, %d, %d]",
-			ErrGEMM, len(a), len(b), len(c), bt, m, k, bt, k, n)
+	if len(a) != bt*m*k || len(c) != bt*m*n {
+		return fmt.Errorf("%w: left operand of %d values and output of %d for [%d, %d, %d] x [%d, %d, %d]",
+			ErrGEMM, len(a), len(c), bt, m, k, bt, k, n)
 	}
 	if ep != nil && (ep.Bias != nil && len(ep.Bias) != n || ep.Residual != nil && len(ep.Residual) != len(c)) {
 		return fmt.Errorf("%w: epilogue bias of %d values (want %d) or residual of %d (want %d)",
@@ -83,10 +172,10 @@ func (g *GEMM[T]) Run(c, a, b []T, ep *Epilogue[T]) error {
 	if !g.mu.TryLock() {
 		// Another goroutine is running this GEMM; use a private job.
 		j := &gemmJob[T]{g: g}
-		j.start(c, a, b, ep)
+		j.start(c, a, b, pre, ep)
 		return nil
 	}
-	g.job.start(c, a, b, ep)
+	g.job.start(c, a, b, pre, ep)
 	g.mu.Unlock()
 	return nil
 }
@@ -97,6 +186,7 @@ func (g *GEMM[T]) Run(c, a, b []T, ep *Epilogue[T]) error {
 type gemmJob[T float] struct {
 	g                   *GEMM[T]
 	a, b, c             []T
+	pre                 []T // B prepacked (a PackedB's data), else nil
 	ep                  *Epilogue[T]
 	per, gr, gc, chunks int
 	tasks               int
@@ -105,10 +195,10 @@ type gemmJob[T float] struct {
 	rowUnits, colUnits  int
 }
 
-func (j *gemmJob[T]) start(c, a, b []T, ep *Epilogue[T]) {
+func (j *gemmJob[T]) start(c, a, b, pre []T, ep *Epilogue[T]) {
 	g := j.g
-	j.a, j.b, j.c, j.ep = a, b, c, ep
-	j.direct = g.m <= g.ks.mr
+	j.a, j.b, j.c, j.pre, j.ep = a, b, c, pre, ep
+	j.direct = g.streamsB()
 	j.kcEff = g.kc
 	switch {
 	case g.m == 1 && g.ks.gemv != nil:
@@ -130,7 +220,7 @@ func (j *gemmJob[T]) start(c, a, b []T, ep *Epilogue[T]) {
 	j.tasks = g.batch * j.per
 	j.chunks = min(p, j.tasks)
 	parallelChunks(j.chunks, j)
-	j.a, j.b, j.c, j.ep = nil, nil, nil, nil
+	j.a, j.b, j.c, j.pre, j.ep = nil, nil, nil, nil, nil
 }
 
 // grid splits one output into gr x gc = p cells (fewer when it is small),
@@ -178,8 +268,14 @@ func (j *gemmJob[T]) block(bi, i0, i1, j0, j1 int, buf *gemmBuf[T]) {
 	m, k, n := g.m, g.k, g.n
 	mrMax, nr := g.ks.mr, g.ks.nr
 	a := j.a[bi*m*k : (bi+1)*m*k]
-	b := j.b[bi*k*n : (bi+1)*k*n]
 	c := j.c[bi*m*n : (bi+1)*m*n]
+	var b, pre []T
+	np := g.npad()
+	if j.pre != nil {
+		pre = j.pre[bi*k*np : (bi+1)*k*np]
+	} else {
+		b = j.b[bi*k*n : (bi+1)*k*n]
+	}
 	if k == 0 {
 		for i := i0; i < i1; i++ {
 			clear(c[i*n+j0 : i*n+j1])
@@ -194,7 +290,7 @@ func (j *gemmJob[T]) block(bi, i0, i1, j0, j1 int, buf *gemmBuf[T]) {
 			kb := min(kc, k-pc)
 			acc := pc > 0
 			last := pc+kb == k
-			if !j.direct {
+			if !j.direct && pre == nil {
 				buf.b = packB(buf.b, b, n, pc, kb, jc, nb, nr)
 			}
 			for ic := i0; ic < i1; ic += mc {
@@ -211,13 +307,19 @@ func (j *gemmJob[T]) block(bi, i0, i1, j0, j1 int, buf *gemmBuf[T]) {
 				buf.a = packA(buf.a, a, k, ic, mb, pc, kb, mrMax)
 				for jr := jr0; jr < nb; jr += nr {
 					nw := min(nr, nb-jr)
-					bp, ldb := b[pc*n+jc+jr:], n
+					var bp []T
+					ldb := nr
 					switch {
+					case pre != nil:
+						// jc+jr is a whole number of panels: j0 and NC are.
+						bp = pre[pc*np+(jc+jr)*kb:]
 					case !j.direct:
-						bp, ldb = buf.b[jr*kb:], nr
+						bp = buf.b[jr*kb:]
 					case nw < nr:
 						buf.b = packB(buf.b, b, n, pc, kb, jc+jr, nw, nr)
-						bp, ldb = buf.b, nr
+						bp = buf.b
+					default:
+						bp, ldb = b[pc*n+jc+jr:], n
 					}
 					for ir := 0; ir < mb; ir += mrMax {
 						mr := min(mrMax, mb-ir)
@@ -339,6 +441,27 @@ func packB[T float](dst, b []T, ldb, pc, kb, jc, nb, nr int) []T {
 		}
 	}
 	return dst
+}
+
+// packBT is packB over columns [0, n) of a right operand stored
+// transposed, [n, k] with row stride ldk: column j of B is row j there.
+func packBT[T float](dst, bt []T, ldk, pc, kb, n, nr int) {
+	for jr := 0; jr < n; jr += nr {
+		w := min(nr, n-jr)
+		panel := dst[jr*kb : jr*kb+nr*kb]
+		for x := 0; x < nr; x++ {
+			if x >= w {
+				for p := 0; p < kb; p++ {
+					panel[p*nr+x] = 0
+				}
+				continue
+			}
+			src := bt[(jr+x)*ldk+pc : (jr+x)*ldk+pc+kb]
+			for p, v := range src {
+				panel[p*nr+x] = v
+			}
+		}
+	}
 }
 
 // gemmBuf is one worker's packing scratch, shared by all GEMMs through a

@@ -26,9 +26,9 @@ func matmulKernel(a, b backend.Operand, attrs *op.Attrs, ep *kernel.Epilogue) (k
 	}
 	switch a.DType {
 	case tensor.F32:
-		return gemmKernel[float32](batch, m, k, n, newEpi[float32](ep))
+		return gemmKernel[float32](batch, m, k, n, attrs.ConstB, newEpi[float32](ep))
 	case tensor.F64:
-		return gemmKernel[float64](batch, m, k, n, newEpi[float64](ep))
+		return gemmKernel[float64](batch, m, k, n, attrs.ConstB, newEpi[float64](ep))
 	}
 	if ep != nil {
 		return nil, unsupported(op.MatMul, a.DType)
@@ -42,13 +42,29 @@ func matmulKernel(a, b backend.Operand, attrs *op.Attrs, ep *kernel.Epilogue) (k
 	return nil, unsupported(op.MatMul, a.DType)
 }
 
-func gemmKernel[T float](batch, m, k, n int, ep *epi[T]) (kernelFunc, error) {
+// gemmKernel multiplies through a prepared GEMM; a constant right operand
+// is packed into the GEMM's panels on the first run only.
+func gemmKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFunc, error) {
 	g, err := NewGEMM[T](batch, m, k, n)
 	if err != nil {
 		return nil, err
 	}
+	if !constB || batch*k*n == 0 {
+		return func(in []*tensor.Array, out *tensor.Array) error {
+			return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), ep.bind(in))
+		}, nil
+	}
+	pb := g.NewPackedB()
+	var packedFrom *T
 	return func(in []*tensor.Array, out *tensor.Array) error {
-		return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), ep.bind(in))
+		b := typed[T](in[1])
+		if len(b) == batch*k*n && packedFrom != &b[0] {
+			if err := pb.Pack(b, false); err != nil {
+				return err
+			}
+			packedFrom = &b[0]
+		}
+		return g.RunPacked(typed[T](out), typed[T](in[0]), pb, ep.bind(in))
 	}, nil
 }
 
@@ -137,8 +153,9 @@ func matmul[T number](batch, m, k, n int) kernelFunc {
 
 // transBKernel multiplies by a right operand stored transposed, [n, k] per
 // batch item. Few rows (a decode step's matrix-vector product) are dot
-// products straight over the stored rows; more rows transpose the operand
-// into a scratch buffer for the GEMM, once for a constant operand.
+// products straight over the stored rows; more rows pack the operand
+// straight from its stored order into the GEMM's panels, once for a
+// constant operand.
 func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFunc, error) {
 	g, err := NewGEMM[T](batch, m, k, n)
 	if err != nil {
@@ -159,7 +176,10 @@ func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelF
 			}
 		}
 	})
-	var packed []T
+	var pb *PackedB[T]
+	if m > 4 {
+		pb = g.NewPackedB()
+	}
 	var packedFrom *T
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		a, b, c = typed[T](in[0]), typed[T](in[1]), typed[T](out)
@@ -175,19 +195,11 @@ func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelF
 			return g.Run(c, a, b, e)
 		}
 		if !constB || packedFrom != &b[0] {
-			if packed == nil {
-				packed = make([]T, len(b))
-			}
-			for bi := 0; bi < batch; bi++ {
-				src, dst := b[bi*n*k:(bi+1)*n*k], packed[bi*n*k:(bi+1)*n*k]
-				for j := 0; j < n; j++ {
-					for p := 0; p < k; p++ {
-						dst[p*n+j] = src[j*k+p]
-					}
-				}
+			if err := pb.Pack(b, true); err != nil {
+				return err
 			}
 			packedFrom = &b[0]
 		}
-		return g.Run(c, a, packed, e)
+		return g.RunPacked(c, a, pb, e)
 	}, nil
 }
