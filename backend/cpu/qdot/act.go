@@ -28,13 +28,15 @@ type acts struct {
 	// ms is ggml's Q8_1 s, the factor of Q4_1's and Q5_1's min term: each
 	// block's unrounded scale times its quant sum, d·Σq, rounded to f16.
 	ms []float32
-	// For Q4_0's eight-block assembly kernel (dotQ4_0VNNI8): each row's
-	// whole groups of eight blocks with the quants of each pair of blocks
-	// interleaved by halves and the scales and corrections in the order
-	// 0,2,4,6,1,3,5,7 (see prepareQ4_0Wide). Same offsets as q, d and c.
+	// For the eight-block assembly kernels of Q4_0 and Q4_1
+	// (dotQ4_0VNNI8, dotQ4_1VNNI8): each row's whole groups of eight
+	// blocks with the quants of each pair of blocks interleaved by halves
+	// and the scales, corrections and (Q4_1) ms in the order
+	// 0,2,4,6,1,3,5,7 (see prepareWide). Same offsets as q, d and c.
 	qp   []int8
 	dp   []float32
 	cp   []int32
+	mp   []float32
 	rows []row // scratch for MatMul's per-row views
 }
 
@@ -51,6 +53,7 @@ type row struct {
 	qp  []int8
 	dp  []float32
 	cp  []int32
+	mp  []float32
 }
 
 func (a *acts) row(i int) row {
@@ -63,6 +66,7 @@ func (a *acts) row(i int) row {
 			dv: a.dv[8*i*nb : 8*(i+1)*nb], c: a.c[i*nb : (i+1)*nb], ms: a.ms[i*nb : (i+1)*nb]}
 		if a.qp != nil {
 			r.qp, r.dp, r.cp = a.qp[i*a.cols:(i+1)*a.cols], a.dp[i*nb:(i+1)*nb], a.cp[i*nb:(i+1)*nb]
+			r.mp = a.mp[i*nb : (i+1)*nb]
 		}
 		return r
 	}
@@ -122,8 +126,8 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 			}
 		}
 		a.qp = nil
-		if t == Q4_0 {
-			a.prepareQ4_0Wide(n, cols/32)
+		if t == Q4_0 || t == Q4_1 {
+			a.prepareWide(n, cols/32)
 		}
 	case actK:
 		nb := n * cols / 256
@@ -153,10 +157,10 @@ func (a *acts) prepare(t Type, x []float32, n, cols int) {
 // of the int32 sums after dotQ4_0VNNI8's vphaddd reduction.
 var wideOrder = [8]int{0, 2, 4, 6, 1, 3, 5, 7}
 
-// prepareQ4_0Wide fills qp, dp and cp from q, d and c for the whole groups
-// of eight blocks of each of the n rows of nb blocks.
-func (a *acts) prepareQ4_0Wide(n, nb int) {
-	a.qp, a.dp, a.cp = grow(a.qp, len(a.q)), grow(a.dp, len(a.d)), grow(a.cp, len(a.c))
+// prepareWide fills qp, dp, cp and mp from q, d, c and ms for the whole
+// groups of eight blocks of each of the n rows of nb blocks.
+func (a *acts) prepareWide(n, nb int) {
+	a.qp, a.dp, a.cp, a.mp = grow(a.qp, len(a.q)), grow(a.dp, len(a.d)), grow(a.cp, len(a.c)), grow(a.mp, len(a.ms))
 	for i := 0; i < n; i++ {
 		for g := i * nb; g+8 <= (i+1)*nb; g += 8 {
 			for p := 0; p < 4; p++ {
@@ -169,7 +173,7 @@ func (a *acts) prepareQ4_0Wide(n, nb int) {
 				copy(o[48:64], qb[16:])
 			}
 			for k, b := range wideOrder {
-				a.dp[g+k], a.cp[g+k] = a.d[g+b], a.c[g+b]
+				a.dp[g+k], a.cp[g+k], a.mp[g+k] = a.d[g+b], a.c[g+b], a.ms[g+b]
 			}
 		}
 	}

@@ -52,7 +52,7 @@ func TestPrepareLevels(t *testing.T) {
 			for _, c := range []struct {
 				name      string
 				got, want []float32
-			}{{"f", got.f, ref.f}, {"d", got.d, ref.d}, {"dv", got.dv, ref.dv}, {"ms", got.ms, ref.ms}, {"dp", got.dp, ref.dp}} {
+			}{{"f", got.f, ref.f}, {"d", got.d, ref.d}, {"dv", got.dv, ref.dv}, {"ms", got.ms, ref.ms}, {"dp", got.dp, ref.dp}, {"mp", got.mp, ref.mp}} {
 				if !slices.EqualFunc(c.got, c.want, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
 					t.Fatalf("%v %v: %s differs from the generic preparation", typ, lvl, c.name)
 				}

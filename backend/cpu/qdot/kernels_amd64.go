@@ -62,7 +62,7 @@ func archLevels() (out []*kernelSet) {
 	vnni := asmKernels(AVX512VNNI, map[Type]dotFunc{
 		Q4_0: dotQ4_0Wide,
 		Q8_0: func(w []byte, x *row) float32 { return dotQ8_0VNNI(w, x.q, x.dv, x.c) },
-		Q4_1: func(w []byte, x *row) float32 { return dotQ4_1VNNI(w, x.q, x.dv, x.ms) },
+		Q4_1: dotQ4_1Wide,
 		Q5_0: func(w []byte, x *row) float32 { return dotQ5_0VNNI(w, x.q, x.dv, x.c) },
 		Q5_1: func(w []byte, x *row) float32 { return dotQ5_1VNNI(w, x.q, x.dv, x.ms) },
 		Q4_K: func(w []byte, x *row) float32 { return dotQ4_KVNNI(w, x.q, x.d, x.s32) },
@@ -77,7 +77,7 @@ func archLevels() (out []*kernelSet) {
 	vnni.rows = map[Type]rowsFunc{
 		Q4_0: rowsQ4_0Wide,
 		Q8_0: func(w []byte, x *row, dst []float32) { dotQ8_0VNNIRows(w, x.q, x.dv, x.c, dst) },
-		Q4_1: func(w []byte, x *row, dst []float32) { dotQ4_1VNNIRows(w, x.q, x.dv, x.ms, dst) },
+		Q4_1: rowsQ4_1Wide,
 		Q5_0: func(w []byte, x *row, dst []float32) { dotQ5_0VNNIRows(w, x.q, x.dv, x.c, dst) },
 		Q5_1: func(w []byte, x *row, dst []float32) { dotQ5_1VNNIRows(w, x.q, x.dv, x.ms, dst) },
 		Q4_K: func(w []byte, x *row, dst []float32) { dotQ4_KVNNIRows(w, x.q, x.d, x.s32, dst) },
@@ -144,5 +144,30 @@ func rowsQ4_0Wide(w []byte, x *row, dst []float32) {
 	rb := len(w) / len(dst)
 	for r := range dst {
 		dst[r] = dotQ4_0Wide(w[r*rb:(r+1)*rb], x)
+	}
+}
+
+// dotQ4_1Wide is dotQ4_0Wide for Q4_1.
+func dotQ4_1Wide(w []byte, x *row) float32 {
+	n := len(x.ms) &^ 7
+	var sum float32
+	if n > 0 {
+		sum = dotQ4_1VNNI8(w[:20*n], x.qp[:32*n], x.dp[:n], x.mp[:n])
+	}
+	if n < len(x.ms) {
+		sum += dotQ4_1VNNI(w[20*n:], x.q[32*n:], x.dv[8*n:], x.ms[n:])
+	}
+	return sum
+}
+
+// rowsQ4_1Wide is rowsQ4_0Wide for Q4_1.
+func rowsQ4_1Wide(w []byte, x *row, dst []float32) {
+	if len(x.ms)%8 == 0 {
+		dotQ4_1VNNI8Rows(w, x.qp, x.dp, x.mp, dst)
+		return
+	}
+	rb := len(w) / len(dst)
+	for r := range dst {
+		dst[r] = dotQ4_1Wide(w[r*rb:(r+1)*rb], x)
 	}
 }

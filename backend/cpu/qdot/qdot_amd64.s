@@ -3675,6 +3675,111 @@ DATA q40ScaleIdx<>+60(SB)/2, $0x0000
 DATA q40ScaleIdx<>+62(SB)/2, $0x0000
 GLOBL q40ScaleIdx<>(SB), RODATA|NOPTR, $64
 
+// func dotQ4_1VNNI8(w []byte, qp []int8, dp []float32, mp []float32) float32
+// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
+TEXT ·dotQ4_1VNNI8(SB), NOSPLIT, $0-100
+	MOVQ         w_base+0(FP), AX
+	MOVQ         qp_base+24(FP), CX
+	MOVQ         dp_base+48(FP), DX
+	MOVQ         mp_base+72(FP), BX
+	MOVQ         mp_len+80(FP), SI
+	SHRQ         $0x03, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	VMOVDQU64    q41ScaleIdx<>+0(SB), Z3
+
+loop:
+	TESTQ       SI, SI
+	JZ          done
+	PREFETCHT0  1024(AX)
+	PREFETCHT0  1088(AX)
+	PREFETCHT0  1152(AX)
+	VMOVDQU     4(AX), X4
+	VINSERTI128 $0x01, 24(AX), Y4, Y4
+	VPAND       Y2, Y4, Y5
+	VPSRLW      $0x04, Y4, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    (CX), Y5, Y7
+	VPDPBUSD    32(CX), Y6, Y7
+	VMOVDQU     44(AX), X8
+	VINSERTI128 $0x01, 64(AX), Y8, Y8
+	VPAND       Y2, Y8, Y5
+	VPSRLW      $0x04, Y8, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y11, Y11, Y11
+	VPDPBUSD    64(CX), Y5, Y11
+	VPDPBUSD    96(CX), Y6, Y11
+	VMOVDQU     84(AX), X9
+	VINSERTI128 $0x01, 104(AX), Y9, Y9
+	VPAND       Y2, Y9, Y5
+	VPSRLW      $0x04, Y9, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y12, Y12, Y12
+	VPDPBUSD    128(CX), Y5, Y12
+	VPDPBUSD    160(CX), Y6, Y12
+	VMOVDQU     124(AX), X10
+	VINSERTI128 $0x01, 144(AX), Y10, Y10
+	VPAND       Y2, Y10, Y5
+	VPSRLW      $0x04, Y10, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y13, Y13, Y13
+	VPDPBUSD    192(CX), Y5, Y13
+	VPDPBUSD    224(CX), Y6, Y13
+	VPHADDD     Y11, Y7, Y5
+	VPHADDD     Y13, Y12, Y6
+	VPHADDD     Y6, Y5, Y5
+	VCVTDQ2PS   Y5, Y5
+	VMOVDQU64   (AX), Z6
+	VPERMT2D    80(AX), Z3, Z6
+	VPMOVDW     Y6, X4
+	VCVTPH2PS   X4, Y7
+	VPSRLD      $0x10, Y6, Y6
+	VPMOVDW     Y6, X4
+	VCVTPH2PS   X4, Y6
+	VMULPS      (DX), Y7, Y7
+	VFMADD231PS Y5, Y7, Y0
+	VFMADD231PS (BX), Y6, Y1
+	ADDQ        $0x000000a0, AX
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	DECQ        SI
+	JMP         loop
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	MOVSS        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+DATA q41ScaleIdx<>+0(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+4(SB)/4, $0x0000000a
+DATA q41ScaleIdx<>+8(SB)/4, $0x00000010
+DATA q41ScaleIdx<>+12(SB)/4, $0x0000001a
+DATA q41ScaleIdx<>+16(SB)/4, $0x00000005
+DATA q41ScaleIdx<>+20(SB)/4, $0x0000000f
+DATA q41ScaleIdx<>+24(SB)/4, $0x00000015
+DATA q41ScaleIdx<>+28(SB)/4, $0x0000001f
+DATA q41ScaleIdx<>+32(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+36(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+40(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+44(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+48(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+52(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+56(SB)/4, $0x00000000
+DATA q41ScaleIdx<>+60(SB)/4, $0x00000000
+GLOBL q41ScaleIdx<>(SB), RODATA|NOPTR, $64
+
 // func dotQ4_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
 // Requires: AVX, AVX2, F16C, FMA3
 TEXT ·dotQ4_0AVX2Rows(SB), NOSPLIT, $0-120
@@ -7148,6 +7253,129 @@ DATA q40ScaleIdxR<>+58(SB)/2, $0x0000
 DATA q40ScaleIdxR<>+60(SB)/2, $0x0000
 DATA q40ScaleIdxR<>+62(SB)/2, $0x0000
 GLOBL q40ScaleIdxR<>(SB), RODATA|NOPTR, $64
+
+// func dotQ4_1VNNI8Rows(w []byte, qp []int8, dp []float32, mp []float32, dst []float32)
+// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_1VNNI8Rows(SB), NOSPLIT, $0-120
+	MOVQ         w_base+0(FP), AX
+	MOVQ         qp_base+24(FP), CX
+	MOVQ         dp_base+48(FP), DX
+	MOVQ         mp_base+72(FP), BX
+	MOVQ         mp_len+80(FP), SI
+	SHRQ         $0x03, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X2
+	VPBROADCASTD X2, Y2
+	VMOVDQU64    q41ScaleIdxR<>+0(SB), Z3
+	MOVQ         dst_base+96(FP), DI
+	MOVQ         dst_len+104(FP), R8
+	TESTQ        R8, R8
+	JZ           norows
+
+row:
+	MOVQ   qp_base+24(FP), CX
+	MOVQ   dp_base+48(FP), DX
+	MOVQ   mp_base+72(FP), BX
+	MOVQ   mp_len+80(FP), SI
+	SHRQ   $0x03, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	TESTQ       SI, SI
+	JZ          done
+	PREFETCHT0  1024(AX)
+	PREFETCHT0  1088(AX)
+	PREFETCHT0  1152(AX)
+	VMOVDQU     4(AX), X4
+	VINSERTI128 $0x01, 24(AX), Y4, Y4
+	VPAND       Y2, Y4, Y5
+	VPSRLW      $0x04, Y4, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    (CX), Y5, Y7
+	VPDPBUSD    32(CX), Y6, Y7
+	VMOVDQU     44(AX), X8
+	VINSERTI128 $0x01, 64(AX), Y8, Y8
+	VPAND       Y2, Y8, Y5
+	VPSRLW      $0x04, Y8, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y11, Y11, Y11
+	VPDPBUSD    64(CX), Y5, Y11
+	VPDPBUSD    96(CX), Y6, Y11
+	VMOVDQU     84(AX), X9
+	VINSERTI128 $0x01, 104(AX), Y9, Y9
+	VPAND       Y2, Y9, Y5
+	VPSRLW      $0x04, Y9, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y12, Y12, Y12
+	VPDPBUSD    128(CX), Y5, Y12
+	VPDPBUSD    160(CX), Y6, Y12
+	VMOVDQU     124(AX), X10
+	VINSERTI128 $0x01, 144(AX), Y10, Y10
+	VPAND       Y2, Y10, Y5
+	VPSRLW      $0x04, Y10, Y6
+	VPAND       Y2, Y6, Y6
+	VPXOR       Y13, Y13, Y13
+	VPDPBUSD    192(CX), Y5, Y13
+	VPDPBUSD    224(CX), Y6, Y13
+	VPHADDD     Y11, Y7, Y5
+	VPHADDD     Y13, Y12, Y6
+	VPHADDD     Y6, Y5, Y5
+	VCVTDQ2PS   Y5, Y5
+	VMOVDQU64   (AX), Z6
+	VPERMT2D    80(AX), Z3, Z6
+	VPMOVDW     Y6, X4
+	VCVTPH2PS   X4, Y7
+	VPSRLD      $0x10, Y6, Y6
+	VPMOVDW     Y6, X4
+	VCVTPH2PS   X4, Y6
+	VMULPS      (DX), Y7, Y7
+	VFMADD231PS Y5, Y7, Y0
+	VFMADD231PS (BX), Y6, Y1
+	ADDQ        $0x000000a0, AX
+	ADDQ        $0x00000100, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	DECQ        SI
+	JMP         loop
+
+done:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (DI)
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q41ScaleIdxR<>+0(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+4(SB)/4, $0x0000000a
+DATA q41ScaleIdxR<>+8(SB)/4, $0x00000010
+DATA q41ScaleIdxR<>+12(SB)/4, $0x0000001a
+DATA q41ScaleIdxR<>+16(SB)/4, $0x00000005
+DATA q41ScaleIdxR<>+20(SB)/4, $0x0000000f
+DATA q41ScaleIdxR<>+24(SB)/4, $0x00000015
+DATA q41ScaleIdxR<>+28(SB)/4, $0x0000001f
+DATA q41ScaleIdxR<>+32(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+36(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+40(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+44(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+48(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+52(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+56(SB)/4, $0x00000000
+DATA q41ScaleIdxR<>+60(SB)/4, $0x00000000
+GLOBL q41ScaleIdxR<>(SB), RODATA|NOPTR, $64
 
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE

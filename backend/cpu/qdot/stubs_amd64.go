@@ -109,6 +109,11 @@ func dotQ3_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
 //go:noescape
 func dotQ4_0VNNI8(w []byte, qp []int8, dp []float32, cp []int32) float32
 
+// dotQ4_1VNNI8 dots a Q4_1 row with activations prepared in groups of eight blocks (quants qp, scales dp, scaled block sums mp); len(mp) blocks, a multiple of 8.
+//
+//go:noescape
+func dotQ4_1VNNI8(w []byte, qp []int8, dp []float32, mp []float32) float32
+
 // dotQ4_0AVX2Rows is dotQ4_0AVX2 for len(dst) consecutive rows of w, row r's dot going to dst[r].
 //
 //go:noescape
@@ -213,6 +218,11 @@ func dotQ3_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32
 //
 //go:noescape
 func dotQ4_0VNNI8Rows(w []byte, qp []int8, dp []float32, cp []int32, dst []float32)
+
+// dotQ4_1VNNI8Rows is dotQ4_1VNNI8 for len(dst) consecutive rows of w, row r's dot going to dst[r].
+//
+//go:noescape
+func dotQ4_1VNNI8Rows(w []byte, qp []int8, dp []float32, mp []float32, dst []float32)
 
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //

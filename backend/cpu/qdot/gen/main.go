@@ -48,6 +48,7 @@ func main() {
 			q23K(s, true)
 		}
 		q40Wide()
+		q41Wide()
 	}
 	rowsMode = false
 	halfKernel("F16")
@@ -1336,4 +1337,100 @@ func quantK() {
 	Label("kdone")
 	VZEROUPPER()
 	RET()
+}
+
+// q41Wide writes dotQ4_1VNNI8, q40Wide's kernel for Q4_1 (20-byte blocks:
+// d, m, 16 bytes of nibbles read unsigned, no correction). The eight
+// blocks' d|m<<16 dwords (at bytes 20b) come from one dword permutation
+// of the group's bytes 0-63 and 80-143, already in the order 0,2,4,6,
+// 1,3,5,7 of the int32 sums; the min term is one more FMA per group with
+// mp, ggml's Q8_1 s of each activation block in that order.
+//
+// Reference loop (per block b, as in legacy32):
+//
+//	sum += float32(Σ_j wq[j]*xq[j]) * (d_w * d_x) + m_w * ms[b]
+func q41Wide() {
+	kernelText("dotQ4_1VNNI8", "func(w []byte, qp []int8, dp []float32, mp []float32) float32",
+		"dotQ4_1VNNI8 dots a Q4_1 row with activations prepared in groups of eight blocks (quants qp, scales dp, scaled block sums mp); len(mp) blocks, a multiple of 8.")
+	w := Mem{Base: Load(Param("w").Base(), GP64())}
+	q := Mem{Base: Load(Param("qp").Base(), GP64())}
+	dp := Mem{Base: Load(Param("dp").Base(), GP64())}
+	mp := Mem{Base: Load(Param("mp").Base(), GP64())}
+	n := Load(Param("mp").Len(), GP64())
+	SHRQ(U8(3), n)
+
+	acc, accm := YMM(), YMM()
+	VXORPS(acc, acc, acc)
+	VXORPS(accm, accm, accm)
+	mask := broadcastD(0x0f0f0f0f)
+	idx := GLOBL(gname("q41ScaleIdx"), RODATA|NOPTR)
+	// Block b's dword is 5b of bytes 0-63 (b < 4) or 5(b-4) of bytes
+	// 80-143, the second table (indices 16 and up).
+	for k, b := range []int{0, 2, 4, 6, 1, 3, 5, 7} {
+		i := 5 * b
+		if b >= 4 {
+			i = 16 + 5*(b-4)
+		}
+		DATA(4*k, U32(uint32(i)))
+	}
+	for k := 8; k < 16; k++ {
+		DATA(4*k, U32(0))
+	}
+	scaleIdx := ZMM()
+	VMOVDQU64(idx, scaleIdx)
+
+	rs := rowStart([]VecVirtual{acc, accm}, func() {
+		Load(Param("qp").Base(), q.Base)
+		Load(Param("dp").Base(), dp.Base)
+		Load(Param("mp").Base(), mp.Base)
+		Load(Param("mp").Len(), n)
+		SHRQ(U8(3), n)
+	})
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	for _, o := range []int{0, 64, 128} {
+		PREFETCHT0(w.Offset(prefetchDist + o))
+	}
+	pairs := make([]VecVirtual, 4)
+	for p := range pairs {
+		a := w.Offset(40 * p)
+		raw, lo, hi, sum := YMM(), YMM(), YMM(), YMM()
+		VMOVDQU(a.Offset(4), raw.AsX())
+		VINSERTI128(U8(1), a.Offset(20+4), raw, raw)
+		VPAND(mask, raw, lo)
+		VPSRLW(U8(4), raw, hi)
+		VPAND(mask, hi, hi)
+		VPXOR(sum, sum, sum)
+		vpdpbusd(q.Offset(64*p), lo, sum)
+		vpdpbusd(q.Offset(64*p+32), hi, sum)
+		pairs[p] = sum
+	}
+	t, u := YMM(), YMM()
+	VPHADDD(pairs[1], pairs[0], t)
+	VPHADDD(pairs[3], pairs[2], u)
+	VPHADDD(u, t, t)
+	VCVTDQ2PS(t, t)
+	tab := ZMM()
+	VMOVDQU64(w, tab)
+	VPERMT2D(w.Offset(80), scaleIdx, tab)
+	dm, sc, mm := XMM(), YMM(), YMM()
+	VPMOVDW(tab.AsY(), dm)
+	VCVTPH2PS(dm, sc)
+	VPSRLD(U8(16), tab.AsY(), tab.AsY())
+	VPMOVDW(tab.AsY(), dm)
+	VCVTPH2PS(dm, mm)
+	VMULPS(dp, sc, sc)
+	VFMADD231PS(t, sc, acc)
+	VFMADD231PS(mp, mm, accm)
+
+	ADDQ(U32(8*20), w.Base)
+	ADDQ(U32(8*32), q.Base)
+	ADDQ(U32(32), dp.Base)
+	ADDQ(U32(32), mp.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	finish(rs, []VecVirtual{acc, accm})
 }
