@@ -73,6 +73,7 @@ type Model struct {
 	bytes  int64
 	halfKV bool
 	flash  bool         // Options.LlamaCppArith
+	rope   *ropeTables  // nil: the graph's RoPE (LlamaCppArith, partial rotary dims)
 	kv     tensor.DType // cache storage: F32, F16 or BF16
 
 	g      *graph.Graph
@@ -138,6 +139,10 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	}
 	if err := m.g.Err(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
+	}
+	if !m.flash {
+		rope := graph.RoPE{Dims: cfg.RopeDims, Base: cfg.RopeBase, Scale: cfg.RopeScale, NeoX: cfg.NeoX}
+		m.rope, _ = newRopeTables(m.g, m.ctxLen+m.slack, cfg.HeadDim, rope)
 	}
 	m.logits = make([]float32, cfg.Vocab)
 	return m, nil
@@ -360,6 +365,11 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 	// Cache rows at and after pos are this chunk's (or not yet written).
 	fresh := arange(g, cache, 1, cache, 1).Ge(pos) // [1, cache, 1]
 
+	var ropeCos, ropeSin graph.Tensor
+	if m.rope != nil {
+		ropeCos, ropeSin = m.rope.at(qpos)
+	}
+
 	x := m.tokEmb.Gather(0, tokens) // [n, embd]
 	if c.EmbedScale != 1 {
 		x = x.Scale(c.EmbedScale)
@@ -380,8 +390,12 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			k = linear(h, ly.wk, ly.bk)
 			v = linear(h, ly.wv, ly.bv)
 		}
-		q = q.Reshape(n, c.Heads, c.HeadDim).RoPE(qpos, rope)
-		k = k.Reshape(n, c.KVHeads, c.HeadDim).RoPE(qpos, rope)
+		q, k = q.Reshape(n, c.Heads, c.HeadDim), k.Reshape(n, c.KVHeads, c.HeadDim)
+		if m.rope != nil {
+			q, k = m.rope.apply(q, ropeCos, ropeSin), m.rope.apply(k, ropeCos, ropeSin)
+		} else {
+			q, k = q.RoPE(qpos, rope), k.RoPE(qpos, rope)
+		}
 		v = v.Reshape(n, c.KVHeads, c.ValueDim)
 		if m.flash {
 			q, k, v = roundHalf(q), roundHalf(k), roundHalf(v)
@@ -420,7 +434,11 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			kT := kAll.Unsqueeze(1).Transpose().Cast(tensor.F64)
 			s = qh.Cast(tensor.F64).MatMul(kT).Cast(tensor.F32).Scale(c.AttnScale)
 		} else {
-			s = qh.MatMul(kAll.Unsqueeze(1).Transpose()).Scale(c.AttnScale)
+			// kAll·qhᵀ transposed back: the grp query heads of a key/value
+			// head share one product over the cache as stored, instead of
+			// the cache broadcast over grp and transposed on every run.
+			q2 := qh.Reshape(c.KVHeads, grp*n, c.HeadDim).Transpose()
+			s = kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache).Scale(c.AttnScale)
 		}
 		if c.AttnSoftcap > 0 {
 			s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
@@ -438,7 +456,7 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			if m.halfKV {
 				pr = roundHalf(pr)
 			}
-			o = pr.MatMul(vAll.Unsqueeze(1))
+			o = pr.Reshape(c.KVHeads, grp*n, cache).MatMul(vAll).Reshape(c.KVHeads, grp, n, c.ValueDim)
 		}
 		o = o.Reshape(c.Heads, n, c.ValueDim).Permute(1, 0, 2).Reshape(n, c.Heads*c.ValueDim)
 		a := linear(o, ly.wo, graph.Tensor{})
@@ -633,4 +651,91 @@ func (m *Model) CacheBytes() int64 {
 		}
 	}
 	return n
+}
+
+// ropeTables holds RoPE as a table lookup for the decode and prefill
+// Programs: the graph's RoPE recomputes cos and sin of every angle on every
+// run, as [..., half, 1] elementwise kernels that run one element per inner
+// loop, which cost more than a layer's matrix-vector products. The tables
+// give the same float32 bits, and the pair rotation becomes
+//
+//	out = x·c + swap(x)·s
+//
+// with swap exchanging each pair's two elements (a 0/1 matrix product,
+// exact) and c, s holding cos and ∓sin per element: x0·cos + x1·(-sin) and
+// x1·cos + x0·sin are the graph's x0·cos - x1·sin and x0·sin + x1·cos.
+type ropeTables struct {
+	cos, sin graph.Tensor // [positions, headDim] f32 consts
+	swap     graph.Tensor // [headDim, headDim] f32 permutation
+}
+
+// newRopeTables builds the tables for positions [0, n) as graph.RoPE
+// computes them: angle = float32(p) · float32(scale·base^(-2i/dims)) in
+// float32, cos and sin of it in float64 rounded to float32. It returns
+// false for partial rotary dims, which keep the graph's RoPE.
+func newRopeTables(g *graph.Graph, n, headDim int, cfg graph.RoPE) (*ropeTables, bool) {
+	dims := cfg.Dims
+	if dims == 0 {
+		dims = headDim
+	}
+	if dims != headDim || dims%2 != 0 || n < 1 {
+		return nil, false
+	}
+	base, scale := cfg.Base, cfg.Scale
+	if base == 0 {
+		base = 10000
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	half := dims / 2
+	// pair(i) is element i's partner and slot its angle index.
+	pair := func(i int) (partner, slot int, first bool) {
+		if cfg.NeoX {
+			if i < half {
+				return i + half, i, true
+			}
+			return i - half, i - half, false
+		}
+		return i ^ 1, i / 2, i%2 == 0
+	}
+	freq := make([]float32, half)
+	for i := range freq {
+		freq[i] = float32(scale * math.Pow(base, -2*float64(i)/float64(dims)))
+	}
+	cosT, sinT := make([]float32, n*dims), make([]float32, n*dims)
+	for p := range n {
+		for i := range dims {
+			_, slot, first := pair(i)
+			a := float64(float32(p) * freq[slot])
+			cosT[p*dims+i] = float32(math.Cos(a))
+			if s := float32(math.Sin(a)); first {
+				sinT[p*dims+i] = -s
+			} else {
+				sinT[p*dims+i] = s
+			}
+		}
+	}
+	swap := make([]float32, dims*dims)
+	for j := range dims {
+		partner, _, _ := pair(j)
+		swap[partner*dims+j] = 1 // column j picks row partner
+	}
+	return &ropeTables{
+		cos:  g.Const(tensor.NewF32(cosT, n, dims)),
+		sin:  g.Const(tensor.NewF32(sinT, n, dims)),
+		swap: g.Const(tensor.NewF32(swap, dims, dims)),
+	}, true
+}
+
+// ropeAt returns the cos and sin rows of positions pos [seq], shaped
+// [seq, 1, headDim] to broadcast over heads.
+func (r *ropeTables) at(pos graph.Tensor) (cos, sin graph.Tensor) {
+	seq, dims := pos.Shape()[0], r.swap.Shape()[0]
+	return r.cos.Gather(0, pos).Reshape(seq, 1, dims), r.sin.Gather(0, pos).Reshape(seq, 1, dims)
+}
+
+// apply rotates x [seq, heads, headDim] by the rows cos, sin from at.
+func (r *ropeTables) apply(x, cos, sin graph.Tensor) graph.Tensor {
+	return x.Mul(cos).Add(x.MatMul(r.swap).Mul(sin))
 }
