@@ -50,3 +50,30 @@ func BenchmarkFusedReduce(b *testing.B) {
 	g.Placeholder("w", tensor.F32, cols)
 	b.Run("softmax/library", func(b *testing.B) { bench(b, y) })
 }
+
+// BenchmarkConstWeightMatMul runs a 64×4096 by 4096×4096 product by a
+// constant weight in a Program: optimised, the weight is packed into the
+// GEMM's panels on the first run only; unoptimised (no Layout pass), on
+// every run.
+func BenchmarkConstWeightMatMul(b *testing.B) {
+	const m, k, n = 64, 4096, 4096
+	rng := rand.New(rand.NewPCG(2, 2))
+	g := graph.New()
+	y := g.Placeholder("x", tensor.F32, m, k).MatMul(g.Const(randArray(rng, k, n)))
+	feeds := graph.Feeds{"x": randArray(rng, m, k)}
+	for _, c := range []struct {
+		name string
+		opt  bool
+	}{{"prepacked", true}, {"pack-each-run", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			p := compileRows(b, y, graph.Optimize(c.opt))
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := p.Run(ctx, feeds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*m*k*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -49,7 +49,8 @@ func gemmKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFun
 	if err != nil {
 		return nil, err
 	}
-	if !constB || batch*k*n == 0 {
+	// A product whose rows fit one panel reads B in place: nothing to pack.
+	if !constB || batch*k*n == 0 || g.streamsB() {
 		return func(in []*tensor.Array, out *tensor.Array) error {
 			return g.Run(typed[T](out), typed[T](in[0]), typed[T](in[1]), ep.bind(in))
 		}, nil
