@@ -103,6 +103,10 @@ type Caps struct {
 	FuseReduceEpilogues bool
 	// FuseEpilogues says the device runs a MatMul with a kernel.Epilogue.
 	FuseEpilogues bool
+	// HalfLoads says fused kernels may load F16 and BF16 storage and widen
+	// it (a Cast from a half type): reading a half cache then costs one
+	// pass over its two-byte elements instead of a copy and a conversion.
+	HalfLoads bool
 }
 
 // Capable is implemented by devices that report their Caps.

@@ -71,21 +71,32 @@ func trailingReduction(f *compiler.Func, v compiler.Value) (rows, n int, ok bool
 
 // fusible reports whether a value can be computed inside an elementwise
 // kernel.
-func fusible(v compiler.Value) bool {
-	if v.DType == tensor.F16 || v.DType == tensor.BF16 {
-		return false // half storage moves in library kernels only
+func fusible(f *compiler.Func, caps Caps, v compiler.Value) bool {
+	if isHalf(v.DType) {
+		// Half storage moves in library kernels, except that on devices
+		// with HalfLoads a kernel may read it through movement (a load)
+		// and widen it; a stored half value is never a kernel's result.
+		switch v.Op {
+		case op.Reshape, op.Permute, op.Expand, op.Slice:
+			return caps.HalfLoads
+		}
+		return false
 	}
 	switch v.Op {
 	case op.Reshape, op.Permute, op.Expand, op.Slice:
 		return true
 	case op.Cast:
 		// Rounding to a half type has no kernel IR node; it runs alone.
-		if d := v.Attrs.DType; d == tensor.F16 || d == tensor.BF16 {
-			return false
+		// Widening from one (recorded as a cast to the operand's own half
+		// type) is a load on devices with HalfLoads.
+		if d := v.Attrs.DType; isHalf(d) {
+			return caps.HalfLoads && f.Values[v.In[0]].DType == d
 		}
 	}
 	return v.Op.Has(op.Elementwise)
 }
+
+func isHalf(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 }
 
 // Partition groups f's values into launches. With fuse false every
 // operation is its own launch (elementwise ones still run as kernels).
@@ -95,7 +106,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 	users := make([][]int, n)
 	reduces := make([]bool, n) // reductions that take a fused prologue
 	for i, v := range f.Values {
-		if v.Op.Has(op.Leaf) || !fusible(v) || !fuse {
+		if v.Op.Has(op.Leaf) || !fusible(f, caps, v) || !fuse {
 			stored[i] = true
 		}
 		if _, _, ok := trailingReduction(f, v); ok && fuse && caps.FuseReductions {
@@ -103,7 +114,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 		}
 		for _, in := range v.In {
 			users[in] = append(users[in], i)
-			if !fusible(v) && !reduces[i] {
+			if !fusible(f, caps, v) && !reduces[i] {
 				stored[in] = true // library kernels and assignments read buffers
 			}
 		}
@@ -220,7 +231,7 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 				p.Groups = append(p.Groups, Group{Value: i, Reduce: r, Inputs: b.inputs})
 				continue
 			}
-			if !fusible(v) || (v.Op == op.Reshape && stored[v.In[0]]) {
+			if !fusible(f, caps, v) || isHalf(v.DType) || (v.Op == op.Reshape && stored[v.In[0]]) {
 				p.Groups = append(p.Groups, Group{Value: i})
 				continue
 			}

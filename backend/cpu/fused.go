@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -26,6 +27,8 @@ type slot struct {
 	i32 []int32
 	i64 []int64
 	b   []bool
+	h   []uint16 // F16 or BF16 bits (loads only: they are widened at once)
+	bf  bool     // h holds BF16
 }
 
 // slotOf views an array's elements [off, off+n) as a slot.
@@ -41,6 +44,8 @@ func slotOf(a *tensor.Array, off, n int) slot {
 		return slot{i64: a.Int64s()[off : off+n]}
 	case tensor.Bool:
 		return slot{b: a.Bools()[off : off+n]}
+	case tensor.F16, tensor.BF16:
+		return slot{h: a.Bits()[off : off+n], bf: a.DType() == tensor.BF16}
 	}
 	return slot{}
 }
@@ -55,6 +60,8 @@ func (s slot) head(n int) slot {
 		return slot{i32: s.i32[:n]}
 	case s.i64 != nil:
 		return slot{i64: s.i64[:n]}
+	case s.h != nil:
+		return slot{h: s.h[:n], bf: s.bf}
 	}
 	return slot{b: s.b[:n]}
 }
@@ -109,8 +116,11 @@ func planFor(k *kernel.Elementwise) (*fusedPlan, error) {
 
 func supportedApply(n kernel.Node, k *kernel.Elementwise) bool {
 	in := k.Nodes[n.Args[0]].DType
-	if in == tensor.F16 || in == tensor.BF16 || n.DType == tensor.F16 || n.DType == tensor.BF16 {
+	if isHalf(n.DType) {
 		return false
+	}
+	if isHalf(in) {
+		return n.Op == op.Cast && n.DType == tensor.F32 // a half load, widened
 	}
 	switch {
 	case n.Op == op.Cast:
@@ -358,6 +368,7 @@ func copySlot(dst, src slot) {
 	copy(dst.i32, src.i32)
 	copy(dst.i64, src.i64)
 	copy(dst.b, src.b)
+	copy(dst.h, src.h)
 }
 
 // loadSlot returns n elements of src from base by stride: a view when the
@@ -373,6 +384,8 @@ func loadSlot(src *tensor.Array, base, stride, n int, dst slot, store bool) slot
 		return slot{i32: gather(src.Int32s(), base, stride, n, dst.i32, store)}
 	case tensor.I64:
 		return slot{i64: gather(src.Int64s(), base, stride, n, dst.i64, store)}
+	case tensor.F16, tensor.BF16:
+		return slot{h: gather(src.Bits(), base, stride, n, dst.h, store), bf: src.DType() == tensor.BF16}
 	}
 	return slot{b: gather(src.Bools(), base, stride, n, dst.b, store)}
 }
@@ -467,6 +480,12 @@ func whereLoop[T any](c []bool, a, b, y []T) {
 
 func castSlot(a, dst slot) {
 	switch {
+	case a.h != nil:
+		if a.bf {
+			bf16ToF32s(dst.f32, a.h)
+		} else {
+			f16ToF32s(dst.f32, a.h)
+		}
 	case a.f32 != nil:
 		castTyped(a.f32, dst)
 	case a.f64 != nil:
@@ -516,5 +535,13 @@ func boolTo[T number](s []bool, d []T) {
 		} else {
 			d[i] = 0
 		}
+	}
+}
+
+// bf16ToF32s widens bfloat16 bits exactly: they are a float32's top half.
+func bf16ToF32s(y []float32, x []uint16) {
+	y = y[:len(x)]
+	for i, h := range x {
+		y[i] = math.Float32frombits(uint32(h) << 16)
 	}
 }

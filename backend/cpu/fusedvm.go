@@ -78,7 +78,12 @@ func compileVM(p *fusedPlan) *vmProg {
 	uses := make([]int, len(nodes))
 	lastUse := make([]int, len(nodes))
 	for i, n := range nodes {
-		if n.DType != tensor.F32 {
+		// Half values are loads widened by their one use, a Cast; the
+		// rest is float32.
+		if n.DType != tensor.F32 && !(isHalf(n.DType) && n.Kind == kernel.Load) {
+			return nil
+		}
+		if n.Kind == kernel.Apply && isHalf(nodes[n.Args[0]].DType) && n.Op != op.Cast {
 			return nil
 		}
 		loc[i] = -1
@@ -100,7 +105,7 @@ func compileVM(p *fusedPlan) *vmProg {
 		case kernel.Const:
 			v.fills = append(v.fills, i)
 		case kernel.Apply:
-			if _, ok := vmUnary[n.Op]; ok {
+			if _, ok := vmUnary[n.Op]; ok || n.Op == op.Cast && isHalf(nodes[n.Args[0]].DType) {
 				continue
 			}
 			if _, ok := vmBinary[n.Op]; !ok {
@@ -119,13 +124,29 @@ func compileVM(p *fusedPlan) *vmProg {
 		if operand >= 0 {
 			slot = loc[operand]
 		}
-		v.prog = append(v.prog, fvm.Instr(opc, slot, operand >= 0 && stream[operand]))
+		w := fvm.Instr(opc, slot, operand >= 0 && stream[operand])
+		if operand >= 0 && isHalf(nodes[operand].DType) && stream[operand] {
+			w |= fvm.Half
+		}
+		v.prog = append(v.prog, w)
 	}
 	for i, n := range nodes {
 		if n.Kind != kernel.Apply {
 			continue
 		}
-		if opc, ok := vmUnary[n.Op]; ok {
+		if n.Op == op.Cast {
+			// Widen a half load: from its stream, or from the fill that
+			// holds a broadcast one already widened.
+			a := n.Args[0]
+			switch {
+			case !stream[a]:
+				emit(fvm.Load, a)
+			case nodes[a].DType == tensor.BF16:
+				emit(fvm.LoadBF16, a)
+			default:
+				emit(fvm.LoadF16, a)
+			}
+		} else if opc, ok := vmUnary[n.Op]; ok {
 			a := n.Args[0]
 			if acc != a {
 				emit(fvm.Load, a)
@@ -222,11 +243,26 @@ func (r *fusedRun) chunkVM(s *scratch, row, j0, n int) int {
 	r.setRow(s, row)
 	for k, i := range v.streams {
 		nd := p.k.Nodes[i]
-		vs.ptrs[1+k] = uintptr(unsafe.Pointer(&r.in[nd.Input].Float32s()[r.loadBase(s, i, j0)]))
+		at := r.loadBase(s, i, j0)
+		if isHalf(nd.DType) {
+			vs.ptrs[1+k] = uintptr(unsafe.Pointer(&r.in[nd.Input].Bits()[at]))
+		} else {
+			vs.ptrs[1+k] = uintptr(unsafe.Pointer(&r.in[nd.Input].Float32s()[at]))
+		}
 	}
 	for f, i := range v.fills {
-		if nd := p.k.Nodes[i]; nd.Kind == kernel.Load {
-			vs.fill(f, r.in[nd.Input].Float32s()[r.loadBase(s, i, j0)])
+		nd := p.k.Nodes[i]
+		if nd.Kind != kernel.Load {
+			continue
+		}
+		in, at := r.in[nd.Input], r.loadBase(s, i, j0)
+		switch nd.DType {
+		case tensor.F16:
+			vs.fill(f, tensor.F16ToF32(in.Bits()[at]))
+		case tensor.BF16:
+			vs.fill(f, tensor.BF16ToF32(in.Bits()[at]))
+		default:
+			vs.fill(f, in.Float32s()[at])
 		}
 	}
 	out := uintptr(unsafe.Pointer(&r.out.Float32s()[row*p.inner+j0]))

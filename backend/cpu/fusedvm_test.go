@@ -18,8 +18,9 @@ import (
 // register-level executor runs (and, when foreign is set, one it does not).
 func randomF32Kernel(rng *rand.Rand, rows, inner int, foreign bool) *kernel.Elementwise {
 	k := &kernel.Elementwise{
-		Shape:  tensor.Shape{rows, inner},
-		Inputs: []kernel.Input{{DType: tensor.F32, Len: rows * inner}, {DType: tensor.F32, Len: inner}, {DType: tensor.F32, Len: rows}},
+		Shape: tensor.Shape{rows, inner},
+		Inputs: []kernel.Input{{DType: tensor.F32, Len: rows * inner}, {DType: tensor.F32, Len: inner}, {DType: tensor.F32, Len: rows},
+			{DType: tensor.F16, Len: rows * inner}, {DType: tensor.BF16, Len: rows}},
 	}
 	add := func(n kernel.Node) int {
 		n.DType = tensor.F32
@@ -30,6 +31,11 @@ func randomF32Kernel(rng *rand.Rand, rows, inner int, foreign bool) *kernel.Elem
 	add(kernel.Node{Kind: kernel.Load, Input: 1, Strides: []int{0, 1}})
 	add(kernel.Node{Kind: kernel.Load, Input: 2, Strides: []int{1, 0}})
 	add(kernel.Node{Kind: kernel.Const, Value: float64(float32(rng.NormFloat64()))})
+	// Half storage, widened: an f16 stream and a bf16 per-row scalar.
+	k.Nodes = append(k.Nodes, kernel.Node{Kind: kernel.Load, DType: tensor.F16, Input: 3, Strides: []int{inner, 1}})
+	add(kernel.Node{Kind: kernel.Apply, Op: op.Cast, Args: []int{len(k.Nodes) - 1}})
+	k.Nodes = append(k.Nodes, kernel.Node{Kind: kernel.Load, DType: tensor.BF16, Input: 4, Strides: []int{1, 0}})
+	add(kernel.Node{Kind: kernel.Apply, Op: op.Cast, Args: []int{len(k.Nodes) - 1}})
 	unary := []op.Code{op.Neg, op.Abs, op.Relu, op.Sqrt, op.Rsqrt, op.Recip, op.Exp, op.Sigmoid}
 	binary := []op.Code{op.Add, op.Sub, op.Mul, op.Div, op.Maximum, op.Minimum}
 	steps := 3 + rng.IntN(12)
@@ -39,7 +45,11 @@ func randomF32Kernel(rng *rand.Rand, rows, inner int, foreign bool) *kernel.Elem
 			if rng.IntN(3) > 0 {
 				return len(k.Nodes) - 1
 			}
-			return rng.IntN(len(k.Nodes))
+			for {
+				if i := rng.IntN(len(k.Nodes)); k.Nodes[i].DType == tensor.F32 {
+					return i
+				}
+			}
 		}
 		switch r := rng.IntN(10); {
 		case r < 4:
@@ -126,7 +136,8 @@ func vmMatchesChunks(t *testing.T) {
 		inner := []int{256, 257, 511, 1000, 1300, 2048, 2048 + 300, 2580, 5000}[rng.IntN(9)]
 		k := randomF32Kernel(rng, rows, inner, trial%10 == 9)
 		special := []float64{0, 0.01, 0.2}[trial%3]
-		in := []*tensor.Array{randomInput(rng, rows*inner, special), randomInput(rng, inner, special), randomInput(rng, rows, special)}
+		in := []*tensor.Array{randomInput(rng, rows*inner, special), randomInput(rng, inner, special), randomInput(rng, rows, special),
+			halfInput(t, rng, tensor.F16, rows*inner, special), halfInput(t, rng, tensor.BF16, rows, special)}
 		name := fmt.Sprintf("trial%d_%dx%d", trial, rows, inner)
 		p, err := planFor(k)
 		if err != nil {
@@ -250,4 +261,12 @@ func runFused(t *testing.T, k *kernel.Elementwise, x *tensor.Array) *tensor.Arra
 		t.Fatal(err)
 	}
 	return out
+}
+
+func halfInput(t *testing.T, rng *rand.Rand, d tensor.DType, n int, special float64) *tensor.Array {
+	a, err := randomInput(rng, n, special).Convert(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -8,12 +8,16 @@
 // An instruction is a uint32: the opcode in the low byte, bit 8 set when
 // the operand streams (its address advances by 4 bytes per element with
 // the block), and the operand's index into the pointer table in bits
-// 16–23. A fixed operand (a temporary, or a constant or per-row scalar
+// 16–23 (bit 9, Half, for a stream of two-byte elements). A fixed operand (a temporary, or a constant or per-row scalar
 // the caller broadcast into a block-sized buffer) is read at the same
 // address for every block. Available reports whether the CPU runs it.
 package fvm
 
 //go:generate go run -tags avogen ../fvmgen -out fvm_amd64.s -stubs stubs_amd64.go -pkg fvm -ops ops.go
+
+// Half marks an instruction's streaming operand as two bytes an element
+// (LoadF16, LoadBF16): its address advances half as fast.
+const Half = 1 << 9
 
 // Instr encodes an instruction: opcode op on the operand at index ptr of
 // the pointer table, streaming when stream is set.

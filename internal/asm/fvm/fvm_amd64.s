@@ -67,11 +67,19 @@ Runinstr:
 	MOVQ  (DX)(R10*8), R10
 	TESTL $0x00000100, R9
 	JZ    Runfixed
+	TESTL $0x00000200, R9
+	JNZ   Runhalf
 	ADDQ  SI, R10
+	JMP   Runfixed
+
+Runhalf:
+	MOVQ SI, R11
+	SHRQ $0x01, R11
+	ADDQ R11, R10
 
 Runfixed:
 	MOVBLZX R9, R9
-	CMPL    R9, $0x0000000b
+	CMPL    R9, $0x0000000c
 	JA      Rund0
 	CMPL    R9, $0x00000006
 	JA      Rund1
@@ -84,23 +92,23 @@ Runfixed:
 	JMP     RunopLoad
 
 Rund4:
-	JMP RunopStore
+	JMP RunopLoadF16
 
 Rund3:
-	JMP RunopStoreNT
+	JMP RunopLoadBF16
 
 Rund2:
 	CMPL R9, $0x00000005
 	JA   Rund5
 	CMPL R9, $0x00000004
 	JA   Rund6
-	JMP  RunopAdd
+	JMP  RunopStore
 
 Rund6:
-	JMP RunopSub
+	JMP RunopStoreNT
 
 Rund5:
-	JMP RunopRSub
+	JMP RunopAdd
 
 Rund1:
 	CMPL R9, $0x00000009
@@ -109,68 +117,78 @@ Rund1:
 	JA   Rund8
 	CMPL R9, $0x00000007
 	JA   Rund9
-	JMP  RunopMul
+	JMP  RunopSub
 
 Rund9:
-	JMP RunopDiv
+	JMP RunopRSub
 
 Rund8:
-	JMP RunopRDiv
+	JMP RunopMul
 
 Rund7:
-	CMPL R9, $0x0000000a
+	CMPL R9, $0x0000000b
 	JA   Rund10
-	JMP  RunopMax
+	CMPL R9, $0x0000000a
+	JA   Rund11
+	JMP  RunopDiv
+
+Rund11:
+	JMP RunopRDiv
 
 Rund10:
-	JMP RunopRMax
+	JMP RunopMax
 
 Rund0:
-	CMPL R9, $0x00000010
-	JA   Rund11
-	CMPL R9, $0x0000000e
+	CMPL R9, $0x00000012
 	JA   Rund12
-	CMPL R9, $0x0000000d
+	CMPL R9, $0x0000000f
 	JA   Rund13
-	CMPL R9, $0x0000000c
+	CMPL R9, $0x0000000e
 	JA   Rund14
-	JMP  RunopMin
+	CMPL R9, $0x0000000d
+	JA   Rund15
+	JMP  RunopRMax
+
+Rund15:
+	JMP RunopMin
 
 Rund14:
 	JMP RunopRMin
 
 Rund13:
-	JMP RunopNeg
-
-Rund12:
-	CMPL R9, $0x0000000f
-	JA   Rund15
-	JMP  RunopAbs
-
-Rund15:
-	JMP RunopRelu
-
-Rund11:
-	CMPL R9, $0x00000013
-	JA   Rund16
-	CMPL R9, $0x00000012
-	JA   Rund17
 	CMPL R9, $0x00000011
-	JA   Rund18
-	JMP  RunopSqrt
-
-Rund18:
-	JMP RunopRsqrt
+	JA   Rund16
+	CMPL R9, $0x00000010
+	JA   Rund17
+	JMP  RunopNeg
 
 Rund17:
-	JMP RunopRecip
+	JMP RunopAbs
 
 Rund16:
+	JMP RunopRelu
+
+Rund12:
+	CMPL R9, $0x00000015
+	JA   Rund18
 	CMPL R9, $0x00000014
 	JA   Rund19
-	JMP  RunopExp
+	CMPL R9, $0x00000013
+	JA   Rund20
+	JMP  RunopSqrt
+
+Rund20:
+	JMP RunopRsqrt
 
 Rund19:
+	JMP RunopRecip
+
+Rund18:
+	CMPL R9, $0x00000016
+	JA   Rund21
+	JMP  RunopExp
+
+Rund21:
 	JMP RunopSigmoid
 
 RunopLoad:
@@ -193,8 +211,64 @@ RunopLoad:
 	VMOVUPS 960(R10), Z18
 	JMP     Runinstr
 
+RunopLoadF16:
+	// 2: acc = M widened from f16 (a half stream)
+	VCVTPH2PS (R10), Z3
+	VCVTPH2PS 32(R10), Z4
+	VCVTPH2PS 64(R10), Z5
+	VCVTPH2PS 96(R10), Z6
+	VCVTPH2PS 128(R10), Z7
+	VCVTPH2PS 160(R10), Z8
+	VCVTPH2PS 192(R10), Z9
+	VCVTPH2PS 224(R10), Z10
+	VCVTPH2PS 256(R10), Z11
+	VCVTPH2PS 288(R10), Z12
+	VCVTPH2PS 320(R10), Z13
+	VCVTPH2PS 352(R10), Z14
+	VCVTPH2PS 384(R10), Z15
+	VCVTPH2PS 416(R10), Z16
+	VCVTPH2PS 448(R10), Z17
+	VCVTPH2PS 480(R10), Z18
+	JMP       Runinstr
+
+RunopLoadBF16:
+	// 3: acc = M widened from bf16 (a half stream)
+	VPMOVZXWD (R10), Z3
+	VPSLLD    $0x10, Z3, Z3
+	VPMOVZXWD 32(R10), Z4
+	VPSLLD    $0x10, Z4, Z4
+	VPMOVZXWD 64(R10), Z5
+	VPSLLD    $0x10, Z5, Z5
+	VPMOVZXWD 96(R10), Z6
+	VPSLLD    $0x10, Z6, Z6
+	VPMOVZXWD 128(R10), Z7
+	VPSLLD    $0x10, Z7, Z7
+	VPMOVZXWD 160(R10), Z8
+	VPSLLD    $0x10, Z8, Z8
+	VPMOVZXWD 192(R10), Z9
+	VPSLLD    $0x10, Z9, Z9
+	VPMOVZXWD 224(R10), Z10
+	VPSLLD    $0x10, Z10, Z10
+	VPMOVZXWD 256(R10), Z11
+	VPSLLD    $0x10, Z11, Z11
+	VPMOVZXWD 288(R10), Z12
+	VPSLLD    $0x10, Z12, Z12
+	VPMOVZXWD 320(R10), Z13
+	VPSLLD    $0x10, Z13, Z13
+	VPMOVZXWD 352(R10), Z14
+	VPSLLD    $0x10, Z14, Z14
+	VPMOVZXWD 384(R10), Z15
+	VPSLLD    $0x10, Z15, Z15
+	VPMOVZXWD 416(R10), Z16
+	VPSLLD    $0x10, Z16, Z16
+	VPMOVZXWD 448(R10), Z17
+	VPSLLD    $0x10, Z17, Z17
+	VPMOVZXWD 480(R10), Z18
+	VPSLLD    $0x10, Z18, Z18
+	JMP       Runinstr
+
 RunopStore:
-	// 2: M = acc
+	// 4: M = acc
 	VMOVUPS Z3, (R10)
 	VMOVUPS Z4, 64(R10)
 	VMOVUPS Z5, 128(R10)
@@ -214,7 +288,7 @@ RunopStore:
 	JMP     Runinstr
 
 RunopStoreNT:
-	// 3: M = acc with non-temporal stores (M 64-byte aligned)
+	// 5: M = acc with non-temporal stores (M 64-byte aligned)
 	VMOVNTPS Z3, (R10)
 	VMOVNTPS Z4, 64(R10)
 	VMOVNTPS Z5, 128(R10)
@@ -234,7 +308,7 @@ RunopStoreNT:
 	JMP      Runinstr
 
 RunopAdd:
-	// 4: acc = acc + M
+	// 6: acc = acc + M
 	VADDPS (R10), Z3, Z3
 	VADDPS 64(R10), Z4, Z4
 	VADDPS 128(R10), Z5, Z5
@@ -254,7 +328,7 @@ RunopAdd:
 	JMP    Runinstr
 
 RunopSub:
-	// 5: acc = acc - M
+	// 7: acc = acc - M
 	VSUBPS (R10), Z3, Z3
 	VSUBPS 64(R10), Z4, Z4
 	VSUBPS 128(R10), Z5, Z5
@@ -274,7 +348,7 @@ RunopSub:
 	JMP    Runinstr
 
 RunopRSub:
-	// 6: acc = M - acc
+	// 8: acc = M - acc
 	VMOVUPS (R10), Z19
 	VSUBPS  Z3, Z19, Z3
 	VMOVUPS 64(R10), Z19
@@ -310,7 +384,7 @@ RunopRSub:
 	JMP     Runinstr
 
 RunopMul:
-	// 7: acc = acc * M
+	// 9: acc = acc * M
 	VMULPS (R10), Z3, Z3
 	VMULPS 64(R10), Z4, Z4
 	VMULPS 128(R10), Z5, Z5
@@ -330,7 +404,7 @@ RunopMul:
 	JMP    Runinstr
 
 RunopDiv:
-	// 8: acc = acc / M
+	// 10: acc = acc / M
 	VDIVPS (R10), Z3, Z3
 	VDIVPS 64(R10), Z4, Z4
 	VDIVPS 128(R10), Z5, Z5
@@ -350,7 +424,7 @@ RunopDiv:
 	JMP    Runinstr
 
 RunopRDiv:
-	// 9: acc = M / acc
+	// 11: acc = M / acc
 	VMOVUPS (R10), Z19
 	VDIVPS  Z3, Z19, Z3
 	VMOVUPS 64(R10), Z19
@@ -386,7 +460,7 @@ RunopRDiv:
 	JMP     Runinstr
 
 RunopMax:
-	// 10: acc = max(acc, M), a NaN in acc wins, then one in M
+	// 12: acc = max(acc, M), a NaN in acc wins, then one in M
 	VCMPPS $0x07, Z3, Z3, K1
 	VMAXPS (R10), Z3, K1, Z3
 	VCMPPS $0x07, Z4, Z4, K1
@@ -422,7 +496,7 @@ RunopMax:
 	JMP    Runinstr
 
 RunopRMax:
-	// 11: acc = max(M, acc), a NaN in M wins, then one in acc
+	// 13: acc = max(M, acc), a NaN in M wins, then one in acc
 	VMOVUPS   (R10), Z19
 	VMAXPS    Z3, Z19, Z3
 	VCMPPS    $0x03, Z19, Z19, K1
@@ -490,7 +564,7 @@ RunopRMax:
 	JMP       Runinstr
 
 RunopMin:
-	// 12: acc = min(acc, M), NaNs as Max
+	// 14: acc = min(acc, M), NaNs as Max
 	VCMPPS $0x07, Z3, Z3, K1
 	VMINPS (R10), Z3, K1, Z3
 	VCMPPS $0x07, Z4, Z4, K1
@@ -526,7 +600,7 @@ RunopMin:
 	JMP    Runinstr
 
 RunopRMin:
-	// 13: acc = min(M, acc), NaNs as RMax
+	// 15: acc = min(M, acc), NaNs as RMax
 	VMOVUPS   (R10), Z19
 	VMINPS    Z3, Z19, Z3
 	VCMPPS    $0x03, Z19, Z19, K1
@@ -594,7 +668,7 @@ RunopRMin:
 	JMP       Runinstr
 
 RunopNeg:
-	// 14: acc = -acc
+	// 16: acc = -acc
 	VPXORD Z2, Z3, Z3
 	VPXORD Z2, Z4, Z4
 	VPXORD Z2, Z5, Z5
@@ -614,7 +688,7 @@ RunopNeg:
 	JMP    Runinstr
 
 RunopAbs:
-	// 15: acc = |acc|
+	// 17: acc = |acc|
 	VPBROADCASTD 48(DI), Z19
 	VPANDD       Z19, Z3, Z3
 	VPBROADCASTD 48(DI), Z19
@@ -650,7 +724,7 @@ RunopAbs:
 	JMP          Runinstr
 
 RunopRelu:
-	// 16: acc = max(0, acc), NaN passing through
+	// 18: acc = max(0, acc), NaN passing through
 	VMAXPS Z3, Z0, Z3
 	VMAXPS Z4, Z0, Z4
 	VMAXPS Z5, Z0, Z5
@@ -670,7 +744,7 @@ RunopRelu:
 	JMP    Runinstr
 
 RunopSqrt:
-	// 17: acc = √acc
+	// 19: acc = √acc
 	VSQRTPS Z3, Z3
 	VSQRTPS Z4, Z4
 	VSQRTPS Z5, Z5
@@ -690,7 +764,7 @@ RunopSqrt:
 	JMP     Runinstr
 
 RunopRsqrt:
-	// 18: acc = 1/√acc (two correctly rounded steps)
+	// 20: acc = 1/√acc (two correctly rounded steps)
 	VSQRTPS Z3, Z3
 	VDIVPS  Z3, Z1, Z3
 	VSQRTPS Z4, Z4
@@ -726,7 +800,7 @@ RunopRsqrt:
 	JMP     Runinstr
 
 RunopRecip:
-	// 19: acc = 1/acc
+	// 21: acc = 1/acc
 	VDIVPS Z3, Z1, Z3
 	VDIVPS Z4, Z1, Z4
 	VDIVPS Z5, Z1, Z5
@@ -746,7 +820,7 @@ RunopRecip:
 	JMP    Runinstr
 
 RunopExp:
-	// 20: acc = e^acc as vec.ExpF32; a block with a lane outside [-87, 88] or NaN ends the run
+	// 22: acc = e^acc as vec.ExpF32; a block with a lane outside [-87, 88] or NaN ends the run
 	VCMPPS.BCST  $0x0d, (DI), Z3, K1
 	VCMPPS.BCST  $0x02, 4(DI), Z3, K2
 	KANDW        K1, K2, K1
@@ -1215,7 +1289,7 @@ RunopExp:
 	JMP          Runinstr
 
 RunopSigmoid:
-	// 21: acc = 1/(1+e^-acc) with Exp's range
+	// 23: acc = 1/(1+e^-acc) with Exp's range
 	VPXORD       Z2, Z3, Z3
 	VPXORD       Z2, Z4, Z4
 	VPXORD       Z2, Z5, Z5
@@ -1850,7 +1924,7 @@ DATA fvmconsts8<>+412(SB)/4, $0x7fffffff
 GLOBL fvmconsts8<>(SB), RODATA|NOPTR, $416
 
 // func Run2(prog []uint32, ptrs []uintptr, n int) int
-// Requires: AVX, AVX2, MMX+, SSE2
+// Requires: AVX, AVX2, F16C, MMX+, SSE2
 TEXT ·Run2(SB), NOSPLIT, $0-64
 	MOVQ         prog_base+0(FP), AX
 	MOVQ         prog_len+8(FP), CX
@@ -1891,110 +1965,128 @@ Run2instr:
 	MOVQ  (DX)(R10*8), R10
 	TESTL $0x00000100, R9
 	JZ    Run2fixed
+	TESTL $0x00000200, R9
+	JNZ   Run2half
 	ADDQ  SI, R10
+	JMP   Run2fixed
+
+Run2half:
+	MOVQ SI, R11
+	SHRQ $0x01, R11
+	ADDQ R11, R10
 
 Run2fixed:
 	MOVBLZX R9, R9
-	CMPL    R9, $0x0000000b
-	JA      Run2d20
-	CMPL    R9, $0x00000006
-	JA      Run2d21
-	CMPL    R9, $0x00000003
+	CMPL    R9, $0x0000000c
 	JA      Run2d22
-	CMPL    R9, $0x00000002
+	CMPL    R9, $0x00000006
 	JA      Run2d23
-	CMPL    R9, $0x00000001
+	CMPL    R9, $0x00000003
 	JA      Run2d24
+	CMPL    R9, $0x00000002
+	JA      Run2d25
+	CMPL    R9, $0x00000001
+	JA      Run2d26
 	JMP     Run2opLoad
 
-Run2d24:
-	JMP Run2opStore
-
-Run2d23:
-	JMP Run2opStoreNT
-
-Run2d22:
-	CMPL R9, $0x00000005
-	JA   Run2d25
-	CMPL R9, $0x00000004
-	JA   Run2d26
-	JMP  Run2opAdd
-
 Run2d26:
-	JMP Run2opSub
+	JMP Run2opLoadF16
 
 Run2d25:
-	JMP Run2opRSub
+	JMP Run2opLoadBF16
 
-Run2d21:
-	CMPL R9, $0x00000009
+Run2d24:
+	CMPL R9, $0x00000005
 	JA   Run2d27
-	CMPL R9, $0x00000008
+	CMPL R9, $0x00000004
 	JA   Run2d28
-	CMPL R9, $0x00000007
-	JA   Run2d29
-	JMP  Run2opMul
-
-Run2d29:
-	JMP Run2opDiv
+	JMP  Run2opStore
 
 Run2d28:
-	JMP Run2opRDiv
+	JMP Run2opStoreNT
 
 Run2d27:
-	CMPL R9, $0x0000000a
+	JMP Run2opAdd
+
+Run2d23:
+	CMPL R9, $0x00000009
+	JA   Run2d29
+	CMPL R9, $0x00000008
 	JA   Run2d30
-	JMP  Run2opMax
-
-Run2d30:
-	JMP Run2opRMax
-
-Run2d20:
-	CMPL R9, $0x00000010
+	CMPL R9, $0x00000007
 	JA   Run2d31
-	CMPL R9, $0x0000000e
-	JA   Run2d32
-	CMPL R9, $0x0000000d
-	JA   Run2d33
-	CMPL R9, $0x0000000c
-	JA   Run2d34
-	JMP  Run2opMin
-
-Run2d34:
-	JMP Run2opRMin
-
-Run2d33:
-	JMP Run2opNeg
-
-Run2d32:
-	CMPL R9, $0x0000000f
-	JA   Run2d35
-	JMP  Run2opAbs
-
-Run2d35:
-	JMP Run2opRelu
+	JMP  Run2opSub
 
 Run2d31:
-	CMPL R9, $0x00000013
-	JA   Run2d36
-	CMPL R9, $0x00000012
-	JA   Run2d37
-	CMPL R9, $0x00000011
-	JA   Run2d38
-	JMP  Run2opSqrt
+	JMP Run2opRSub
 
-Run2d38:
-	JMP Run2opRsqrt
+Run2d30:
+	JMP Run2opMul
+
+Run2d29:
+	CMPL R9, $0x0000000b
+	JA   Run2d32
+	CMPL R9, $0x0000000a
+	JA   Run2d33
+	JMP  Run2opDiv
+
+Run2d33:
+	JMP Run2opRDiv
+
+Run2d32:
+	JMP Run2opMax
+
+Run2d22:
+	CMPL R9, $0x00000012
+	JA   Run2d34
+	CMPL R9, $0x0000000f
+	JA   Run2d35
+	CMPL R9, $0x0000000e
+	JA   Run2d36
+	CMPL R9, $0x0000000d
+	JA   Run2d37
+	JMP  Run2opRMax
 
 Run2d37:
-	JMP Run2opRecip
+	JMP Run2opMin
 
 Run2d36:
-	CMPL R9, $0x00000014
+	JMP Run2opRMin
+
+Run2d35:
+	CMPL R9, $0x00000011
+	JA   Run2d38
+	CMPL R9, $0x00000010
 	JA   Run2d39
-	JMP  Run2opExp
+	JMP  Run2opNeg
 
 Run2d39:
+	JMP Run2opAbs
+
+Run2d38:
+	JMP Run2opRelu
+
+Run2d34:
+	CMPL R9, $0x00000015
+	JA   Run2d40
+	CMPL R9, $0x00000014
+	JA   Run2d41
+	CMPL R9, $0x00000013
+	JA   Run2d42
+	JMP  Run2opSqrt
+
+Run2d42:
+	JMP Run2opRsqrt
+
+Run2d41:
+	JMP Run2opRecip
+
+Run2d40:
+	CMPL R9, $0x00000016
+	JA   Run2d43
+	JMP  Run2opExp
+
+Run2d43:
 	JMP Run2opSigmoid
 
 Run2opLoad:
@@ -2009,8 +2101,40 @@ Run2opLoad:
 	VMOVUPS 224(R10), Y10
 	JMP     Run2instr
 
+Run2opLoadF16:
+	// 2: acc = M widened from f16 (a half stream)
+	VCVTPH2PS (R10), Y3
+	VCVTPH2PS 16(R10), Y4
+	VCVTPH2PS 32(R10), Y5
+	VCVTPH2PS 48(R10), Y6
+	VCVTPH2PS 64(R10), Y7
+	VCVTPH2PS 80(R10), Y8
+	VCVTPH2PS 96(R10), Y9
+	VCVTPH2PS 112(R10), Y10
+	JMP       Run2instr
+
+Run2opLoadBF16:
+	// 3: acc = M widened from bf16 (a half stream)
+	VPMOVZXWD (R10), Y3
+	VPSLLD    $0x10, Y3, Y3
+	VPMOVZXWD 16(R10), Y4
+	VPSLLD    $0x10, Y4, Y4
+	VPMOVZXWD 32(R10), Y5
+	VPSLLD    $0x10, Y5, Y5
+	VPMOVZXWD 48(R10), Y6
+	VPSLLD    $0x10, Y6, Y6
+	VPMOVZXWD 64(R10), Y7
+	VPSLLD    $0x10, Y7, Y7
+	VPMOVZXWD 80(R10), Y8
+	VPSLLD    $0x10, Y8, Y8
+	VPMOVZXWD 96(R10), Y9
+	VPSLLD    $0x10, Y9, Y9
+	VPMOVZXWD 112(R10), Y10
+	VPSLLD    $0x10, Y10, Y10
+	JMP       Run2instr
+
 Run2opStore:
-	// 2: M = acc
+	// 4: M = acc
 	VMOVUPS Y3, (R10)
 	VMOVUPS Y4, 32(R10)
 	VMOVUPS Y5, 64(R10)
@@ -2022,7 +2146,7 @@ Run2opStore:
 	JMP     Run2instr
 
 Run2opStoreNT:
-	// 3: M = acc with non-temporal stores (M 64-byte aligned)
+	// 5: M = acc with non-temporal stores (M 64-byte aligned)
 	VMOVNTPS Y3, (R10)
 	VMOVNTPS Y4, 32(R10)
 	VMOVNTPS Y5, 64(R10)
@@ -2034,7 +2158,7 @@ Run2opStoreNT:
 	JMP      Run2instr
 
 Run2opAdd:
-	// 4: acc = acc + M
+	// 6: acc = acc + M
 	VADDPS (R10), Y3, Y3
 	VADDPS 32(R10), Y4, Y4
 	VADDPS 64(R10), Y5, Y5
@@ -2046,7 +2170,7 @@ Run2opAdd:
 	JMP    Run2instr
 
 Run2opSub:
-	// 5: acc = acc - M
+	// 7: acc = acc - M
 	VSUBPS (R10), Y3, Y3
 	VSUBPS 32(R10), Y4, Y4
 	VSUBPS 64(R10), Y5, Y5
@@ -2058,7 +2182,7 @@ Run2opSub:
 	JMP    Run2instr
 
 Run2opRSub:
-	// 6: acc = M - acc
+	// 8: acc = M - acc
 	VMOVUPS (R10), Y11
 	VSUBPS  Y3, Y11, Y3
 	VMOVUPS 32(R10), Y11
@@ -2078,7 +2202,7 @@ Run2opRSub:
 	JMP     Run2instr
 
 Run2opMul:
-	// 7: acc = acc * M
+	// 9: acc = acc * M
 	VMULPS (R10), Y3, Y3
 	VMULPS 32(R10), Y4, Y4
 	VMULPS 64(R10), Y5, Y5
@@ -2090,7 +2214,7 @@ Run2opMul:
 	JMP    Run2instr
 
 Run2opDiv:
-	// 8: acc = acc / M
+	// 10: acc = acc / M
 	VDIVPS (R10), Y3, Y3
 	VDIVPS 32(R10), Y4, Y4
 	VDIVPS 64(R10), Y5, Y5
@@ -2102,7 +2226,7 @@ Run2opDiv:
 	JMP    Run2instr
 
 Run2opRDiv:
-	// 9: acc = M / acc
+	// 11: acc = M / acc
 	VMOVUPS (R10), Y11
 	VDIVPS  Y3, Y11, Y3
 	VMOVUPS 32(R10), Y11
@@ -2122,7 +2246,7 @@ Run2opRDiv:
 	JMP     Run2instr
 
 Run2opMax:
-	// 10: acc = max(acc, M), a NaN in acc wins, then one in M
+	// 12: acc = max(acc, M), a NaN in acc wins, then one in M
 	VMAXPS    (R10), Y3, Y11
 	VCMPPS    $0x03, Y3, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
@@ -2150,7 +2274,7 @@ Run2opMax:
 	JMP       Run2instr
 
 Run2opRMax:
-	// 11: acc = max(M, acc), a NaN in M wins, then one in acc
+	// 13: acc = max(M, acc), a NaN in M wins, then one in acc
 	VMOVUPS   (R10), Y11
 	VMAXPS    Y3, Y11, Y3
 	VCMPPS    $0x03, Y11, Y11, Y12
@@ -2186,7 +2310,7 @@ Run2opRMax:
 	JMP       Run2instr
 
 Run2opMin:
-	// 12: acc = min(acc, M), NaNs as Max
+	// 14: acc = min(acc, M), NaNs as Max
 	VMINPS    (R10), Y3, Y11
 	VCMPPS    $0x03, Y3, Y3, Y12
 	VBLENDVPS Y12, Y3, Y11, Y3
@@ -2214,7 +2338,7 @@ Run2opMin:
 	JMP       Run2instr
 
 Run2opRMin:
-	// 13: acc = min(M, acc), NaNs as RMax
+	// 15: acc = min(M, acc), NaNs as RMax
 	VMOVUPS   (R10), Y11
 	VMINPS    Y3, Y11, Y3
 	VCMPPS    $0x03, Y11, Y11, Y12
@@ -2250,7 +2374,7 @@ Run2opRMin:
 	JMP       Run2instr
 
 Run2opNeg:
-	// 14: acc = -acc
+	// 16: acc = -acc
 	VXORPS Y2, Y3, Y3
 	VXORPS Y2, Y4, Y4
 	VXORPS Y2, Y5, Y5
@@ -2262,7 +2386,7 @@ Run2opNeg:
 	JMP    Run2instr
 
 Run2opAbs:
-	// 15: acc = |acc|
+	// 17: acc = |acc|
 	VANDPS 384(DI), Y3, Y3
 	VANDPS 384(DI), Y4, Y4
 	VANDPS 384(DI), Y5, Y5
@@ -2274,7 +2398,7 @@ Run2opAbs:
 	JMP    Run2instr
 
 Run2opRelu:
-	// 16: acc = max(0, acc), NaN passing through
+	// 18: acc = max(0, acc), NaN passing through
 	VMAXPS Y3, Y0, Y3
 	VMAXPS Y4, Y0, Y4
 	VMAXPS Y5, Y0, Y5
@@ -2286,7 +2410,7 @@ Run2opRelu:
 	JMP    Run2instr
 
 Run2opSqrt:
-	// 17: acc = √acc
+	// 19: acc = √acc
 	VSQRTPS Y3, Y3
 	VSQRTPS Y4, Y4
 	VSQRTPS Y5, Y5
@@ -2298,7 +2422,7 @@ Run2opSqrt:
 	JMP     Run2instr
 
 Run2opRsqrt:
-	// 18: acc = 1/√acc (two correctly rounded steps)
+	// 20: acc = 1/√acc (two correctly rounded steps)
 	VSQRTPS Y3, Y3
 	VDIVPS  Y3, Y1, Y3
 	VSQRTPS Y4, Y4
@@ -2318,7 +2442,7 @@ Run2opRsqrt:
 	JMP     Run2instr
 
 Run2opRecip:
-	// 19: acc = 1/acc
+	// 21: acc = 1/acc
 	VDIVPS Y3, Y1, Y3
 	VDIVPS Y4, Y1, Y4
 	VDIVPS Y5, Y1, Y5
@@ -2330,7 +2454,7 @@ Run2opRecip:
 	JMP    Run2instr
 
 Run2opExp:
-	// 20: acc = e^acc as vec.ExpF32; a block with a lane outside [-87, 88] or NaN ends the run
+	// 22: acc = e^acc as vec.ExpF32; a block with a lane outside [-87, 88] or NaN ends the run
 	VCMPPS    $0x0d, (DI), Y3, Y12
 	VCMPPS    $0x02, 32(DI), Y3, Y11
 	VANDPS    Y12, Y11, Y11
@@ -2568,7 +2692,7 @@ Run2opExp:
 	JMP       Run2instr
 
 Run2opSigmoid:
-	// 21: acc = 1/(1+e^-acc) with Exp's range
+	// 23: acc = 1/(1+e^-acc) with Exp's range
 	VXORPS    Y2, Y3, Y3
 	VXORPS    Y2, Y4, Y4
 	VXORPS    Y2, Y5, Y5

@@ -4,8 +4,8 @@
 
 package fvm
 
-// Run (AVX-512 F) executes prog over the leading whole 256-element blocks of n elements and returns how many elements it finished: all of them, or fewer when an Exp or Sigmoid met a block it does not handle (the caller finishes from there).
+// Run (AVX-512 F and BW) executes prog over the leading whole 256-element blocks of n elements and returns how many elements it finished: all of them, or fewer when an Exp or Sigmoid met a block it does not handle (the caller finishes from there).
 func Run(prog []uint32, ptrs []uintptr, n int) int
 
-// Run2 (AVX2) executes prog over the leading whole 64-element blocks of n elements and returns how many elements it finished: all of them, or fewer when an Exp or Sigmoid met a block it does not handle (the caller finishes from there).
+// Run2 (AVX2 and F16C) executes prog over the leading whole 64-element blocks of n elements and returns how many elements it finished: all of them, or fewer when an Exp or Sigmoid met a block it does not handle (the caller finishes from there).
 func Run2(prog []uint32, ptrs []uintptr, n int) int

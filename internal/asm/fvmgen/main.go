@@ -62,6 +62,7 @@ type env struct {
 	isa
 	acc             []VecVirtual
 	mem             func(k int) Mem
+	memh            func(k int) Mem // accumulator k's operand in a half stream
 	zero, one, sign VecVirtual
 	consts          Mem // base of the rodata table
 	wide            bool
@@ -77,6 +78,17 @@ var ops = []opDef{
 	{"Load", "acc = M", func(e *env) {
 		for k, a := range e.acc {
 			VMOVUPS(e.mem(k), a)
+		}
+	}},
+	{"LoadF16", "acc = M widened from f16 (a half stream)", func(e *env) {
+		for k, a := range e.acc {
+			VCVTPH2PS(e.memh(k), a)
+		}
+	}},
+	{"LoadBF16", "acc = M widened from bf16 (a half stream)", func(e *env) {
+		for k, a := range e.acc {
+			VPMOVZXWD(e.memh(k), a)
+			VPSLLD(Imm(16), a, a)
 		}
 	}},
 	{"Store", "M = acc", func(e *env) {
@@ -312,9 +324,9 @@ func interpreter(s isa) {
 			DATA(4*(s.rep*i+r), U32(c.bits))
 		}
 	}
-	req := "AVX-512 F"
+	req := "AVX-512 F and BW"
 	if s.lanes == 8 {
-		req = "AVX2"
+		req = "AVX2 and F16C"
 	}
 	TEXT(s.name, NOSPLIT, "func(prog []uint32, ptrs []uintptr, n int) int")
 	Doc(fmt.Sprintf("%s (%s) executes prog over the leading whole %d-element blocks of n elements and returns how many elements it finished: all of them, or fewer when an Exp or Sigmoid met a block it does not handle (the caller finishes from there).", s.name, req, s.block()))
@@ -368,11 +380,20 @@ func interpreter(s isa) {
 	MOVQ(Mem{Base: qbase, Index: idx.As64(), Scale: 8}, addr)
 	TESTL(U32(0x100), w)
 	JZ(LabelRef(l("fixed")))
+	TESTL(U32(0x200), w)
+	JNZ(LabelRef(l("half")))
 	ADDQ(off, addr) // a stream advances with the block
+	JMP(LabelRef(l("fixed")))
+	Label(l("half"))
+	h := GP64()
+	MOVQ(off, h)
+	SHRQ(Imm(1), h) // two bytes an element
+	ADDQ(h, addr)
 	Label(l("fixed"))
 	opc := GP32()
 	MOVBLZX(w.As8(), opc)
 	e.mem = func(k int) Mem { return Mem{Base: addr, Disp: 4 * s.lanes * k} }
+	e.memh = func(k int) Mem { return Mem{Base: addr, Disp: 2 * s.lanes * k} }
 	dispatch(s.name, opc, 1, len(ops))
 	for i, o := range ops {
 		Label(l("op" + o.name))
