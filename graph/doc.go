@@ -16,4 +16,9 @@
 // Binary operations broadcast like NumPy. Operands must share a dtype: use
 // Cast to convert. Parameters and variables are state that persists across
 // runs and across every Program compiled from the graph.
+//
+// F16 and BF16 are storage types: a Variable built from a half array keeps
+// two bytes an element (on devices with half storage), StoreAs rounds a
+// value into a half type and Cast widens one back; between them only
+// movement (slices, reshapes, permutations) and assignment apply.
 package graph
