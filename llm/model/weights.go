@@ -15,7 +15,7 @@ import (
 type loader struct {
 	f     *gguf.File
 	g     *graph.Graph
-	dense bool  // dequantise everything (Options.Dense)
+	dense bool // dequantise everything (Options.Dense)
 	// kinds, when set, names the block formats the device's kernels take;
 	// weights of other formats are expanded to f32.
 	kinds backend.QuantKernels
