@@ -167,46 +167,103 @@ func TestReduceEpilogueVerify(t *testing.T) {
 	}
 }
 
-// TestReduceEpilogueLimits checks the cost model's refusals: a reduced
-// value read by a second kernel, a kernel over the binding limit and rows
-// too long for cache keep the epilogue a kernel of its own.
+// TestReduceEpilogueLimits checks the cost model's refusals, each beside
+// a control that does fuse: a reduced value that is also an output or is
+// read by a second kernel, a merged kernel over the binding limit, and
+// rows too long for cache keep the epilogue a kernel of its own.
 func TestReduceEpilogueLimits(t *testing.T) {
+	type graphFn func(x, z, w graph.Tensor) []graph.Tensor
+	limited := epilogueCaps(true)
+	limited.MaxBindings = 4
 	cases := []struct {
-		name  string
-		cols  int
-		caps  fusion.Caps
-		build func(x, w graph.Tensor) []graph.Tensor
+		name          string
+		cols          int
+		caps          fusion.Caps
+		refused, fuse graphFn
 	}{
-		{"reduced value also an output", 64, epilogueCaps(true), func(x, w graph.Tensor) []graph.Tensor {
-			s := x.Square().SumKeep(-1)
-			return []graph.Tensor{x.Div(s), s}
-		}},
-		{"reduced value read twice", 64, epilogueCaps(true), func(x, w graph.Tensor) []graph.Tensor {
-			s := x.Square().SumKeep(-1)
-			return []graph.Tensor{x.Div(s), w.Mul(s)}
-		}},
-		{"binding limit", 64, func() fusion.Caps { c := epilogueCaps(true); c.MaxBindings = 3; return c }(), func(x, w graph.Tensor) []graph.Tensor {
-			return []graph.Tensor{x.RMSNorm(w, 1e-5).Add(w.Exp())}
-		}},
-		{"long rows", 1 << 16, epilogueCaps(true), func(x, w graph.Tensor) []graph.Tensor {
-			return []graph.Tensor{x.RMSNorm(w, 1e-5)}
-		}},
+		{"reduced value also an output", 64, epilogueCaps(true),
+			func(x, z, w graph.Tensor) []graph.Tensor {
+				s := x.Square().SumKeep(-1)
+				return []graph.Tensor{x.Div(s), s}
+			},
+			func(x, z, w graph.Tensor) []graph.Tensor { return []graph.Tensor{x.Div(x.Square().SumKeep(-1))} }},
+		{"reduced value read twice", 64, epilogueCaps(true),
+			func(x, z, w graph.Tensor) []graph.Tensor {
+				s := x.Square().SumKeep(-1)
+				return []graph.Tensor{x.Div(s), z.Mul(s).Exp()}
+			},
+			func(x, z, w graph.Tensor) []graph.Tensor { return []graph.Tensor{x.Div(x.Square().SumKeep(-1))} }},
+		// The sum binds z and x, its consumer x, w and the sum: merged,
+		// z, x, w and the output are four bindings, then five with u.
+		{"binding limit", 64, limited,
+			func(x, z, w graph.Tensor) []graph.Tensor {
+				u := z.Exp()
+				return []graph.Tensor{x.Mul(w).Div(z.Mul(u.Tanh()).SumKeep(-1)), u}
+			},
+			func(x, z, w graph.Tensor) []graph.Tensor { return []graph.Tensor{x.Mul(w).Div(z.Mul(x).SumKeep(-1))} }},
+		{"long rows", 1 << 16, epilogueCaps(true),
+			func(x, z, w graph.Tensor) []graph.Tensor { return []graph.Tensor{x.RMSNorm(w, 1e-5)} },
+			nil},
+	}
+	epilogues := func(t *testing.T, cols int, caps fusion.Caps, build graphFn) int {
+		g := graph.New()
+		x := g.Placeholder("x", tensor.F32, 2, cols)
+		z := g.Placeholder("z", tensor.F32, 2, cols)
+		w := g.Placeholder("w", tensor.F32, cols)
+		p := compile(t, build(x, z, w), graph.Fuse(false))
+		plan, err := fusion.Partition(p.IR(), caps, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, grp := range plan.Groups {
+			if grp.Reduce != nil && grp.Reduce.Epilogue != nil {
+				n++
+			}
+		}
+		return n
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g := graph.New()
-			x := g.Placeholder("x", tensor.F32, 2, c.cols)
-			w := g.Placeholder("w", tensor.F32, c.cols)
-			p := compile(t, c.build(x, w), graph.Fuse(false))
-			plan, err := fusion.Partition(p.IR(), c.caps, true)
-			if err != nil {
-				t.Fatal(err)
+			if n := epilogues(t, c.cols, c.caps, c.refused); n != 0 {
+				t.Errorf("%d reductions took an epilogue", n)
 			}
-			for _, grp := range plan.Groups {
+			if c.fuse != nil {
+				if n := epilogues(t, c.cols, c.caps, c.fuse); n != 1 {
+					t.Errorf("control: %d epilogues, want 1", n)
+				}
+			} else if n := epilogues(t, 64, c.caps, c.refused); n != 1 {
+				t.Errorf("control with short rows: %d epilogues, want 1", n)
+			}
+		})
+	}
+}
+
+// TestReduceEpilogueDTypes checks epilogues over every dtype a reduction
+// kernel accumulates: the row's extreme subtracted and the row sum added
+// back give the unfused results exactly.
+func TestReduceEpilogueDTypes(t *testing.T) {
+	for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I32, tensor.I64} {
+		t.Run(d.String(), func(t *testing.T) {
+			g := graph.New()
+			x := g.Placeholder("x", d, 5, 40)
+			y := x.Sub(x.MaxKeep(-1)).Mul(x).Add(x.MinKeep(-1))
+			fused := compile(t, []graph.Tensor{y})
+			plain := compile(t, []graph.Tensor{y}, graph.Fuse(false))
+			epilogues := 0
+			for _, grp := range fused.Fusion().Groups {
 				if grp.Reduce != nil && grp.Reduce.Epilogue != nil {
-					t.Errorf("value %d fused as an epilogue", grp.Value)
+					epilogues++
 				}
 			}
+			if epilogues == 0 {
+				t.Errorf("no reduction epilogue in %d launches", len(fused.Fusion().Groups))
+			}
+			xs := tensor.MustZeros(d, tensor.Shape{5, 40})
+			for i := 0; i < xs.Len(); i++ {
+				xs.SetFlat(i, float64((i*7)%23-11))
+			}
+			relAgree(t, fused, plain, graph.Feeds{"x": xs}, 0)
 		})
 	}
 }
