@@ -71,3 +71,16 @@ func BenchmarkFusedChain(b *testing.B) {
 		return y, graph.Feeds{"x": randArray(rng, rows, cols)}
 	}, 0, 2*4*rows*cols)
 }
+
+// BenchmarkRMSNorm normalises 256 rows of 4096 values with a weight: on
+// WebGPU the mean of squares and the scaling are one fused reduction
+// kernel with an epilogue (a workgroup per row).
+func BenchmarkRMSNorm(b *testing.B) {
+	const rows, cols = 256, 4096
+	benchProgram(b, func(g *graph.Graph) (graph.Tensor, graph.Feeds) {
+		rng := rand.New(rand.NewSource(3))
+		x := g.Placeholder("x", tensor.F32, rows, cols)
+		w := g.Param("w", randArray(rng, cols))
+		return x.RMSNorm(w, 1e-6), graph.Feeds{"x": randArray(rng, rows, cols)}
+	}, 0, 2*4*rows*cols)
+}
