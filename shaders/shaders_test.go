@@ -19,6 +19,8 @@ func TestSource(t *testing.T) {
 		{"matmul", "i32", []string{"alias T = i32;", "@workgroup_size(16, 16)"}, nil},
 		// qmatmul includes the block decoder.
 		{"qmatmul", "f32", []string{"fn dq(t: u32", "var<storage, read> wq"}, nil},
+		// qmatmul8 includes the decoder and the activation quantiser.
+		{"qmatmul8", "f32", []string{"fn dq(t: u32", "fn fdiv(a: u32", "var<workgroup> aq"}, nil},
 		// qrows includes the decoder and the index-fault words.
 		{"qrows", "f32", []string{"fn dq(t: u32", "fn report(kind: u32", "var<storage, read_write> fault"}, nil},
 		{"nope", "f32", nil, shaders.ErrUnknown},
@@ -49,7 +51,7 @@ func TestSource(t *testing.T) {
 
 func TestNamesAreKernels(t *testing.T) {
 	for _, n := range shaders.Names() {
-		if n == "dequant" || n == "fault" || n == "half" {
+		if n == "dequant" || n == "fault" || n == "half" || n == "quantact" {
 			t.Errorf("the %s fragment is listed as a kernel", n)
 		}
 		src, err := shaders.Source(n, "f32")
@@ -61,5 +63,5 @@ func TestNamesAreKernels(t *testing.T) {
 
 func ExampleNames() {
 	fmt.Println(shaders.Names())
-	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qrows reduce round_half scatter_add softmax unfold]
+	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qmatmul8 qrows reduce round_half scatter_add softmax unfold]
 }

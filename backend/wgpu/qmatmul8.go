@@ -1,0 +1,20 @@
+package wgpu
+
+import "github.com/aethertensor/aether/llm/quant"
+
+// q8Kernel reports whether quantized matmuls of weight type t run the
+// qmatmul8 shader, which quantises the activations to 8-bit blocks and
+// takes integer block dot products bit for bit as the CPU backend's qdot
+// kernels do (so both backends, and llama.cpp, agree to a few ulps). F32
+// and F16 weights multiply f32 activations in the qmatmul shader.
+func q8Kernel(t quant.Type) bool {
+	switch t {
+	case quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
+		return true
+	}
+	return false
+}
+
+// q8Rows is the number of weight rows one qmatmul8 workgroup takes (they
+// share the workgroup's quantised activations).
+const q8Rows = 8

@@ -1,0 +1,151 @@
+// Quantisation of activations to 8-bit blocks bit for bit as the CPU
+// backend (backend/cpu/qdot, after ggml's quantize_row_q8_0 and
+// quantize_row_q8_K). Not a kernel: qmatmul8 includes it.
+//
+// WGSL lets x / y be off by 2.5 ulp and lets a device flush subnormals, so
+// the divisions that make the scales are done in integer arithmetic
+// (fdiv), as is the rounding of a scale to binary16 (f16round); only
+// multiplications (correctly rounded in WGSL) of normal numbers and
+// round() (to nearest even) use the float unit.
+
+const F127 = 0x42fe0000u; // bits of 127.0
+const F1 = 0x3f800000u; // bits of 1.0
+const FINF = 0x7f800000u;
+
+// mant24 returns the significand of the finite nonzero magnitude bits b
+// scaled into [2^23, 2^24) and its biased exponent (subnormals
+// normalised, so the exponent may be below 1).
+fn mant24(b: u32) -> vec2<i32> {
+  let m = b & 0x7fffffu;
+  let e = i32(b >> 23u);
+  if (e == 0) {
+    let s = countLeadingZeros(m) - 8u;
+    return vec2<i32>(i32(m << s), 1 - i32(s));
+  }
+  return vec2<i32>(i32(m | 0x800000u), e);
+}
+
+// fdiv returns the bits of a / b rounded to nearest even, subnormal
+// results included, for finite nonzero magnitudes a and b (sign bits
+// clear): 24 steps of restoring division of the significands.
+fn fdiv(a: u32, b: u32) -> u32 {
+  let ua = mant24(a);
+  let ub = mant24(b);
+  var ma = u32(ua.x);
+  let mb = u32(ub.x);
+  var e = ua.y - ub.y + 127;
+  if (ma < mb) {
+    ma = ma << 1u;
+    e = e - 1;
+  }
+  // q = floor(ma/mb · 2^23) in [2^23, 2^24); r ends as twice the remainder.
+  var r = ma;
+  var q = 0u;
+  for (var k = 0u; k < 24u; k = k + 1u) {
+    q = q << 1u;
+    if (r >= mb) {
+      r = r - mb;
+      q = q | 1u;
+    }
+    r = r << 1u;
+  }
+  if (e >= 255) {
+    return FINF;
+  }
+  if (e >= 1) {
+    if (r > mb || (r == mb && (q & 1u) == 1u)) {
+      q = q + 1u;
+      if (q == 0x1000000u) {
+        q = 0x800000u;
+        e = e + 1;
+        if (e >= 255) {
+          return FINF;
+        }
+      }
+    }
+    return (u32(e) << 23u) | (q & 0x7fffffu);
+  }
+  // Subnormal: q·2^(e-150) in units of 2^-149 is q shifted right 1-e.
+  let s = u32(1 - e);
+  if (s > 24u) {
+    return 0u;
+  }
+  let qs = q >> s;
+  let rem = q & ((1u << s) - 1u);
+  let half = 1u << (s - 1u);
+  if (rem > half || (rem == half && (r != 0u || (qs & 1u) == 1u))) {
+    return qs + 1u;
+  }
+  return qs;
+}
+
+// f16round returns the bits of the non-negative float b rounded to
+// binary16 (to nearest even, as tensor.F32ToF16) and widened back.
+fn f16round(b: u32) -> u32 {
+  let exp = i32((b >> 23u) & 0xffu);
+  let mant = b & 0x7fffffu;
+  if (exp == 255) {
+    return b;
+  }
+  let e = exp - 112;
+  if (e >= 31) {
+    return FINF;
+  }
+  if (e <= 0) {
+    if (e < -10) {
+      return 0u;
+    }
+    let m = mant | 0x800000u;
+    let shift = u32(14 - e);
+    var r = m >> shift;
+    let rem = m & ((1u << shift) - 1u);
+    let half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (r & 1u) == 1u)) {
+      r = r + 1u;
+    }
+    // r units of 2^-24: exact, and normal in f32.
+    return bitcast<u32>(f32(r) * bitcast<f32>(0x33800000u));
+  }
+  var h = (u32(e) << 10u) | (mant >> 13u);
+  let rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u) == 1u)) {
+    h = h + 1u;
+  }
+  if ((h >> 10u) >= 31u) {
+    return FINF;
+  }
+  return (((h >> 10u) + 112u) << 23u) | ((h & 0x3ffu) << 13u);
+}
+
+// qround returns nearest-even(v·s) for the bits of an activation v and of
+// a finite nonzero scale s, as the CPU's float32 product and rounding give
+// it. A subnormal v (which a device may flush) is scaled up by 2^24 and s
+// down by 2^24, exactly, while the product matters. A zero or infinite s
+// (from an infinite or tiny block maximum) gives 0, as ggml's rounding of
+// the NaN or infinite products does.
+fn qround(v: u32, s: u32) -> i32 {
+  let sm = s & 0x7fffffffu;
+  if (sm == 0u || sm >= FINF) {
+    return 0;
+  }
+  if ((v & 0x7f800000u) != 0u) {
+    return i32(round(bitcast<f32>(v) * bitcast<f32>(s)));
+  }
+  let p = (f32(v & 0x7fffffu) * bitcast<f32>(0x01000000u)) * (bitcast<f32>(sm) * bitcast<f32>(0x33800000u));
+  return i32(round(select(p, -p, ((v ^ s) >> 31u) == 1u)));
+}
+
+// pack4 packs four int8 values into a word, the first in the low byte.
+fn pack4(a: i32, b: i32, c: i32, d: i32) -> u32 {
+  return (u32(a) & 0xffu) | ((u32(b) & 0xffu) << 8u) | ((u32(c) & 0xffu) << 16u) | ((u32(d) & 0xffu) << 24u);
+}
+
+// s8x4 sign-extends the four bytes of w.
+fn s8x4(w: u32) -> vec4<i32> {
+  return vec4<i32>(i32(w << 24u) >> 24u, i32(w << 16u) >> 24u, i32(w << 8u) >> 24u, i32(w) >> 24u);
+}
+
+// u8x4 zero-extends the four bytes of w.
+fn u8x4(w: u32) -> vec4<i32> {
+  return vec4<i32>(i32(w & 0xffu), i32((w >> 8u) & 0xffu), i32((w >> 16u) & 0xffu), i32(w >> 24u));
+}
