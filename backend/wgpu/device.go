@@ -231,9 +231,16 @@ func (d *Device) Close() error {
 // Name returns "wgpu:" and the adapter's name.
 func (d *Device) Name() string { return "wgpu:" + d.info.Name }
 
-// Adapter describes the adapter: its name, kind and graphics backend.
+// Adapter describes the adapter: its name, kind and graphics backend, and
+// "shader-f16" when it has that feature (half storage does not need it:
+// halves are packed into u32 words and converted with integer operations,
+// and arithmetic stays f32 for agreement with the CPU).
 func (d *Device) Adapter() string {
-	return fmt.Sprintf("%s (%s, %s)", d.info.Name, d.info.AdapterType, d.info.BackendType)
+	f16 := ""
+	if d.adapter.HasFeature(gpu.FeatureName_ShaderF16) {
+		f16 = ", shader-f16"
+	}
+	return fmt.Sprintf("%s (%s, %s%s)", d.info.Name, d.info.AdapterType, d.info.BackendType, f16)
 }
 
 // ReadBytes returns the bytes read back from the device so far: reads of

@@ -4,6 +4,7 @@ package wgpu_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aethertensor/aether/backend"
@@ -14,6 +15,9 @@ import (
 
 func TestErrors(t *testing.T) {
 	d := device(t)
+	if a := d.Adapter(); !strings.HasPrefix("wgpu:"+a, d.Name()) {
+		t.Errorf("Adapter() = %q does not start with the name %q", a, d.Name())
+	}
 	if _, err := wgpu.New(wgpu.Adapter("no such adapter 1234")); !errors.Is(err, wgpu.ErrNoAdapter) {
 		t.Errorf("unknown adapter name: %v, want ErrNoAdapter", err)
 	}
