@@ -22,7 +22,10 @@ type ranger interface{ run(lo, hi int) }
 // (and the woken goroutine may wait in the waker's run queue), so workers
 // spin for a short while after each job and the caller spins briefly for
 // their results before either side parks: back-to-back kernels then hand
-// work over in well under a microsecond.
+// work over in well under a microsecond. A spinning worker yields its P
+// every few hundred polls: qdot's matrix-vector products start a goroutine
+// per share, and one waiting behind a spinner for its P made 2-thread
+// decode up to twice as slow.
 type pool struct {
 	mu      sync.Mutex // held for the whole of one parallel call
 	workers []*worker
@@ -142,8 +145,13 @@ func (p *pool) await(w *worker) bool {
 		if w.state.Load() == assigned {
 			return true
 		}
-		if i%256 == 255 && time.Since(start) >= spinFor {
-			break
+		if i%256 == 255 {
+			if time.Since(start) >= spinFor {
+				break
+			}
+			// Yield the P to any runnable goroutine (the quantised
+			// matmuls start one per share): spinning would delay it.
+			runtime.Gosched()
 		}
 	}
 	// Parking races with a caller's CompareAndSwap: exactly one wins.
