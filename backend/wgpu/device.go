@@ -665,7 +665,7 @@ func (d *Device) checkFaults() error {
 				kinds = append(kinds, k)
 			}
 		}
-		d.faultErr = fmt.Errorf("%w: index %d outside [0, %d) in a %s (%d indices)", ErrIndex, int32(w[1]), w[2], strings.Join(kinds, " and a "), w[3])
+		d.faultErr = fmt.Errorf("%w: index %d outside [0, %d) in a %s (%d bad reads)", ErrIndex, int32(w[1]), w[2], strings.Join(kinds, " and a "), w[3])
 	}
 	return nil
 }
