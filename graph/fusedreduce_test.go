@@ -135,6 +135,7 @@ func TestFusedReduceRandomGraphs(t *testing.T) {
 			closeRelAll(t, got[k:k+1], want[k:k+1], 1e-6)
 		}
 	}
+	t.Logf("%d epilogues", fusedEpi)
 	if fusedEpi < 100 {
 		t.Errorf("only %d reduction epilogues in 150 random graphs", fusedEpi)
 	}
