@@ -609,6 +609,10 @@ func (d *Device) Sync(ctx context.Context) error {
 	if err := d.check(); err != nil {
 		return err
 	}
+	faults, err := d.queueFaults()
+	if err != nil {
+		return err
+	}
 	if err := d.submit(); err != nil {
 		return err
 	}
@@ -617,8 +621,10 @@ func (d *Device) Sync(ctx context.Context) error {
 	if err := d.check(); err != nil {
 		return err
 	}
-	if err := d.checkFaults(); err != nil {
-		return err
+	if faults {
+		if err := d.readFaults(); err != nil {
+			return err
+		}
 	}
 	if err := d.takeFault(); err != nil {
 		return err
@@ -632,27 +638,31 @@ const faultBytes = 16
 // Fault kinds, the bits of fault word 0.
 var faultKinds = []string{"gather", "scatter-add", "quantized gather"}
 
-// checkFaults reads the index-fault words back when a shader that sets
-// them ran since the last check, records a fault for takeFault and clears
-// the words. It waits for every submitted command.
-func (d *Device) checkFaults() error {
+// queueFaults encodes a copy of the index-fault words to their staging
+// buffer, and their reset, when a shader that sets them ran since the
+// last check: the caller's next submit and wait then cover it, and
+// readFaults maps the copy without another round trip.
+func (d *Device) queueFaults() (bool, error) {
 	if !d.flagged {
-		return nil
+		return false, nil
 	}
 	enc, err := d.encoder()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := enc.CopyBufferToBuffer(d.fault, 0, d.faultStage, 0, faultBytes); err != nil {
-		return fmt.Errorf("wgpu: fault readback: %w", err)
+		return false, fmt.Errorf("wgpu: fault readback: %w", err)
 	}
 	if err := enc.ClearBuffer(d.fault, 0, faultBytes); err != nil {
-		return fmt.Errorf("wgpu: fault reset: %w", err)
-	}
-	if err := d.submit(); err != nil {
-		return err
+		return false, fmt.Errorf("wgpu: fault reset: %w", err)
 	}
 	d.flagged = false
+	return true, nil
+}
+
+// readFaults maps the fault words queued by queueFaults (submitted by
+// the caller) and records a fault for takeFault.
+func (d *Device) readFaults() error {
 	words, err := d.mapRead(d.faultStage, faultBytes)
 	if err != nil {
 		return err
@@ -763,6 +773,12 @@ func (d *Device) readback(g *gpu.Buffer, size uint64) ([]byte, error) {
 	if err := enc.CopyBufferToBuffer(g, 0, d.staging, 0, size); err != nil {
 		return nil, fmt.Errorf("wgpu: readback copy: %w", err)
 	}
+	// The wait covers every index shader submitted so far: their fault
+	// words come back with the same submission.
+	faults, err := d.queueFaults()
+	if err != nil {
+		return nil, err
+	}
 	if err := d.submit(); err != nil {
 		return nil, err
 	}
@@ -771,10 +787,10 @@ func (d *Device) readback(g *gpu.Buffer, size uint64) ([]byte, error) {
 		return nil, err
 	}
 	d.readBytes += int64(size)
-	// The wait covered every index shader submitted so far: look at the
-	// fault words while the queue is idle.
-	if err := d.checkFaults(); err != nil {
-		return nil, err
+	if faults {
+		if err := d.readFaults(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
