@@ -101,6 +101,10 @@ type Caps struct {
 	// Epilogue: the elementwise consumers of a reduction, computed row by
 	// row inside it (a norm in one kernel).
 	FuseReduceEpilogues bool
+	// ChainReductions says the device runs a kernel.Reduce with a Pre: a
+	// reduction over the same rows computed first, row by row, whose
+	// result the later one reads (a softmax's max and sum in one kernel).
+	ChainReductions bool
 	// FuseEpilogues says the device runs a MatMul with a kernel.Epilogue.
 	FuseEpilogues bool
 	// HalfLoads says fused kernels may load F16 and BF16 storage and widen

@@ -40,7 +40,8 @@ func recompute(c Caps, elems int, bytes int, work float64, inBytes int, uses int
 }
 
 // epilogueRowBytes bounds the bytes of one row that a reduction with an
-// epilogue reads twice (once to reduce, once for the epilogue). On one
+// epilogue or a Pre reads twice or more (once per reduction, once for the
+// epilogue). On one
 // core the fused kernel costs less at every row length measured (RMSNorm
 // over 2^23 f32 values, rows of 16 KiB to 4 MiB: 6-7 against 7-8 ms of
 // CPU), but it shares out rows, not chunks of rows, so long rows (few of
@@ -48,15 +49,21 @@ func recompute(c Caps, elems int, bytes int, work float64, inBytes int, uses int
 // beyond a core's L2 the second pass also reads memory again.
 const epilogueRowBytes = 256 << 10
 
-// fuseEpilogue reports whether the reduction with an epilogue red, binding
-// the values inputs, fits the device: its buffers within the binding limit
-// and each row's row-sized inputs within a core's cache.
-func fuseEpilogue(c Caps, red *kernel.Reduce, inputs []int) bool {
+// fuseRows reports whether the reduction red with an epilogue or a Pre,
+// binding the values inputs, fits the device: its buffers within the
+// binding limit and each row's row-sized inputs within a core's cache.
+func fuseRows(c Caps, red *kernel.Reduce, inputs []int) bool {
 	if c.MaxBindings > 0 && len(inputs)+1 > c.MaxBindings {
 		return false
 	}
+	ins := red.Body.Inputs // with a Pre, every input the launch binds
+	if red.Epilogue != nil {
+		ins = red.Epilogue.Inputs
+	} else if red.Pre == nil {
+		return false
+	}
 	row := 0
-	for _, in := range red.Epilogue.Inputs {
+	for _, in := range ins {
 		if in.Len >= red.N {
 			row += in.DType.Size()
 		}

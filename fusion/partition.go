@@ -254,6 +254,9 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 			if caps.FuseReduceEpilogues {
 				reduceEpilogues(f, caps, p, reduces, isOut)
 			}
+			if caps.ChainReductions {
+				chainReductions(f, caps, p, reduces, isOut)
+			}
 			return p, nil
 		}
 	}
@@ -266,6 +269,36 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 // memory. A library reduction over a stored operand becomes a kernel whose
 // body is the operand's load.
 func reduceEpilogues(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool) {
+	mergeReductions(f, p, reduces, isOut, func(g Group, red *kernel.Reduce, rin []int, slot int) (*kernel.Reduce, []int, bool) {
+		if g.Fused == nil {
+			return nil, nil, false
+		}
+		merged, inputs, ok := attachEpilogue(red, rin, g.Fused, g.Inputs, slot)
+		return merged, inputs, ok && fuseRows(caps, merged, inputs)
+	})
+}
+
+// chainReductions moves a reduction into the later reduction kernel that
+// is its only reader, as that kernel's Pre: a softmax's max and its sum of
+// exponentials, or a layer norm's mean and variance, then share one pass
+// over the rows.
+func chainReductions(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool) {
+	mergeReductions(f, p, reduces, isOut, func(g Group, red *kernel.Reduce, rin []int, slot int) (*kernel.Reduce, []int, bool) {
+		if g.Reduce == nil || red.Epilogue != nil || red.Pre != nil {
+			return nil, nil, false
+		}
+		merged, inputs, ok := attachPre(red, rin, g.Reduce, g.Inputs, slot)
+		return merged, inputs, ok && fuseRows(caps, merged, inputs)
+	})
+}
+
+// mergeReductions offers each fused launch the trailing reductions that
+// only it reads. merge gets the reduction as a kernel, the values that
+// kernel binds and where the launch binds the reduction's result, and
+// returns the launch computing both, which replaces the launch's group;
+// the reduction's own launch is dropped. A library reduction over a
+// stored operand is offered as a kernel whose body is the operand's load.
+func mergeReductions(f *compiler.Func, p *Plan, reduces, isOut []bool, merge func(g Group, red *kernel.Reduce, rin []int, slot int) (*kernel.Reduce, []int, bool)) {
 	readers := make([]int, len(f.Values))
 	count := func(ins []int) {
 		for k, in := range ins {
@@ -291,7 +324,7 @@ func reduceEpilogues(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool
 	drop := make([]bool, len(p.Groups))
 	for gi := range p.Groups {
 		g := p.Groups[gi]
-		if g.Fused == nil {
+		if g.Fused == nil && g.Reduce == nil {
 			continue
 		}
 		for slot, r := range g.Inputs {
@@ -308,8 +341,8 @@ func reduceEpilogues(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool
 			if red == nil {
 				red, rin = loadReduction(f, p.Stored, r)
 			}
-			merged, inputs, ok := attachEpilogue(red, rin, g.Fused, g.Inputs, slot)
-			if !ok || !fuseEpilogue(caps, merged, inputs) {
+			merged, inputs, ok := merge(g, red, rin, slot)
+			if !ok {
 				continue
 			}
 			p.Groups[gi] = Group{Value: g.Value, Reduce: merged, Inputs: inputs}
@@ -325,6 +358,58 @@ func reduceEpilogues(f *compiler.Func, caps Caps, p *Plan, reduces, isOut []bool
 		}
 	}
 	p.Groups = groups
+}
+
+// attachPre returns reduction kernel red (binding rin, whose input res is
+// reduction pre's result) with pre (binding pin) as its Pre, and the
+// values the merged kernel binds: pre's, then red's others; ok is false
+// when red does not read pre's result row by row over the same rows.
+func attachPre(pre *kernel.Reduce, pin []int, red *kernel.Reduce, rin []int, res int) (*kernel.Reduce, []int, bool) {
+	if pre.Rows != red.Rows || pre.N != red.N || len(pre.Body.Inputs) != len(pin) {
+		return nil, nil, false
+	}
+	desc := red.Body.Inputs
+	if red.Epilogue != nil {
+		desc = red.Epilogue.Inputs
+	}
+	if len(desc) < len(rin) || desc[res] != (kernel.Input{DType: pre.Body.Out(), Len: pre.Rows}) {
+		return nil, nil, false
+	}
+	inputs := slices.Clone(pin)
+	ins := slices.Clone(pre.Body.Inputs)
+	remap := make([]int, len(rin)+1) // and red's own result, after rin
+	for j, v := range rin {
+		if j == res {
+			continue
+		}
+		k := slices.Index(inputs, v)
+		if k < 0 {
+			k = len(inputs)
+			inputs = append(inputs, v)
+			ins = append(ins, desc[j])
+		}
+		remap[j] = k
+	}
+	remap[res] = len(inputs)
+	remap[len(rin)] = len(inputs) + 1
+	ins = append(ins, desc[res])
+	rebind := func(e *kernel.Elementwise, extra ...kernel.Input) *kernel.Elementwise {
+		x := &kernel.Elementwise{Shape: e.Shape.Clone(), Inputs: append(slices.Clone(ins), extra...), Nodes: slices.Clone(e.Nodes)}
+		for i := range x.Nodes {
+			if x.Nodes[i].Kind == kernel.Load {
+				x.Nodes[i].Input = remap[x.Nodes[i].Input]
+			}
+		}
+		return x
+	}
+	merged := &kernel.Reduce{Op: red.Op, Rows: red.Rows, N: red.N, Body: rebind(red.Body), Pre: pre}
+	if red.Epilogue != nil {
+		merged.Epilogue = rebind(red.Epilogue, red.Epilogue.Inputs[len(rin)])
+	}
+	if merged.Verify() != nil {
+		return nil, nil, false
+	}
+	return merged, inputs, true
 }
 
 // loadReduction returns reduction r over a stored operand as a kernel

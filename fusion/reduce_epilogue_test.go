@@ -26,29 +26,32 @@ func logSoftmaxOf(x graph.Tensor) graph.Tensor {
 }
 
 // normCases are the row-wise blocks whose consumers of a reduced value
-// fuse into the reduction as its epilogue, with their launch counts
-// without and with epilogues. (The scaled softmax stores exp(z-max): the
-// max kernel's epilogue writes it, and the sum kernel's divides it.)
+// fuse into the reduction as its epilogue, and whose first reduction
+// fuses into the second as its Pre, with their launch counts without and
+// with those fusions when compute is cheap against memory traffic (values
+// shared by both reductions are recomputed). The scaled softmax stores
+// exp(z-max): the max kernel's epilogue writes it, and the sum kernel's
+// divides it.
 var normCases = []struct {
 	name        string
 	build       func(x, w graph.Tensor) graph.Tensor
 	plain, want int
 }{
 	{"rms_norm", func(x, w graph.Tensor) graph.Tensor { return x.RMSNorm(w, 1e-5) }, 2, 1},
-	{"layer_norm", func(x, w graph.Tensor) graph.Tensor { return x.LayerNorm(w, w, 1e-5) }, 3, 2},
-	{"softmax", func(x, w graph.Tensor) graph.Tensor { return softmaxOf(x) }, 3, 2},
-	{"log_softmax", func(x, w graph.Tensor) graph.Tensor { return logSoftmaxOf(x) }, 3, 2},
+	{"layer_norm", func(x, w graph.Tensor) graph.Tensor { return x.LayerNorm(w, w, 1e-5) }, 3, 1},
+	{"softmax", func(x, w graph.Tensor) graph.Tensor { return softmaxOf(x) }, 3, 1},
+	{"log_softmax", func(x, w graph.Tensor) graph.Tensor { return logSoftmaxOf(x) }, 3, 1},
 	{"scaled_softmax", func(x, w graph.Tensor) graph.Tensor { return softmaxOf(x.Mul(w).Scale(0.125)) }, 4, 2},
 }
 
 func epilogueCaps(on bool) fusion.Caps {
-	return fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11, Launch: 1e-7, FuseReductions: true, FuseReduceEpilogues: on, FuseEpilogues: true}
+	return fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e11, Launch: 1e-7, FuseReductions: true, FuseReduceEpilogues: on, ChainReductions: on, FuseEpilogues: true}
 }
 
 // TestReduceEpilogues checks that a norm or softmax's elementwise
-// consumers of a reduced value run inside the reduction: RMSNorm is one
-// kernel, layer norm and softmax two, and the fused results match the
-// unfused schedule's in f64.
+// consumers of a reduced value run inside the reduction, and its first
+// reduction inside the second: RMSNorm, layer norm and softmax are one
+// kernel each, and the fused results match the unfused schedule's in f64.
 func TestReduceEpilogues(t *testing.T) {
 	for _, c := range normCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,7 +71,7 @@ func TestReduceEpilogues(t *testing.T) {
 					want = c.want
 				}
 				for _, grp := range plan.Groups {
-					if grp.Reduce != nil && grp.Reduce.Epilogue != nil {
+					if grp.Reduce != nil && (grp.Reduce.Epilogue != nil || grp.Reduce.Pre != nil) {
 						epilogues++
 					}
 				}
@@ -83,7 +86,7 @@ func TestReduceEpilogues(t *testing.T) {
 			if !caps.FuseReduceEpilogues {
 				t.Fatalf("%s does not fuse reduction epilogues", fused.Device().Name())
 			}
-			caps.FuseReduceEpilogues = false
+			caps.FuseReduceEpilogues, caps.ChainReductions = false, false
 			without, err := fusion.Partition(fused.IR(), caps, true)
 			if err != nil {
 				t.Fatal(err)
@@ -159,11 +162,23 @@ func TestReduceEpilogueVerify(t *testing.T) {
 		if err := r.Verify(); (err == nil) != c.ok {
 			t.Errorf("%s: Verify() = %v, want ok %v", c.name, err, c.ok)
 		}
+		// The same kernel as the body of a reduction after a Pre (whose
+		// result it reads as its last input) follows the same rule.
+		pre := &kernel.Reduce{Op: op.ReduceMax, Rows: 4, N: 8, Body: body}
+		r = &kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: c.epi, Pre: pre}
+		if err := r.Verify(); (err == nil) != c.ok {
+			t.Errorf("%s as a body after a Pre: Verify() = %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+	short := &kernel.Reduce{Op: op.ReduceMax, Rows: 2, N: 16, Body: &kernel.Elementwise{Shape: tensor.Shape{2, 16}, Inputs: body.Inputs, Nodes: body.Nodes}}
+	if err := (&kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: cases[0].epi, Pre: short}).Verify(); err == nil {
+		t.Errorf("a Pre over other rows verified")
 	}
 	plain := &kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: body}
 	withEpi := &kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: body, Epilogue: cases[0].epi}
-	if plain.Key() == withEpi.Key() {
-		t.Errorf("a reduction with an epilogue has the key of one without")
+	withPre := &kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: cases[0].epi, Pre: plain}
+	if plain.Key() == withEpi.Key() || withPre.Key() == (&kernel.Reduce{Op: op.ReduceSum, Rows: 4, N: 8, Body: cases[0].epi}).Key() {
+		t.Errorf("a reduction with an epilogue or a Pre has the key of one without")
 	}
 }
 
@@ -239,27 +254,23 @@ func TestReduceEpilogueLimits(t *testing.T) {
 	}
 }
 
-// TestReduceEpilogueDTypes checks epilogues over every dtype a reduction
-// kernel accumulates: the row's extreme subtracted and the row sum added
-// back give the unfused results exactly.
+// TestReduceEpilogueDTypes checks chained reductions with an epilogue over
+// every dtype a reduction kernel accumulates: a row's maximum and minimum
+// combined with the row give the unfused results exactly.
 func TestReduceEpilogueDTypes(t *testing.T) {
 	for _, d := range []tensor.DType{tensor.F32, tensor.F64, tensor.I32, tensor.I64} {
 		t.Run(d.String(), func(t *testing.T) {
 			g := graph.New()
-			x := g.Placeholder("x", d, 5, 40)
+			x := g.Placeholder("x", d, 5, 520) // rows long enough for the fvm executor
 			y := x.Sub(x.MaxKeep(-1)).Mul(x).Add(x.MinKeep(-1))
 			fused := compile(t, []graph.Tensor{y})
 			plain := compile(t, []graph.Tensor{y}, graph.Fuse(false))
-			epilogues := 0
-			for _, grp := range fused.Fusion().Groups {
-				if grp.Reduce != nil && grp.Reduce.Epilogue != nil {
-					epilogues++
-				}
+			// Max and min read only by the last kernel: one reduction
+			// with the other as its Pre and the arithmetic as epilogue.
+			if gs := fused.Fusion().Groups; len(gs) != 1 || gs[0].Reduce == nil || gs[0].Reduce.Epilogue == nil || gs[0].Reduce.Pre == nil {
+				t.Errorf("%d launches, want one reduction with a Pre and an epilogue", len(gs))
 			}
-			if epilogues == 0 {
-				t.Errorf("no reduction epilogue in %d launches", len(fused.Fusion().Groups))
-			}
-			xs := tensor.MustZeros(d, tensor.Shape{5, 40})
+			xs := tensor.MustZeros(d, tensor.Shape{5, 520})
 			for i := 0; i < xs.Len(); i++ {
 				xs.SetFlat(i, float64((i*7)%23-11))
 			}

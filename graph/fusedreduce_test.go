@@ -12,13 +12,14 @@ import (
 	"github.com/aethertensor/aether/tensor"
 )
 
-// noReduceEpilogues is the CPU device with reduction epilogues turned off
-// in its cost model, the baseline the fused schedule is measured against.
+// noReduceEpilogues is the CPU device with reduction epilogues and chained
+// reductions turned off in its cost model, the baseline the fused schedule
+// is measured against.
 type noReduceEpilogues struct{ *cpu.Device }
 
 func (d noReduceEpilogues) Caps() backend.Caps {
 	c := d.Device.Caps()
-	c.FuseReduceEpilogues = false
+	c.FuseReduceEpilogues, c.ChainReductions = false, false
 	return c
 }
 
@@ -62,8 +63,10 @@ func TestFusedReduceSteps(t *testing.T) {
 			fused := compileRows(t, y)
 			without := compileRows(t, y, graph.OnDevice(noReduceEpilogues{cpu.New()}))
 			plain := compileRows(t, y, graph.Fuse(false))
-			if fused.Steps() != c.steps {
-				t.Errorf("%d steps, want %d", fused.Steps(), c.steps)
+			// With the device's calibrated costs a value both reductions
+			// read may be stored, which takes one more launch.
+			if fused.Steps() > c.steps {
+				t.Errorf("%d steps, want at most %d", fused.Steps(), c.steps)
 			}
 			if c.steps > 1 || c.name == "rms_norm" {
 				if without.Steps() <= fused.Steps() {
@@ -83,7 +86,7 @@ func TestFusedReduceSteps(t *testing.T) {
 func TestFusedReduceRandomGraphs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 19))
 	xs := randRowsF64(rng, 3, 4, 24)
-	fusedEpi := 0
+	fusedEpi, chained := 0, 0
 	for trial := 0; trial < 150; trial++ {
 		g := graph.New()
 		x := g.Placeholder("x", tensor.F64, 3, 4, 24)
@@ -128,6 +131,9 @@ func TestFusedReduceRandomGraphs(t *testing.T) {
 			if grp.Reduce != nil && grp.Reduce.Epilogue != nil {
 				fusedEpi++
 			}
+			if grp.Reduce != nil && grp.Reduce.Pre != nil {
+				chained++
+			}
 		}
 		feeds := graph.Feeds{"x": xs}
 		got, want := runClone(t, fused, feeds), runClone(t, plain, feeds)
@@ -135,9 +141,9 @@ func TestFusedReduceRandomGraphs(t *testing.T) {
 			closeRelAll(t, got[k:k+1], want[k:k+1], 1e-6)
 		}
 	}
-	t.Logf("%d epilogues", fusedEpi)
-	if fusedEpi < 100 {
-		t.Errorf("only %d reduction epilogues in 150 random graphs", fusedEpi)
+	t.Logf("%d epilogues, %d chained reductions", fusedEpi, chained)
+	if fusedEpi < 100 || chained < 20 {
+		t.Errorf("only %d reduction epilogues and %d chained reductions in 150 random graphs", fusedEpi, chained)
 	}
 }
 

@@ -131,12 +131,21 @@ func (k *Elementwise) Verify() error {
 // inputs are a prefix of them, and the epilogue's last input is the
 // reduction's result (Rows elements of Body.Out()), which it may load only
 // at the row of the element it computes.
+//
+// With a Pre reduction the kernel first reduces each row with Pre (a
+// reduction over the same index space, without Pre or Epilogue of its
+// own), then with Body, which may read Pre's result at its own row (a
+// softmax's max, then its sum of exponentials). Body then binds the
+// launch's inputs followed by Pre's result, Pre binds a prefix of the
+// launch's inputs, and an epilogue binds Body's inputs followed by the
+// result: the launch's inputs, Pre's result, the result.
 type Reduce struct {
 	Op       op.Code
 	Rows     int
 	N        int
 	Body     *Elementwise // Body.Shape.Size() is Rows*N
 	Epilogue *Elementwise // optional; Epilogue.Shape equals Body.Shape
+	Pre      *Reduce      // optional
 }
 
 // Key is a structural description, as for Elementwise.
@@ -144,6 +153,9 @@ func (r *Reduce) Key() string {
 	k := fmt.Sprintf("reduce:%v:%dx%d:%s", r.Op, r.Rows, r.N, r.Body.Key())
 	if r.Epilogue != nil {
 		k += "|epilogue:" + r.Epilogue.Key()
+	}
+	if r.Pre != nil {
+		k += "|pre:" + r.Pre.Key()
 	}
 	return k
 }
@@ -161,10 +173,41 @@ func (r *Reduce) Verify() error {
 	if err := r.Body.Verify(); err != nil {
 		return err
 	}
+	if r.Pre != nil {
+		if err := r.verifyPre(); err != nil {
+			return err
+		}
+	}
 	if r.Epilogue == nil {
 		return nil
 	}
 	return r.verifyEpilogue()
+}
+
+// verifyPre checks that Pre is a plain reduction over the same rows that
+// binds a prefix of the launch's inputs, and that Body binds them all
+// followed by Pre's result, which it reads only at its own row.
+func (r *Reduce) verifyPre() error {
+	p := r.Pre
+	if p.Pre != nil || p.Epilogue != nil || p.Rows != r.Rows || p.N != r.N || !p.Body.Shape.Equal(r.Body.Shape) {
+		return fmt.Errorf("kernel: pre-reduction %v of %d rows of %d is not a plain reduction over the body's rows", p.Op, p.Rows, p.N)
+	}
+	if err := p.Verify(); err != nil {
+		return err
+	}
+	res := len(r.Body.Inputs) - 1
+	if res < len(p.Body.Inputs) {
+		return fmt.Errorf("kernel: reduction body binds %d inputs, want the pre-reduction's %d and its result", len(r.Body.Inputs), len(p.Body.Inputs))
+	}
+	for i, in := range p.Body.Inputs {
+		if r.Body.Inputs[i] != in {
+			return fmt.Errorf("kernel: reduction body input %d is %v, the pre-reduction's is %v", i, r.Body.Inputs[i], in)
+		}
+	}
+	if want := (Input{DType: p.Body.Out(), Len: r.Rows}); r.Body.Inputs[res] != want {
+		return fmt.Errorf("kernel: reduction body's last input is %v, want the pre-reduction's result %v", r.Body.Inputs[res], want)
+	}
+	return rowLocal(r.Body, res, r.N)
 }
 
 // verifyEpilogue checks that the epilogue spans the body's index space,
@@ -190,8 +233,22 @@ func (r *Reduce) verifyEpilogue() error {
 	if err := e.Verify(); err != nil {
 		return err
 	}
-	// The result of row q/N is only ready while row q/N is processed: each
-	// output axis either lies inside a row (stride 0) or steps whole rows.
+	if r.Pre != nil {
+		if len(e.Inputs) != len(r.Body.Inputs)+1 {
+			return fmt.Errorf("kernel: reduction epilogue binds %d inputs, want the body's %d and the result", len(e.Inputs), len(r.Body.Inputs))
+		}
+		if err := rowLocal(e, res-1, r.N); err != nil {
+			return err
+		}
+	}
+	return rowLocal(e, res, r.N)
+}
+
+// rowLocal checks that kernel e, over rows of rowLen elements, reads input res
+// (one value per row) only at the row of the element it computes: the
+// result of row q/rowLen is only ready while that row is processed. Each output
+// axis either lies inside a row (stride 0) or steps whole rows.
+func rowLocal(e *Elementwise, res, rowLen int) error {
 	outSt := e.Shape.Strides()
 	for i, n := range e.Nodes {
 		if n.Kind != Load || n.Input != res {
@@ -201,14 +258,14 @@ func (r *Reduce) verifyEpilogue() error {
 		for a, s := range n.Strides {
 			switch {
 			case e.Shape[a] == 1:
-			case outSt[a]*e.Shape[a] <= r.N:
+			case outSt[a]*e.Shape[a] <= rowLen:
 				ok = ok && s == 0
 			default:
-				ok = ok && outSt[a]%r.N == 0 && s == outSt[a]/r.N
+				ok = ok && outSt[a]%rowLen == 0 && s == outSt[a]/rowLen
 			}
 		}
 		if !ok {
-			return fmt.Errorf("kernel: reduction epilogue node %d reads the result at offset %d strides %v, not at its own row", i, n.Offset, n.Strides)
+			return fmt.Errorf("kernel: node %d reads a reduced row at offset %d strides %v, not at its own row", i, n.Offset, n.Strides)
 		}
 	}
 	return nil
