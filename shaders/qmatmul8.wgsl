@@ -7,8 +7,9 @@
 // every block's dot product with the weight block is exact in i32, and the
 // block results, scaled by the two scales, are added in float in the order
 // of qdot's generic kernels: eight lanes of four elements with fused
-// multiply-adds and ggml's pairwise lane sum for the 32-value formats, one
-// running sum over the blocks for the k-quants.
+// multiply-adds (fmaExact: one rounding on every device) and ggml's
+// pairwise lane sum for the 32-value formats, one running sum over the
+// blocks for the k-quants. On llvmpipe the results have the CPU's bits.
 //
 // A workgroup takes one activation row and eight weight rows (invocation
 // 8·rr + k: row rr, lane or block k). It quantises the activations in
@@ -228,7 +229,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
           let s = ints[lid + j];
           if (t == 12u) {
             let blk = base + 144u * b;
-            acc = acc + ((dx * qhalf(blk)) * f32(s.x) - (dx * qhalf(blk + 2u)) * f32(s.y));
+            // The select, on a word that is always 0, keeps the compiler
+            // from reassociating acc + (x - y) as (acc + x) - y.
+            let dlt = (dx * qhalf(blk)) * f32(s.x) - (dx * qhalf(blk + 2u)) * f32(s.y);
+            acc = acc + select(dlt, 0.0, m(5u) != 0u);
           } else {
             acc = acc + (dx * qhalf(base + 210u * b + 208u)) * f32(s.x);
           }
@@ -239,7 +243,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
       for (var u = 0u; 32u * u < len; u = u + 1u) {
         let blk = base + size * ((c0 / 32u) + u);
         let d = qhalf(blk) * bitcast<f32>(ad[u]);
-        acc = fma(d, f32(lane32(t, blk, u, k)), acc);
+        acc = fmaExact(d, lane32(t, blk, u, k), acc);
       }
     }
     workgroupBarrier();

@@ -149,3 +149,141 @@ fn s8x4(w: u32) -> vec4<i32> {
 fn u8x4(w: u32) -> vec4<i32> {
   return vec4<i32>(i32(w & 0xffu), i32((w >> 8u) & 0xffu), i32((w >> 16u) & 0xffu), i32(w >> 24u));
 }
+
+// 64-bit unsigned integers as vec2<u32>(low, high) for fmaExact. WGSL
+// takes shift counts modulo 32, so shifts of 32 or more are spelt out.
+
+fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let lo = a.x + b.x;
+  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));
+}
+
+// sub64 returns a - b for a >= b.
+fn sub64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  return vec2<u32>(a.x - b.x, a.y - b.y - select(0u, 1u, a.x < b.x));
+}
+
+fn ge64(a: vec2<u32>, b: vec2<u32>) -> bool {
+  return a.y > b.y || (a.y == b.y && a.x >= b.x);
+}
+
+fn clz64(a: vec2<u32>) -> u32 {
+  if (a.y != 0u) {
+    return countLeadingZeros(a.y);
+  }
+  return 32u + countLeadingZeros(a.x);
+}
+
+fn shl64(a: vec2<u32>, s: u32) -> vec2<u32> {
+  if (s == 0u) {
+    return a;
+  }
+  if (s >= 64u) {
+    return vec2<u32>(0u, 0u);
+  }
+  if (s >= 32u) {
+    return vec2<u32>(0u, a.x << (s - 32u));
+  }
+  return vec2<u32>(a.x << s, (a.y << s) | (a.x >> (32u - s)));
+}
+
+// shrJam shifts right by s and ors whatever was shifted out into bit 0
+// (a sticky bit, enough for rounding with two guard bits to spare).
+fn shrJam(a: vec2<u32>, s: u32) -> vec2<u32> {
+  if (s == 0u) {
+    return a;
+  }
+  if (s >= 64u) {
+    return vec2<u32>(select(0u, 1u, (a.x | a.y) != 0u), 0u);
+  }
+  var r: vec2<u32>;
+  var lost: u32;
+  if (s > 32u) {
+    let t = s - 32u;
+    r = vec2<u32>(a.y >> t, 0u);
+    lost = a.x | (a.y << (32u - t));
+  } else if (s == 32u) {
+    r = vec2<u32>(a.y, 0u);
+    lost = a.x;
+  } else {
+    r = vec2<u32>((a.x >> s) | (a.y << (32u - s)), a.y >> s);
+    lost = a.x << (32u - s);
+  }
+  return vec2<u32>(r.x | select(0u, 1u, lost != 0u), r.y);
+}
+
+// fmaExact returns d·l + c with one rounding (to nearest even) for |l| <
+// 2^16, in integer arithmetic: a device's fma() may round twice (Mesa's
+// llvmpipe does), while the CPU's kernels, like ggml's, fuse. Zeros take
+// the float unit (one rounding at most); so do subnormal, infinite and NaN
+// operands or results, which the 8-bit block sums do not produce.
+fn fmaExact(d: f32, l: i32, c: f32) -> f32 {
+  let db = bitcast<u32>(d);
+  let cb = bitcast<u32>(c);
+  let de = (db >> 23u) & 0xffu;
+  let ce = (cb >> 23u) & 0xffu;
+  if (l == 0 || de == 0u || ce == 0u || de == 255u || ce == 255u) {
+    return d * f32(l) + c;
+  }
+  // The exact product, md·|l| (up to 40 bits) times 2^(de-150).
+  let a = u32(abs(l));
+  let md = (db & 0x7fffffu) | 0x800000u;
+  let ph = (md >> 16u) * a;
+  var p = add64(vec2<u32>((md & 0xffffu) * a, 0u), vec2<u32>(ph << 16u, ph >> 16u));
+  var ep = i32(de) - 150;
+  var q = vec2<u32>((cb & 0x7fffffu) | 0x800000u, 0u);
+  var eq = i32(ce) - 150;
+  // Both with their top bit at bit 62.
+  let sp = clz64(p) - 1u;
+  p = shl64(p, sp);
+  ep = ep - i32(sp);
+  q = shl64(q, 39u);
+  eq = eq - 39;
+  let negp = ((db >> 31u) == 1u) != (l < 0);
+  let negq = (cb >> 31u) == 1u;
+  // The larger magnitude keeps its exponent; the other is aligned to it.
+  var big = p;
+  var small = q;
+  var e = ep;
+  var neg = negp;
+  var diff = ep - eq;
+  if (eq > ep || (eq == ep && ge64(q, p))) {
+    big = q;
+    small = p;
+    e = eq;
+    neg = negq;
+    diff = eq - ep;
+  }
+  small = shrJam(small, u32(min(diff, 64)));
+  var r: vec2<u32>;
+  if (negp == negq) {
+    r = add64(big, small);
+  } else {
+    r = sub64(big, small);
+  }
+  if ((r.x | r.y) == 0u) {
+    return 0.0;
+  }
+  // 26 bits: 24 of significand, a guard bit and a sticky bit.
+  let z = i32(clz64(r));
+  let sh = 38 - z;
+  var v: u32;
+  if (sh > 0) {
+    v = shrJam(r, u32(sh)).x;
+  } else {
+    v = shl64(r, u32(-sh)).x;
+  }
+  var sig = v >> 2u;
+  var ex = e + sh + 152;
+  if ((v & 2u) != 0u && ((v & 1u) != 0u || (sig & 1u) != 0u)) {
+    sig = sig + 1u;
+    if (sig == 0x1000000u) {
+      sig = 0x800000u;
+      ex = ex + 1;
+    }
+  }
+  if (ex <= 0 || ex >= 255) {
+    return d * f32(l) + c;
+  }
+  return bitcast<f32>(select(0u, 0x80000000u, neg) | (u32(ex) << 23u) | (sig & 0x7fffffu));
+}
