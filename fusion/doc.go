@@ -6,6 +6,15 @@
 // cost model, parameterised by the device's Caps, decides whether a value
 // used by several consumers is recomputed in each (bytes saved against
 // work repeated) and splits kernels that would bind more buffers than the
-// device allows. Other operations (matmul, reductions, softmax, gathers)
-// run as library kernels.
+// device allows.
+//
+// What else fuses depends on the device's Caps: a reduction over trailing
+// axes takes its elementwise prologue (FuseReductions), the elementwise
+// consumers of its rows as an epilogue (FuseReduceEpilogues: RMSNorm is
+// one kernel, layer norm and softmax two) and a reduction it alone reads
+// (ChainReductions); a matmul takes a bias, activation and residual
+// epilogue (FuseEpilogues); a fused kernel may load half-precision storage
+// and widen it (HalfLoads). Other operations (matmul, gathers, the
+// Softmax op, movement of stored values) run as library kernels. WGSL and
+// WGSLReduce print kernels for WebGPU.
 package fusion
