@@ -801,32 +801,18 @@ TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), DI
-	MOVL         8(AX), R8
-	MOVL         12(AX), R9
-	MOVL         R9, R10
-	SHRL         $0x04, R10
-	ANDL         $0x0f0f0f0f, R10
-	MOVL         R8, R11
-	SHRL         $0x06, R11
-	ANDL         $0x03030303, R11
-	SHLL         $0x04, R11
-	ORL          R11, R10
-	MOVL         R8, R11
-	ANDL         $0x3f3f3f3f, R11
-	ANDL         $0x0f0f0f0f, R9
-	MOVL         DI, R8
-	SHRL         $0x06, R8
-	ANDL         $0x03030303, R8
-	SHLL         $0x04, R8
-	ORL          R9, R8
-	ANDL         $0x3f3f3f3f, DI
-	VMOVD        DI, X2
-	VPINSRD      $0x01, R8, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScale0<>+0(SB), X2, X3
+	VPSHUFB      q4kScale1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScale2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScale3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R11, X3
-	VPINSRD      $0x01, R10, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -886,18 +872,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x00000090, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -1188,6 +1171,78 @@ DATA q4kShufAVX27<>+30(SB)/1, $0x0e
 DATA q4kShufAVX27<>+31(SB)/1, $0x0f
 GLOBL q4kShufAVX27<>(SB), RODATA|NOPTR, $32
 
+DATA q4kScale0<>+0(SB)/1, $0x00
+DATA q4kScale0<>+1(SB)/1, $0x01
+DATA q4kScale0<>+2(SB)/1, $0x02
+DATA q4kScale0<>+3(SB)/1, $0x03
+DATA q4kScale0<>+4(SB)/1, $0x08
+DATA q4kScale0<>+5(SB)/1, $0x09
+DATA q4kScale0<>+6(SB)/1, $0x0a
+DATA q4kScale0<>+7(SB)/1, $0x0b
+DATA q4kScale0<>+8(SB)/1, $0x04
+DATA q4kScale0<>+9(SB)/1, $0x05
+DATA q4kScale0<>+10(SB)/1, $0x06
+DATA q4kScale0<>+11(SB)/1, $0x07
+DATA q4kScale0<>+12(SB)/1, $0x08
+DATA q4kScale0<>+13(SB)/1, $0x09
+DATA q4kScale0<>+14(SB)/1, $0x0a
+DATA q4kScale0<>+15(SB)/1, $0x0b
+GLOBL q4kScale0<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScale1<>+0(SB)/1, $0x80
+DATA q4kScale1<>+1(SB)/1, $0x80
+DATA q4kScale1<>+2(SB)/1, $0x80
+DATA q4kScale1<>+3(SB)/1, $0x80
+DATA q4kScale1<>+4(SB)/1, $0x00
+DATA q4kScale1<>+5(SB)/1, $0x01
+DATA q4kScale1<>+6(SB)/1, $0x02
+DATA q4kScale1<>+7(SB)/1, $0x03
+DATA q4kScale1<>+8(SB)/1, $0x80
+DATA q4kScale1<>+9(SB)/1, $0x80
+DATA q4kScale1<>+10(SB)/1, $0x80
+DATA q4kScale1<>+11(SB)/1, $0x80
+DATA q4kScale1<>+12(SB)/1, $0x04
+DATA q4kScale1<>+13(SB)/1, $0x05
+DATA q4kScale1<>+14(SB)/1, $0x06
+DATA q4kScale1<>+15(SB)/1, $0x07
+GLOBL q4kScale1<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScale2<>+0(SB)/1, $0x3f
+DATA q4kScale2<>+1(SB)/1, $0x3f
+DATA q4kScale2<>+2(SB)/1, $0x3f
+DATA q4kScale2<>+3(SB)/1, $0x3f
+DATA q4kScale2<>+4(SB)/1, $0x0f
+DATA q4kScale2<>+5(SB)/1, $0x0f
+DATA q4kScale2<>+6(SB)/1, $0x0f
+DATA q4kScale2<>+7(SB)/1, $0x0f
+DATA q4kScale2<>+8(SB)/1, $0x3f
+DATA q4kScale2<>+9(SB)/1, $0x3f
+DATA q4kScale2<>+10(SB)/1, $0x3f
+DATA q4kScale2<>+11(SB)/1, $0x3f
+DATA q4kScale2<>+12(SB)/1, $0x0f
+DATA q4kScale2<>+13(SB)/1, $0x0f
+DATA q4kScale2<>+14(SB)/1, $0x0f
+DATA q4kScale2<>+15(SB)/1, $0x0f
+GLOBL q4kScale2<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScale3<>+0(SB)/1, $0x00
+DATA q4kScale3<>+1(SB)/1, $0x00
+DATA q4kScale3<>+2(SB)/1, $0x00
+DATA q4kScale3<>+3(SB)/1, $0x00
+DATA q4kScale3<>+4(SB)/1, $0x30
+DATA q4kScale3<>+5(SB)/1, $0x30
+DATA q4kScale3<>+6(SB)/1, $0x30
+DATA q4kScale3<>+7(SB)/1, $0x30
+DATA q4kScale3<>+8(SB)/1, $0x00
+DATA q4kScale3<>+9(SB)/1, $0x00
+DATA q4kScale3<>+10(SB)/1, $0x00
+DATA q4kScale3<>+11(SB)/1, $0x00
+DATA q4kScale3<>+12(SB)/1, $0x30
+DATA q4kScale3<>+13(SB)/1, $0x30
+DATA q4kScale3<>+14(SB)/1, $0x30
+DATA q4kScale3<>+15(SB)/1, $0x30
+GLOBL q4kScale3<>(SB), RODATA|NOPTR, $16
+
 // func dotQ6_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
 // Requires: AVX, AVX2, F16C, FMA3, SSE
 TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $0-100
@@ -1355,32 +1410,18 @@ TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), DI
-	MOVL         8(AX), R8
-	MOVL         12(AX), R9
-	MOVL         R9, R10
-	SHRL         $0x04, R10
-	ANDL         $0x0f0f0f0f, R10
-	MOVL         R8, R11
-	SHRL         $0x06, R11
-	ANDL         $0x03030303, R11
-	SHLL         $0x04, R11
-	ORL          R11, R10
-	MOVL         R8, R11
-	ANDL         $0x3f3f3f3f, R11
-	ANDL         $0x0f0f0f0f, R9
-	MOVL         DI, R8
-	SHRL         $0x06, R8
-	ANDL         $0x03030303, R8
-	SHLL         $0x04, R8
-	ORL          R9, R8
-	ANDL         $0x3f3f3f3f, DI
-	VMOVD        DI, X2
-	VPINSRD      $0x01, R8, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScale0<>+0(SB), X2, X3
+	VPSHUFB      q4kScale1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScale2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScale3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R11, X3
-	VPINSRD      $0x01, R10, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -1467,18 +1508,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x000000b0, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -2578,32 +2616,18 @@ TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), DI
-	MOVL         8(AX), R8
-	MOVL         12(AX), R9
-	MOVL         R9, R10
-	SHRL         $0x04, R10
-	ANDL         $0x0f0f0f0f, R10
-	MOVL         R8, R11
-	SHRL         $0x06, R11
-	ANDL         $0x03030303, R11
-	SHLL         $0x04, R11
-	ORL          R11, R10
-	MOVL         R8, R11
-	ANDL         $0x3f3f3f3f, R11
-	ANDL         $0x0f0f0f0f, R9
-	MOVL         DI, R8
-	SHRL         $0x06, R8
-	ANDL         $0x03030303, R8
-	SHLL         $0x04, R8
-	ORL          R9, R8
-	ANDL         $0x3f3f3f3f, DI
-	VMOVD        DI, X2
-	VPINSRD      $0x01, R8, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScale0<>+0(SB), X2, X3
+	VPSHUFB      q4kScale1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScale2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScale3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R11, X3
-	VPINSRD      $0x01, R10, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -2655,18 +2679,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x00000090, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -3116,32 +3137,18 @@ TEXT ·dotQ5_KVNNI(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), DI
-	MOVL         8(AX), R8
-	MOVL         12(AX), R9
-	MOVL         R9, R10
-	SHRL         $0x04, R10
-	ANDL         $0x0f0f0f0f, R10
-	MOVL         R8, R11
-	SHRL         $0x06, R11
-	ANDL         $0x03030303, R11
-	SHLL         $0x04, R11
-	ORL          R11, R10
-	MOVL         R8, R11
-	ANDL         $0x3f3f3f3f, R11
-	ANDL         $0x0f0f0f0f, R9
-	MOVL         DI, R8
-	SHRL         $0x06, R8
-	ANDL         $0x03030303, R8
-	SHLL         $0x04, R8
-	ORL          R9, R8
-	ANDL         $0x3f3f3f3f, DI
-	VMOVD        DI, X2
-	VPINSRD      $0x01, R8, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScale0<>+0(SB), X2, X3
+	VPSHUFB      q4kScale1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScale2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScale3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R11, X3
-	VPINSRD      $0x01, R10, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -3220,18 +3227,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), DI
-	VMOVD        DI, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), DI
-	VMOVD        DI, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x000000b0, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -4673,32 +4677,18 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), R9
-	MOVL         8(AX), R10
-	MOVL         12(AX), R11
-	MOVL         R11, R12
-	SHRL         $0x04, R12
-	ANDL         $0x0f0f0f0f, R12
-	MOVL         R10, R13
-	SHRL         $0x06, R13
-	ANDL         $0x03030303, R13
-	SHLL         $0x04, R13
-	ORL          R13, R12
-	MOVL         R10, R13
-	ANDL         $0x3f3f3f3f, R13
-	ANDL         $0x0f0f0f0f, R11
-	MOVL         R9, R10
-	SHRL         $0x06, R10
-	ANDL         $0x03030303, R10
-	SHLL         $0x04, R10
-	ORL          R11, R10
-	ANDL         $0x3f3f3f3f, R9
-	VMOVD        R9, X2
-	VPINSRD      $0x01, R10, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
+	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScaleR2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScaleR3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R13, X3
-	VPINSRD      $0x01, R12, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -4758,18 +4748,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), R9
-	VMOVD        R9, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), R9
-	VMOVD        R9, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x00000090, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -4792,6 +4779,78 @@ done:
 norows:
 	VZEROUPPER
 	RET
+
+DATA q4kScaleR0<>+0(SB)/1, $0x00
+DATA q4kScaleR0<>+1(SB)/1, $0x01
+DATA q4kScaleR0<>+2(SB)/1, $0x02
+DATA q4kScaleR0<>+3(SB)/1, $0x03
+DATA q4kScaleR0<>+4(SB)/1, $0x08
+DATA q4kScaleR0<>+5(SB)/1, $0x09
+DATA q4kScaleR0<>+6(SB)/1, $0x0a
+DATA q4kScaleR0<>+7(SB)/1, $0x0b
+DATA q4kScaleR0<>+8(SB)/1, $0x04
+DATA q4kScaleR0<>+9(SB)/1, $0x05
+DATA q4kScaleR0<>+10(SB)/1, $0x06
+DATA q4kScaleR0<>+11(SB)/1, $0x07
+DATA q4kScaleR0<>+12(SB)/1, $0x08
+DATA q4kScaleR0<>+13(SB)/1, $0x09
+DATA q4kScaleR0<>+14(SB)/1, $0x0a
+DATA q4kScaleR0<>+15(SB)/1, $0x0b
+GLOBL q4kScaleR0<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScaleR1<>+0(SB)/1, $0x80
+DATA q4kScaleR1<>+1(SB)/1, $0x80
+DATA q4kScaleR1<>+2(SB)/1, $0x80
+DATA q4kScaleR1<>+3(SB)/1, $0x80
+DATA q4kScaleR1<>+4(SB)/1, $0x00
+DATA q4kScaleR1<>+5(SB)/1, $0x01
+DATA q4kScaleR1<>+6(SB)/1, $0x02
+DATA q4kScaleR1<>+7(SB)/1, $0x03
+DATA q4kScaleR1<>+8(SB)/1, $0x80
+DATA q4kScaleR1<>+9(SB)/1, $0x80
+DATA q4kScaleR1<>+10(SB)/1, $0x80
+DATA q4kScaleR1<>+11(SB)/1, $0x80
+DATA q4kScaleR1<>+12(SB)/1, $0x04
+DATA q4kScaleR1<>+13(SB)/1, $0x05
+DATA q4kScaleR1<>+14(SB)/1, $0x06
+DATA q4kScaleR1<>+15(SB)/1, $0x07
+GLOBL q4kScaleR1<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScaleR2<>+0(SB)/1, $0x3f
+DATA q4kScaleR2<>+1(SB)/1, $0x3f
+DATA q4kScaleR2<>+2(SB)/1, $0x3f
+DATA q4kScaleR2<>+3(SB)/1, $0x3f
+DATA q4kScaleR2<>+4(SB)/1, $0x0f
+DATA q4kScaleR2<>+5(SB)/1, $0x0f
+DATA q4kScaleR2<>+6(SB)/1, $0x0f
+DATA q4kScaleR2<>+7(SB)/1, $0x0f
+DATA q4kScaleR2<>+8(SB)/1, $0x3f
+DATA q4kScaleR2<>+9(SB)/1, $0x3f
+DATA q4kScaleR2<>+10(SB)/1, $0x3f
+DATA q4kScaleR2<>+11(SB)/1, $0x3f
+DATA q4kScaleR2<>+12(SB)/1, $0x0f
+DATA q4kScaleR2<>+13(SB)/1, $0x0f
+DATA q4kScaleR2<>+14(SB)/1, $0x0f
+DATA q4kScaleR2<>+15(SB)/1, $0x0f
+GLOBL q4kScaleR2<>(SB), RODATA|NOPTR, $16
+
+DATA q4kScaleR3<>+0(SB)/1, $0x00
+DATA q4kScaleR3<>+1(SB)/1, $0x00
+DATA q4kScaleR3<>+2(SB)/1, $0x00
+DATA q4kScaleR3<>+3(SB)/1, $0x00
+DATA q4kScaleR3<>+4(SB)/1, $0x30
+DATA q4kScaleR3<>+5(SB)/1, $0x30
+DATA q4kScaleR3<>+6(SB)/1, $0x30
+DATA q4kScaleR3<>+7(SB)/1, $0x30
+DATA q4kScaleR3<>+8(SB)/1, $0x00
+DATA q4kScaleR3<>+9(SB)/1, $0x00
+DATA q4kScaleR3<>+10(SB)/1, $0x00
+DATA q4kScaleR3<>+11(SB)/1, $0x00
+DATA q4kScaleR3<>+12(SB)/1, $0x30
+DATA q4kScaleR3<>+13(SB)/1, $0x30
+DATA q4kScaleR3<>+14(SB)/1, $0x30
+DATA q4kScaleR3<>+15(SB)/1, $0x30
+GLOBL q4kScaleR3<>(SB), RODATA|NOPTR, $16
 
 // func dotQ6_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
 // Requires: AVX, AVX2, F16C, FMA3
@@ -4987,32 +5046,18 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), R9
-	MOVL         8(AX), R10
-	MOVL         12(AX), R11
-	MOVL         R11, R12
-	SHRL         $0x04, R12
-	ANDL         $0x0f0f0f0f, R12
-	MOVL         R10, R13
-	SHRL         $0x06, R13
-	ANDL         $0x03030303, R13
-	SHLL         $0x04, R13
-	ORL          R13, R12
-	MOVL         R10, R13
-	ANDL         $0x3f3f3f3f, R13
-	ANDL         $0x0f0f0f0f, R11
-	MOVL         R9, R10
-	SHRL         $0x06, R10
-	ANDL         $0x03030303, R10
-	SHLL         $0x04, R10
-	ORL          R11, R10
-	ANDL         $0x3f3f3f3f, R9
-	VMOVD        R9, X2
-	VPINSRD      $0x01, R10, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
+	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScaleR2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScaleR3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R13, X3
-	VPINSRD      $0x01, R12, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -5099,18 +5144,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), R9
-	VMOVD        R9, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), R9
-	VMOVD        R9, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x000000b0, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -6343,32 +6385,18 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), R9
-	MOVL         8(AX), R10
-	MOVL         12(AX), R11
-	MOVL         R11, R12
-	SHRL         $0x04, R12
-	ANDL         $0x0f0f0f0f, R12
-	MOVL         R10, R13
-	SHRL         $0x06, R13
-	ANDL         $0x03030303, R13
-	SHLL         $0x04, R13
-	ORL          R13, R12
-	MOVL         R10, R13
-	ANDL         $0x3f3f3f3f, R13
-	ANDL         $0x0f0f0f0f, R11
-	MOVL         R9, R10
-	SHRL         $0x06, R10
-	ANDL         $0x03030303, R10
-	SHLL         $0x04, R10
-	ORL          R11, R10
-	ANDL         $0x3f3f3f3f, R9
-	VMOVD        R9, X2
-	VPINSRD      $0x01, R10, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
+	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScaleR2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScaleR3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R13, X3
-	VPINSRD      $0x01, R12, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -6420,18 +6448,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), R9
-	VMOVD        R9, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), R9
-	VMOVD        R9, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x00000090, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX
@@ -6641,32 +6666,18 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
-	MOVL         4(AX), R9
-	MOVL         8(AX), R10
-	MOVL         12(AX), R11
-	MOVL         R11, R12
-	SHRL         $0x04, R12
-	ANDL         $0x0f0f0f0f, R12
-	MOVL         R10, R13
-	SHRL         $0x06, R13
-	ANDL         $0x03030303, R13
-	SHLL         $0x04, R13
-	ORL          R13, R12
-	MOVL         R10, R13
-	ANDL         $0x3f3f3f3f, R13
-	ANDL         $0x0f0f0f0f, R11
-	MOVL         R9, R10
-	SHRL         $0x06, R10
-	ANDL         $0x03030303, R10
-	SHLL         $0x04, R10
-	ORL          R11, R10
-	ANDL         $0x3f3f3f3f, R9
-	VMOVD        R9, X2
-	VPINSRD      $0x01, R10, X2, X2
-	VPMOVZXBW    X2, X2
+	VMOVDQU      4(AX), X2
+	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
+	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
+	VPSRLW       $0x04, X3, X4
+	VPBLENDD     $0x08, X4, X3, X3
+	VPAND        q4kScaleR2<>+0(SB), X3, X3
+	VPSRLW       $0x02, X2, X2
+	VPAND        q4kScaleR3<>+0(SB), X2, X2
+	VPOR         X2, X3, X3
+	VPMOVZXBW    X3, X2
 	VINSERTI128  $0x01, X2, Y2, Y2
-	VMOVD        R13, X3
-	VPINSRD      $0x01, R12, X3, X3
+	VPSRLDQ      $0x08, X3, X3
 	VPMOVZXBD    X3, Y3
 	VPMULLD      (BX), Y3, Y3
 	VPXOR        Y4, Y4, Y4
@@ -6745,18 +6756,15 @@ loop:
 	VPADDD       Y7, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
 	VCVTDQ2PS    Y3, Y3
-	MOVWLZX      (AX), R9
-	VMOVD        R9, X5
-	VCVTPH2PS    X5, X5
-	VMULSS       (DX), X5, X5
-	VBROADCASTSS X5, Y5
+	VMOVD        (AX), X2
+	VCVTPH2PS    X2, X2
+	VBROADCASTSS (DX), X5
+	VMULPS       X5, X2, X2
+	VBROADCASTSS X2, Y5
+	VMOVSHDUP    X2, X2
+	VBROADCASTSS X2, Y6
 	VFMADD231PS  Y4, Y5, Y0
-	MOVWLZX      2(AX), R9
-	VMOVD        R9, X4
-	VCVTPH2PS    X4, X4
-	VMULSS       (DX), X4, X4
-	VBROADCASTSS X4, Y4
-	VFNMADD231PS Y3, Y4, Y0
+	VFNMADD231PS Y3, Y6, Y0
 	ADDQ         $0x000000b0, AX
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000004, DX

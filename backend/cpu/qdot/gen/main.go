@@ -437,6 +437,7 @@ func q4K(s isa, five bool) {
 	VXORPS(acc, acc, acc)
 	mask := broadcastD(0x0f0f0f0f)
 	shuf := shufTables(s)
+	kShuf := q4KScaleTables()
 
 	rs := rowStart([]VecVirtual{acc}, func() {
 		Load(Param("q").Base(), q.Base)
@@ -448,42 +449,28 @@ func q4K(s isa, five bool) {
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
 
-	// Unpack the scales and mins as ggml's AVX2 code does: after this,
-	// bytes 0-7 of u0:u1 are the scales, bytes 0-7 of u2:u3 the mins.
-	u0, u1, u2, u3, t := GP32(), GP32(), GP32(), GP32(), GP32()
-	MOVL(w.Offset(4), u0)
-	MOVL(w.Offset(8), u1)
-	MOVL(w.Offset(12), u2)
-	// u3 = ((u2>>4)&0x0f0f0f0f) | (((u1>>6)&0x03030303)<<4)
-	MOVL(u2, u3)
-	SHRL(U8(4), u3)
-	ANDL(U32(0x0f0f0f0f), u3)
-	MOVL(u1, t)
-	SHRL(U8(6), t)
-	ANDL(U32(0x03030303), t)
-	SHLL(U8(4), t)
-	ORL(t, u3)
-	// t = u1 & 0x3f3f3f3f (the first four mins)
-	MOVL(u1, t)
-	ANDL(U32(0x3f3f3f3f), t)
-	// u1 = (u2&0x0f0f0f0f) | (((u0>>6)&0x03030303)<<4)
-	ANDL(U32(0x0f0f0f0f), u2)
-	MOVL(u0, u1)
-	SHRL(U8(6), u1)
-	ANDL(U32(0x03030303), u1)
-	SHLL(U8(4), u1)
-	ORL(u2, u1)
-	ANDL(U32(0x3f3f3f3f), u0)
+	// Unpack the 12 bytes of 6-bit scales and mins (s0..s11, at byte 4)
+	// into R: bytes 0-7 the scales, 8-15 the mins. For j < 4 scale j is
+	// s_j&63 and min j is s_{j+4}&63; for j >= 4 scale j is the low and
+	// min j the high nibble of s_{j+4}, with bits 6-7 of s_{j-4} (scale)
+	// or s_j (min) above them.
+	raw, pv, qv, p4 := XMM(), XMM(), XMM(), XMM()
+	VMOVDQU(w.Offset(4), raw)
+	VPSHUFB(kShuf[0], raw, pv) // s0-3, s8-11, s4-7, s8-11
+	VPSHUFB(kShuf[1], raw, qv) // -, s0-3, -, s4-7
+	VPSRLW(U8(4), pv, p4)
+	VPBLENDD(U8(8), p4, pv, pv) // high nibbles of s8-11 in bytes 12-15
+	VPAND(kShuf[2], pv, pv)
+	VPSRLW(U8(2), qv, qv)
+	VPAND(kShuf[3], qv, qv)
+	VPOR(qv, pv, pv)
 	// Scales as int16 in both lanes; mins as int32.
 	sc := YMM()
-	VMOVD(u0, sc.AsX())
-	VPINSRD(U8(1), u1, sc.AsX(), sc.AsX())
-	VPMOVZXBW(sc.AsX(), sc.AsX())
+	VPMOVZXBW(pv, sc.AsX())
 	VINSERTI128(U8(1), sc.AsX(), sc, sc)
 	mins := YMM()
-	VMOVD(t, mins.AsX())
-	VPINSRD(U8(1), u3, mins.AsX(), mins.AsX())
-	VPMOVZXBD(mins.AsX(), mins)
+	VPSRLDQ(U8(8), pv, pv)
+	VPMOVZXBD(pv, mins)
 	VPMULLD(sm, mins, mins)
 
 	// Four partial sums so the vpdpwssd/vpaddd chains overlap.
@@ -540,9 +527,17 @@ func q4K(s isa, five bool) {
 	// acc += isum·(dx·d) - mins·s32·(dx·dmin)
 	VCVTDQ2PS(isum, isum)
 	VCVTDQ2PS(mins, mins)
-	dd := f16Scale(w, d)
+	// d and dmin converted together, times dx (the products f16Scale
+	// would give), then each broadcast.
+	dx, dd, dm := XMM(), YMM(), YMM()
+	VMOVD(w, dx)
+	VCVTPH2PS(dx, dx)
+	VBROADCASTSS(d, dd.AsX())
+	VMULPS(dd.AsX(), dx, dx)
+	VBROADCASTSS(dx, dd)
+	VMOVSHDUP(dx, dx)
+	VBROADCASTSS(dx, dm)
 	VFMADD231PS(isum, dd, acc)
-	dm := f16Scale(w.Offset(2), d)
 	VFNMADD231PS(mins, dm, acc)
 
 	ADDQ(U32(bsize), w.Base)
@@ -1433,4 +1428,29 @@ func q41Wide() {
 
 	Label("done")
 	finish(rs, []VecVirtual{acc, accm})
+}
+
+// q4KScaleTables returns the constants of q4K's scale unpacking: the two
+// byte shuffles and the two masks (emitted once per mode).
+func q4KScaleTables() []Mem {
+	tabs := [][16]byte{
+		{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11},
+		{0x80, 0x80, 0x80, 0x80, 0, 1, 2, 3, 0x80, 0x80, 0x80, 0x80, 4, 5, 6, 7},
+		{63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15},
+		{0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30},
+	}
+	key := gname("q4kScale")
+	if m, ok := shufCache[key]; ok {
+		return m
+	}
+	var out []Mem
+	for i, t := range tabs {
+		m := GLOBL(fmt.Sprintf("%s%d", key, i), RODATA|NOPTR)
+		for j, b := range t {
+			DATA(j, U8(b))
+		}
+		out = append(out, m)
+	}
+	shufCache[key] = out
+	return out
 }
