@@ -73,7 +73,7 @@ type Model struct {
 	bytes  int64
 	halfKV bool
 	flash  bool         // Options.LlamaCppArith
-	rope   *ropeTables  // nil: the graph's RoPE (LlamaCppArith, partial rotary dims)
+	rope   *ropeTables  // nil: the graph's RoPE (partial rotary dims without LlamaCppArith)
 	kv     tensor.DType // cache storage: F32, F16 or BF16
 
 	g      *graph.Graph
@@ -140,8 +140,10 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 	if err := m.g.Err(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if !m.flash {
-		rope := graph.RoPE{Dims: cfg.RopeDims, Base: cfg.RopeBase, Scale: cfg.RopeScale, NeoX: cfg.NeoX}
+	rope := graph.RoPE{Dims: cfg.RopeDims, Base: cfg.RopeBase, Scale: cfg.RopeScale, NeoX: cfg.NeoX}
+	if m.flash {
+		m.rope, _ = newGGMLRopeTables(m.g, m.ctxLen+m.slack, cfg.HeadDim, rope)
+	} else {
 		m.rope, _ = newRopeTables(m.g, m.ctxLen+m.slack, cfg.HeadDim, rope)
 	}
 	m.logits = make([]float32, cfg.Vocab)
@@ -667,6 +669,10 @@ func (m *Model) CacheBytes() int64 {
 type ropeTables struct {
 	cos, sin graph.Tensor // [positions, headDim] f32 consts
 	swap     graph.Tensor // [headDim, headDim] f32 permutation
+	// fused, in ggml's tables only, is [headDim] bool: true where the
+	// element's own product x·cos is the one fused into the multiply-add
+	// (see newGGMLRopeTables).
+	fused graph.Tensor
 }
 
 // newRopeTables builds the tables for positions [0, n) as graph.RoPE
@@ -737,5 +743,87 @@ func (r *ropeTables) at(pos graph.Tensor) (cos, sin graph.Tensor) {
 
 // apply rotates x [seq, heads, headDim] by the rows cos, sin from at.
 func (r *ropeTables) apply(x, cos, sin graph.Tensor) graph.Tensor {
+	if r.fused.Valid() {
+		// One product exact, the other rounded to f32, summed and rounded
+		// once: an f32 FMA through float64 (products of two f32 are exact
+		// there; the double rounding differs only in rare ties).
+		own := x.Cast(tensor.F64).Mul(cos.Cast(tensor.F64))
+		partner := x.MatMul(r.swap).Cast(tensor.F64).Mul(sin.Cast(tensor.F64))
+		exact := graph.Where(r.fused, own, partner)
+		rounded := graph.Where(r.fused, partner, own).Cast(tensor.F32).Cast(tensor.F64)
+		return exact.Add(rounded).Cast(tensor.F32)
+	}
 	return x.Mul(cos).Add(x.MatMul(r.swap).Mul(sin))
+}
+
+// newGGMLRopeTables builds RoPE tables for positions [0, n) as ggml's CPU
+// rope (ggml_compute_forward_rope_f32, no YaRN) computes them, for
+// LlamaCppArith: the angle of pair k is freq_scale·θ_k in float32 with
+// θ_0 = p and θ_k = θ_{k-1}·powf(base, -2/dims), a float32 recurrence,
+// and cos and sin are float32 (sincosf). The x86 build contracts the
+// rotation into fused multiply-adds: the pair (x0, x1) becomes
+// fma(x0, cos, -(x1·sin)) and fma(x0, sin, x1·cos), so the first element
+// fuses its own product and the second its partner's. Features past a
+// partial rotary dims are copied (cos 1, sin 0). The graph's RoPE rounds
+// each product and takes the angle from a power per pair, so a tenth of
+// the rotated values differ from ggml's in the last bit, which the next
+// matmul's 8-bit activation quantisation can turn into a whole step.
+func newGGMLRopeTables(g *graph.Graph, n, headDim int, cfg graph.RoPE) (*ropeTables, bool) {
+	dims := cfg.Dims
+	if dims == 0 {
+		dims = headDim
+	}
+	if dims > headDim || dims%2 != 0 || n < 1 {
+		return nil, false
+	}
+	base, scale := float32(cfg.Base), float32(cfg.Scale)
+	if base == 0 {
+		base = 10000
+	}
+	if scale == 0 {
+		scale = 1
+	}
+	half := dims / 2
+	thetaScale := float32(math.Pow(float64(base), float64(float32(-2)/float32(dims))))
+	// pairs lists each rotated pair's first and second element.
+	pairs := make([][2]int, half)
+	for k := range pairs {
+		if cfg.NeoX {
+			pairs[k] = [2]int{k, k + half}
+		} else {
+			pairs[k] = [2]int{2 * k, 2*k + 1}
+		}
+	}
+	cosT, sinT := make([]float32, n*headDim), make([]float32, n*headDim)
+	for p := range n {
+		row := p * headDim
+		for i := dims; i < headDim; i++ {
+			cosT[row+i] = 1
+		}
+		theta := float32(p)
+		for _, pr := range pairs {
+			a := float64(scale * theta)
+			c, s := float32(math.Cos(a)), float32(math.Sin(a))
+			cosT[row+pr[0]], sinT[row+pr[0]] = c, -s
+			cosT[row+pr[1]], sinT[row+pr[1]] = c, s
+			theta *= thetaScale
+		}
+	}
+	swap := make([]float32, headDim*headDim)
+	fused := make([]float32, headDim)
+	for i := dims; i < headDim; i++ {
+		swap[i*headDim+i] = 1
+		fused[i] = 1
+	}
+	for _, pr := range pairs {
+		swap[pr[1]*headDim+pr[0]] = 1 // column pr[0] picks row pr[1]
+		swap[pr[0]*headDim+pr[1]] = 1
+		fused[pr[0]] = 1
+	}
+	return &ropeTables{
+		cos:   g.Const(tensor.NewF32(cosT, n, headDim)),
+		sin:   g.Const(tensor.NewF32(sinT, n, headDim)),
+		swap:  g.Const(tensor.NewF32(swap, headDim, headDim)),
+		fused: g.Const(tensor.NewF32(fused, headDim)).Gt(g.Scalar(tensor.F32, 0)),
+	}, true
 }
