@@ -103,7 +103,7 @@ func awkwardRows(rng *rand.Rand, cols int) *tensor.Array {
 		} else {
 			x[3*cols+j] = v
 		}
-		x[4*cols+j] = v * 1e6 // d near f16's largest for Q8_0
+		x[4*cols+j] = v * 1e6  // d near f16's largest for Q8_0
 		x[5*cols+j] = v * 1e-3 // scale an f16 subnormal
 		x[6*cols+j] = v * 1e-30
 		x[7*cols+j] = v * 1e-36
