@@ -758,16 +758,19 @@ func (r *ropeTables) apply(x, cos, sin graph.Tensor) graph.Tensor {
 
 // newGGMLRopeTables builds RoPE tables for positions [0, n) as ggml's CPU
 // rope (ggml_compute_forward_rope_f32, no YaRN) computes them, for
-// LlamaCppArith: the angle of pair k is freq_scale·θ_k in float32 with
-// θ_0 = p and θ_k = θ_{k-1}·powf(base, -2/dims), a float32 recurrence,
-// and cos and sin are float32 (sincosf). The x86 build contracts the
+// LlamaCppArith. The angle of pair k is freq_scale·θ_k in float32, with
+// θ_0 = p and θ_k = θ_{k-1}·powf(base, -2/dims) (a float32 recurrence),
+// and its cos and sin are glibc's sincosf. The x86 build contracts the
 // rotation into fused multiply-adds: the pair (x0, x1) becomes
 // fma(x0, cos, -(x1·sin)) and fma(x0, sin, x1·cos), so the first element
 // fuses its own product and the second its partner's. Features past a
-// partial rotary dims are copied (cos 1, sin 0). The graph's RoPE rounds
-// each product and takes the angle from a power per pair, so a tenth of
-// the rotated values differ from ggml's in the last bit, which the next
-// matmul's 8-bit activation quantisation can turn into a whole step.
+// partial rotary dims are copied (cos 1, sin 0). powf is taken as the
+// correctly rounded power, as glibc's is for the usual bases and head
+// sizes (of 13 bases × 256 dims checked, only base 40000 with 118 dims
+// differs). The graph's RoPE rounds each product and takes each angle
+// from its own power, so about a fifth of the rotated values differ from
+// ggml's in the last bit, which the next matmul's 8-bit activation
+// quantisation can turn into a whole step.
 func newGGMLRopeTables(g *graph.Graph, n, headDim int, cfg graph.RoPE) (*ropeTables, bool) {
 	dims := cfg.Dims
 	if dims == 0 {
@@ -802,8 +805,7 @@ func newGGMLRopeTables(g *graph.Graph, n, headDim int, cfg graph.RoPE) (*ropeTab
 		}
 		theta := float32(p)
 		for _, pr := range pairs {
-			a := float64(scale * theta)
-			c, s := float32(math.Cos(a)), float32(math.Sin(a))
+			s, c := sincosf(scale * theta)
 			cosT[row+pr[0]], sinT[row+pr[0]] = c, -s
 			cosT[row+pr[1]], sinT[row+pr[1]] = c, s
 			theta *= thetaScale

@@ -60,8 +60,9 @@ func readReference(t *testing.T, name string) reference {
 // follows that order (for Q4_0, Q4_K and Q2_K it makes no visible
 // difference here). LlamaCppArith also computes silu(gate)·up with
 // ggml's AVX-512 exp polynomial (TestSwiGLUMatchesGGML), and RoPE as
-// ggml's CPU rope does (newGGMLRopeTables: float32 angle recurrence, and
-// the rotation contracted into FMAs by the compiler).
+// ggml's CPU rope does (newGGMLRopeTables: float32 angle recurrence,
+// glibc's sincosf, and the rotation contracted into FMAs by the compiler;
+// TestRoPEMatchesGGML).
 // The RoPE was what kept Q5_K_S at 0.0029 (now 4e-7): the graph's RoPE
 // rounds both products, so about a sixth of the rotated values were an
 // ulp off ggml's (an earlier try with ggml's angles but both products
