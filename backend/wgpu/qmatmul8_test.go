@@ -212,3 +212,31 @@ func TestQMatMul8Conformance(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkQMatMul multiplies n activation rows by a 1024×1024 quantized
+// weight kept in its blocks (qmatmul8 on the device, qdot on the CPU).
+// GB/s counts the weight bytes.
+func BenchmarkQMatMul(b *testing.B) {
+	const rows, cols = 1024, 1024
+	for _, typ := range []quant.Type{quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K} {
+		for _, n := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%v/n=%d", typ, n), func(b *testing.B) {
+				rng := rand.New(rand.NewSource(1))
+				src := make([]float32, rows*cols)
+				for i := range src {
+					src[i] = float32(rng.NormFloat64())
+				}
+				rb, _ := quant.RowBytes(typ, cols)
+				data := make([]byte, int(rb)*rows)
+				if err := quant.Quantize(typ, data, src); err != nil {
+					b.Fatal(err)
+				}
+				q := &tensor.Quantized{Type: uint32(typ), Rows: rows, Cols: cols, Data: data}
+				benchProgram(b, func(g *graph.Graph) (graph.Tensor, graph.Feeds) {
+					x := g.Placeholder("x", tensor.F32, n, cols)
+					return x.Linear(g.QuantConst(q)), graph.Feeds{"x": randArray(rng, n, cols)}
+				}, 2*float64(n)*rows*cols, float64(len(data)))
+			})
+		}
+	}
+}
