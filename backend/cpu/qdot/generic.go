@@ -264,26 +264,28 @@ func q3Scale(s []byte, j int) int32 {
 
 // dotQ3_KGeneric: sixteen 16-element sub-blocks, x = d*scale*q with q in
 // -4..3: two low bits as in Q2_K, and a clear bit e/32 of hmask[e%32]
-// subtracts 4.
+// subtracts 4. Like ggml's AVX2 vec_dot it keeps 8 integer lanes, lane k
+// holding elements 4k..4k+3 of every 32-element group times its
+// sub-block's scale, and fused-multiply-adds each lane into its own
+// float accumulator.
 func dotQ3_KGeneric(w []byte, x *row) float32 {
-	var sum float32
+	var acc lanes32
 	for b, dx := range x.d {
 		blk := w[110*b : 110*b+110]
 		hm, qs, sc := blk[0:32], blk[32:96], blk[96:108]
 		xq := x.q[256*b : 256*b+256]
-		var isum int32
-		for j := 0; j < 16; j++ {
-			var dot int32
-			for e := 16 * j; e < 16*j+16; e++ {
-				q := int32(qs[32*(e/128)+e%32]>>(2*((e/32)%4))) & 3
-				q -= 4 * (1 - int32(hm[e%32]>>(e/32)&1))
-				dot += q * int32(xq[e])
-			}
-			isum += q3Scale(sc, j) * dot
+		var lane [8]int32
+		for e := range 256 {
+			q := int32(qs[32*(e/128)+e%32]>>(2*((e/32)%4))) & 3
+			q -= 4 * (1 - int32(hm[e%32]>>(e/32)&1))
+			lane[e%32/4] += q3Scale(sc, e/16) * q * int32(xq[e])
 		}
-		sum += dx * le16(blk[108:]) * float32(isum)
+		d := dx * le16(blk[108:])
+		for k := range acc {
+			acc[k] = fma32(d, float32(lane[k]), acc[k])
+		}
 	}
-	return sum
+	return acc.sum()
 }
 
 // scaleMinK4 unpacks sub-block j's 6-bit scale and min shared by Q4_K and
@@ -360,23 +362,29 @@ func dotQ5_KGeneric(w []byte, x *row) float32 {
 // bits from ql[64n + l + 32*(g%2)] (high nibble for g >= 2) and two high
 // bits 2g of qh[32n + l].
 func dotQ6_KGeneric(w []byte, x *row) float32 {
-	var sum float32
+	var acc lanes32
 	for b, dx := range x.d {
 		blk := w[210*b : 210*b+210]
 		ql, qh, sc := blk[0:128], blk[128:192], blk[192:208]
-		xq := x.q[256*b : 256*b+256]
-		var isum int32
-		for j := 0; j < 16; j++ {
-			var dot int32
-			for e := 16 * j; e < 16*j+16; e++ {
-				n, g, l := e/128, (e%128)/32, e%32
-				lo := ql[64*n+l+32*(g%2)] >> (4 * uint(g/2)) & 15
-				hi := qh[32*n+l] >> (2 * uint(g)) & 3
-				dot += (int32(lo|hi<<4) - 32) * int32(xq[e])
-			}
-			isum += int32(int8(sc[j])) * dot
+		xq, bs := x.q[256*b:256*b+256], x.s[16*b:16*b+16]
+		// As ggml's AVX2 vec_dot: 8 integer lanes, lane k holding
+		// elements 4k..4k+3 of every 32-element group times the
+		// unsigned q (0..63) and its sub-block's scale, less 32·(the
+		// scaled activation sums of sub-blocks 2k and 2k+1); each lane
+		// is then converted to float (rounded beyond 2^24) and
+		// fused-multiply-added into its own accumulator.
+		var lane [8]int32
+		for e := range 256 {
+			n, g, l := e/128, (e%128)/32, e%32
+			lo := ql[64*n+l+32*(g%2)] >> (4 * uint(g/2)) & 15
+			hi := qh[32*n+l] >> (2 * uint(g)) & 3
+			lane[l/4] += int32(int8(sc[e/16])) * int32(lo|hi<<4) * int32(xq[e])
 		}
-		sum += dx * le16(blk[208:]) * float32(isum)
+		d := dx * le16(blk[208:])
+		for k := range acc {
+			lane[k] -= 32 * (bs[2*k]*int32(int8(sc[2*k])) + bs[2*k+1]*int32(int8(sc[2*k+1])))
+			acc[k] = fma32(d, float32(lane[k]), acc[k])
+		}
 	}
-	return sum
+	return acc.sum()
 }
