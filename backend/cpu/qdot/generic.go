@@ -130,18 +130,21 @@ func fma32(a, b, c float32) float32 {
 	return float32(math.FMA(float64(a), float64(b), float64(c)))
 }
 
-// dotQ4_0Generic: x = (q-8)*d.
+// dotQ4_0Generic: x = (q-8)*d, blocks added in the order of llama.cpp's
+// x86 q4_0_8x8 gemv and gemm (see dotIQ4_NLGeneric): each block's whole
+// integer dot product times d_w·d_x, fused-multiply-added into one
+// accumulator.
 func dotQ4_0Generic(w []byte, x *row) float32 {
-	var acc lanes32
-	var v [32]int32
+	var acc float32
 	for b, dx := range x.d {
-		blk := w[18*b : 18*b+18]
+		blk, xq := w[18*b:18*b+18], x.q[32*b:32*b+32]
+		var l int32
 		for j, q := range blk[2:18] {
-			v[j], v[j+16] = int32(q&15)-8, int32(q>>4)-8
+			l += (int32(q&15)-8)*int32(xq[j]) + (int32(q>>4)-8)*int32(xq[j+16])
 		}
-		acc.add(le16(blk)*dx, &v, x.q[32*b:32*b+32])
+		acc = fma32(float32(l), le16(blk)*dx, acc)
 	}
-	return acc.sum()
+	return acc
 }
 
 // dotQ4_1Generic: x = q*d + m; the m term uses Q8_1's f16 s = d·Σq.
