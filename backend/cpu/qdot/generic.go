@@ -236,9 +236,14 @@ func dotIQ4_NLGeneric(w []byte, x *row) float32 {
 
 // dotQ2_KGeneric: sixteen 16-element sub-blocks, x = d*(sc&15)*q -
 // dmin*(sc>>4), q 2-bit; element e is bits 2*((e/32)%4) of
-// qs[32*(e/128) + e%32].
+// qs[32*(e/128) + e%32]. The blocks are added as llama.cpp's x86
+// q2_K_8x8 gemv does: the block's integer sums times d_w·d_x and
+// dmin_w·d_x, fused-multiply-added into two accumulators whose difference
+// is the result. (Its gemm, taking activation rows four at a time in a
+// prompt, adds each 128-element half instead; the last rows of a prompt,
+// which give the logits, and every decode step go through the gemv.)
 func dotQ2_KGeneric(w []byte, x *row) float32 {
-	var sum float32
+	var acc, accMin float32
 	for b, dx := range x.d {
 		blk := w[84*b : 84*b+84]
 		sc, qs := blk[0:16], blk[16:80]
@@ -253,9 +258,10 @@ func dotQ2_KGeneric(w []byte, x *row) float32 {
 			isum += int32(sc[j]&15) * dot
 			msum += int32(sc[j]>>4) * bs[j]
 		}
-		sum += dx*le16(blk[80:])*float32(isum) - dx*le16(blk[82:])*float32(msum)
+		acc = fma32(float32(isum), le16(blk[80:])*dx, acc)
+		accMin = fma32(float32(msum), le16(blk[82:])*dx, accMin)
 	}
-	return sum
+	return acc - accMin
 }
 
 // q3Scale unpacks Q3_K's signed 6-bit scale j from its 12 packed bytes.
