@@ -212,25 +212,46 @@ fn shrJam(a: vec2<u32>, s: u32) -> vec2<u32> {
   return vec2<u32>(r.x | select(0u, 1u, lost != 0u), r.y);
 }
 
-// fmaExact returns d·l + c with one rounding (to nearest even) for |l| <
-// 2^16, in integer arithmetic: a device's fma() may round twice (Mesa's
-// llvmpipe does), while the CPU's kernels, like ggml's, fuse. Zeros take
-// the float unit (one rounding at most); so do subnormal, infinite and NaN
-// operands or results, which the 8-bit block sums do not produce.
-fn fmaExact(d: f32, l: i32, c: f32) -> f32 {
-  let db = bitcast<u32>(d);
-  let cb = bitcast<u32>(c);
-  let de = (db >> 23u) & 0xffu;
-  let ce = (cb >> 23u) & 0xffu;
-  if (l == 0 || de == 0u || ce == 0u || de == 255u || ce == 255u) {
-    return d * f32(l) + c;
-  }
-  // The exact product, md·|l| (up to 40 bits) times 2^(de-150).
+// i2f converts l to f32 rounding to nearest even, as Go's float32(int32)
+// does (WGSL leaves the direction of an inexact conversion to the device).
+fn i2f(l: i32) -> f32 {
   let a = u32(abs(l));
-  let md = (db & 0x7fffffu) | 0x800000u;
-  let ph = (md >> 16u) * a;
-  var p = add64(vec2<u32>((md & 0xffffu) * a, 0u), vec2<u32>(ph << 16u, ph >> 16u));
-  var ep = i32(de) - 150;
+  if (a < 0x1000000u) {
+    return f32(l);
+  }
+  let s = 8u - countLeadingZeros(a);
+  var m = a >> s;
+  let rem = a & ((1u << s) - 1u);
+  let half = 1u << (s - 1u);
+  if (rem > half || (rem == half && (m & 1u) == 1u)) {
+    m = m + 1u;
+  }
+  let v = f32(m) * bitcast<f32>((127u + s) << 23u);
+  return select(v, -v, l < 0);
+}
+
+// fmaExact returns a·b + c with one rounding (to nearest even), in
+// integer arithmetic: a device's fma() may round twice (Mesa's llvmpipe
+// does), while the CPU's kernels, like ggml's, fuse. Zeros take the float
+// unit (one rounding at most); so do subnormal, infinite and NaN operands
+// or results, which the 8-bit block sums do not produce.
+fn fmaExact(a: f32, b: f32, c: f32) -> f32 {
+  let ab = bitcast<u32>(a);
+  let bb = bitcast<u32>(b);
+  let cb = bitcast<u32>(c);
+  let ae = (ab >> 23u) & 0xffu;
+  let be = (bb >> 23u) & 0xffu;
+  let ce = (cb >> 23u) & 0xffu;
+  if (ae == 0u || be == 0u || ce == 0u || ae == 255u || be == 255u || ce == 255u) {
+    return a * b + c;
+  }
+  // The exact product of the significands (48 bits) from 16-bit halves,
+  // times 2^(ae+be-300).
+  let ma = (ab & 0x7fffffu) | 0x800000u;
+  let mb = (bb & 0x7fffffu) | 0x800000u;
+  let mid = (ma >> 16u) * (mb & 0xffffu) + (mb >> 16u) * (ma & 0xffffu);
+  var p = add64(vec2<u32>((ma & 0xffffu) * (mb & 0xffffu), (ma >> 16u) * (mb >> 16u)), vec2<u32>(mid << 16u, mid >> 16u));
+  var ep = i32(ae) + i32(be) - 300;
   var q = vec2<u32>((cb & 0x7fffffu) | 0x800000u, 0u);
   var eq = i32(ce) - 150;
   // Both with their top bit at bit 62.
@@ -239,7 +260,7 @@ fn fmaExact(d: f32, l: i32, c: f32) -> f32 {
   ep = ep - i32(sp);
   q = shl64(q, 39u);
   eq = eq - 39;
-  let negp = ((db >> 31u) == 1u) != (l < 0);
+  let negp = ((ab ^ bb) >> 31u) == 1u;
   let negq = (cb >> 31u) == 1u;
   // The larger magnitude keeps its exponent; the other is aligned to it.
   var big = p;
@@ -283,7 +304,7 @@ fn fmaExact(d: f32, l: i32, c: f32) -> f32 {
     }
   }
   if (ex <= 0 || ex >= 255) {
-    return d * f32(l) + c;
+    return a * b + c;
   }
   return bitcast<f32>(select(0u, 0x80000000u, neg) | (u32(ex) << 23u) | (sig & 0x7fffffu));
 }
