@@ -239,9 +239,9 @@ func dotIQ4_NLGeneric(w []byte, x *row) float32 {
 // qs[32*(e/128) + e%32]. The blocks are added as llama.cpp's x86
 // q2_K_8x8 gemv does: the block's integer sums times d_w·d_x and
 // dmin_w·d_x, fused-multiply-added into two accumulators whose difference
-// is the result. (Its gemm, taking activation rows four at a time in a
-// prompt, adds each 128-element half instead; the last rows of a prompt,
-// which give the logits, and every decode step go through the gemv.)
+// is the result. (Its gemm, taking a prompt's activation rows four at a
+// time, adds each 128-element half instead; the rows past the last
+// multiple of four and every decode step go through the gemv.)
 func dotQ2_KGeneric(w []byte, x *row) float32 {
 	var acc, accMin float32
 	for b, dx := range x.d {
