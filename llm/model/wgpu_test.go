@@ -34,7 +34,8 @@ var webgpuTol = map[string]float64{
 }
 
 // webgpuQ8 lists the files whose every matmul runs qdot's arithmetic on
-// WebGPU (qmatmul8): their probabilities must equal the CPU backend's.
+// WebGPU (qmatmul8): their probabilities must equal the CPU backend's
+// (llvmpipe, 2026-11-25: Q8_0, Q4_0, Q4_K_S |Δp| 0, Q6_K 2.7e-7).
 var webgpuQ8 = []string{"synth-llama-256-Q8_0", "synth-llama-256-Q6_K", "synth-llama-256-Q4_0", "synth-llama-256-Q4_K_S"}
 
 // TestParityWebGPU runs the parity models on the WebGPU backend (llvmpipe
