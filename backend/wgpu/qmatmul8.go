@@ -3,9 +3,10 @@ package wgpu
 import "github.com/aethertensor/aether/llm/quant"
 
 // q8Kernel reports whether quantized matmuls of weight type t run the
-// qmatmul8 shader, which quantises the activations to 8-bit blocks and
-// takes integer block dot products bit for bit as the CPU backend's qdot
-// kernels do (so both backends, and llama.cpp, agree to a few ulps). F32
+// qmatmul8 shader, which quantises the activations to 8-bit blocks, takes
+// exact integer block dot products and adds the scaled block terms in the
+// order of qdot's Go kernels (llama.cpp's x86 order), with the same
+// fused multiply-adds: on llvmpipe its results have the CPU's bits. F32
 // and F16 weights multiply f32 activations in the qmatmul shader.
 func q8Kernel(t quant.Type) bool {
 	switch t {
