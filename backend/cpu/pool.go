@@ -56,7 +56,8 @@ const spinFor = 50 * time.Microsecond
 var defaultPool pool
 
 // split runs r over [0, n) cut into chunks contiguous ranges, claimed by
-// the caller and chunks-1 workers.
+// the caller and up to GOMAXPROCS-1 workers; more chunks than cores balance
+// the load when a core is slowed by other work.
 func (p *pool) split(n, chunks int, r ranger) {
 	if !p.mu.TryLock() {
 		for i := 0; i < chunks; i++ {
@@ -65,7 +66,7 @@ func (p *pool) split(n, chunks int, r ranger) {
 		return
 	}
 	defer p.mu.Unlock()
-	helpers := chunks - 1
+	helpers := min(chunks, runtime.GOMAXPROCS(0)) - 1
 	p.grow(helpers)
 	p.r, p.n, p.chunks = r, n, chunks
 	p.next.Store(0)

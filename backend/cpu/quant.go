@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu/qdot"
@@ -83,4 +84,13 @@ func qdequantKernel(q *tensor.Quantized) (kernelFunc, error) {
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		return quant.Dequantize(t, out.Float32s(), q.Data)
 	}, nil
+}
+
+// Quantised products split their rows over this package's worker pool
+// rather than starting goroutines per call (a decode step makes hundreds).
+func init() {
+	qdot.SetParallel(func(rows int, work func(r0, r1 int)) {
+		// Several shares per core: one slowed by other load takes fewer.
+		defaultPool.split(rows, min(4*runtime.GOMAXPROCS(0), rows), rangeFunc(work))
+	})
 }

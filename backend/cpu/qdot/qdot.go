@@ -75,18 +75,41 @@ var actPool = sync.Pool{New: func() any { return new(acts) }}
 // which starting goroutines costs more than it saves.
 const minParallelBytes = 1 << 16
 
-// parallel runs work over [0, rows) on up to GOMAXPROCS goroutines that
-// take contiguous chunks of rows from a shared counter, so a core slowed by
-// other load takes fewer chunks instead of holding everyone up.
-func parallel(rows, cost int, work func(r0, r1 int)) {
-	p := runtime.GOMAXPROCS(0)
-	if p > rows {
-		p = rows
+// splitter runs work over [0, rows) in contiguous shares across cores and
+// returns when all are done; see SetParallel.
+type splitter func(rows int, work func(r0, r1 int))
+
+var split splitter = spawnSplit
+
+// SetParallel makes products split their rows with f instead of starting a
+// goroutine per share on every call: a runtime with a persistent worker
+// pool installs it once (backend/cpu does), so a decode step's hundreds of
+// matrix-vector products hand work to running workers. f must run work on
+// disjoint ranges covering [0, rows) and return when all have finished. A
+// nil f restores the default.
+func SetParallel(f func(rows int, work func(r0, r1 int))) {
+	if f == nil {
+		split = spawnSplit
+		return
 	}
-	if p <= 1 || cost < minParallelBytes {
+	split = f
+}
+
+// parallel runs work over [0, rows), split across cores when the work
+// (weight bytes times activation rows) pays for it.
+func parallel(rows, cost int, work func(r0, r1 int)) {
+	if runtime.GOMAXPROCS(0) <= 1 || rows <= 1 || cost < minParallelBytes {
 		work(0, rows)
 		return
 	}
+	split(rows, work)
+}
+
+// spawnSplit runs work on up to GOMAXPROCS new goroutines that take
+// contiguous chunks of rows from a shared counter, so a core slowed by
+// other load takes fewer chunks instead of holding everyone up.
+func spawnSplit(rows int, work func(r0, r1 int)) {
+	p := min(runtime.GOMAXPROCS(0), rows)
 	chunk := max(rows/(8*p), 1)
 	var next atomic.Int64
 	run := func() {
