@@ -222,8 +222,8 @@ func TestNormsFuseIntoReductions(t *testing.T) {
 	}
 }
 
-// TestMatMulEpilogue checks that a bias add, an activation and a residual
-// add after a matmul run inside the product (one launch) and give the
+// TestMatMulEpilogue checks that a scale by a constant, a bias add, an
+// activation and a residual add after a matmul run inside the product (one launch) and give the
 // unfused results, for plain, transposed-weight and batched products.
 func TestMatMulEpilogue(t *testing.T) {
 	type tail func(g *graph.Graph, y, b, r graph.Tensor) graph.Tensor
@@ -232,6 +232,9 @@ func TestMatMulEpilogue(t *testing.T) {
 		"bias_relu":          func(_ *graph.Graph, y, b, _ graph.Tensor) graph.Tensor { return y.Add(b).Relu() },
 		"bias_silu_residual": func(_ *graph.Graph, y, b, r graph.Tensor) graph.Tensor { return r.Add(y.Add(b).SiLU()) },
 		"relu_residual":      func(_ *graph.Graph, y, _, r graph.Tensor) graph.Tensor { return y.Relu().Add(r) },
+		"scale":              func(_ *graph.Graph, y, _, _ graph.Tensor) graph.Tensor { return y.Scale(0.125) },
+		"scale_bias_relu":    func(_ *graph.Graph, y, b, _ graph.Tensor) graph.Tensor { return y.Scale(-1.5).Add(b).Relu() },
+		"scale_residual":     func(_ *graph.Graph, y, _, r graph.Tensor) graph.Tensor { return r.Add(y.Scale(3)) },
 	}
 	for name, tl := range tails {
 		for _, rows := range []int{1, 3, 40} {

@@ -617,10 +617,19 @@ func (b *builder) node(i int, m []axisMap) int {
 // scalarConst reports whether value i is a one-element constant, possibly
 // reshaped or broadcast, which a kernel inlines instead of binding.
 func (b *builder) scalarConst(i int) (float64, bool) {
-	v := b.f.Values[i]
-	for (v.Op == op.Reshape || v.Op == op.Expand) && i != b.root {
+	if i == b.root {
+		return 0, false
+	}
+	return scalarConst(b.f, i)
+}
+
+// scalarConst returns the value of a one-element constant that value i
+// is, through reshapes and broadcasts.
+func scalarConst(f *compiler.Func, i int) (float64, bool) {
+	v := f.Values[i]
+	for v.Op == op.Reshape || v.Op == op.Expand {
 		i = v.In[0]
-		v = b.f.Values[i]
+		v = f.Values[i]
 	}
 	if v.Op == op.Const && v.Attrs.Value.Len() == 1 {
 		return v.Attrs.Value.Flat(0), true
@@ -691,7 +700,8 @@ func (b *builder) reads(i int, acc map[int]bool) map[int]bool {
 }
 
 // epilogue recognises a float matmul m whose only use starts a tail of
-// bias add, activation (relu, or x·sigmoid(x)) and residual add, each
+// scaling by a constant, bias add, activation (relu, or x·sigmoid(x)) and
+// residual add, each
 // optional and each the sole use of the one before, none an output. It
 // returns the launch computing the tail's last value and the values the
 // launch absorbs (the matmul and the tail but its last value).
@@ -718,6 +728,12 @@ func epilogue(f *compiler.Func, users [][]int, isOut []bool, m int) (Group, []in
 		return in[0]
 	}
 	ncols := mv.Shape[len(mv.Shape)-1]
+	if u, ok := only(cur); ok && f.Values[u].Op == op.Mul {
+		if c, ok := scalarConst(f, other(u, cur)); ok && other(u, cur) != cur {
+			ep.Scaled, ep.Scale = true, c
+			chain, cur = append(chain, u), u
+		}
+	}
 	if u, ok := only(cur); ok && f.Values[u].Op == op.Add {
 		if b := broadcastRow(f, other(u, cur), ncols); b >= 0 && b != cur {
 			ep.Bias, bias = true, b

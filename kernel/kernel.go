@@ -289,6 +289,8 @@ const (
 // Bias and Residual say which of the launch's extra inputs are present:
 // after the two matmul operands come the bias, then the residual.
 type Epilogue struct {
+	Scaled   bool    // the product is first multiplied by Scale
+	Scale    float64 // a scalar constant (attention's 1/√d, say)
 	Bias     bool
 	Act      Act
 	Residual bool

@@ -5,8 +5,8 @@
 // Each value passes through the fused epilogue on its way out of the
 // registers; the bias and residual bind a placeholder when absent.
 //
-// meta: 0 M, 1 N, 2 K, 3 transB, 4 epilogue inputs (1 bias, 2 residual),
-// 5 activation (0 none, 1 ReLU, 2 SiLU).
+// meta: 0 M, 1 N, 2 K, 3 transB, 4 epilogue flags (1 bias, 2 residual,
+// 4 scale), 5 activation (0 none, 1 ReLU, 2 SiLU), 6 the scale's f32 bits.
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> c: array<T>;
@@ -15,11 +15,14 @@
 @group(0) @binding(5) var<storage, read> residual: array<T>;
 
 // epilogue applies the work fused into the product, as the CPU's GEMM
-// does: Act(v + bias[col]) + residual[at], at being the value's index in
-// c. The branches are uniform; the activation computes in f32 so that the
-// shader also compiles for integers (which have no epilogue).
+// does: Act(v·scale + bias[col]) + residual[at], at being the value's
+// index in c. The branches are uniform; the activation computes in f32 so
+// that the shader also compiles for integers (which have no epilogue).
 fn epilogue(at: u32, col: u32, v: T) -> T {
   var x = v;
+  if ((m(4u) & 4u) != 0u) {
+    x = x * T(bitcast<f32>(m(6u)));
+  }
   if ((m(4u) & 1u) != 0u) {
     x = x + bias[col];
   }

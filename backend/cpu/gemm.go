@@ -26,10 +26,12 @@ const (
 // Epilogue is work fused into a GEMM: it is applied to each finished tile
 // of C while that tile is still in cache, as
 //
-//	C[b][i][j] = Act(C[b][i][j] + Bias[j]) + Residual[b][i][j]
+//	C[b][i][j] = Act(C[b][i][j]·Scale + Bias[j]) + Residual[b][i][j]
 //
-// A nil Bias or Residual is skipped.
+// Scale applies when Scaled is set; a nil Bias or Residual is skipped.
 type Epilogue[T float] struct {
+	Scaled   bool
+	Scale    T
 	Bias     []T // n values, one per output column
 	Act      Activation
 	Residual []T // batch*m*n values laid out like C
@@ -366,6 +368,11 @@ func (j *gemmJob[T]) epilogue(c []T, bi, row, rows, col, w int) {
 	n := j.g.n
 	for i := row; i < row+rows; i++ {
 		dst := c[i*n+col : i*n+col+w]
+		if ep.Scaled {
+			for x := range dst {
+				dst[x] *= ep.Scale
+			}
+		}
 		if ep.Bias != nil {
 			for x, v := range ep.Bias[col : col+w] {
 				dst[x] += v

@@ -81,6 +81,7 @@ func newEpi[T float](k *kernel.Epilogue) *epi[T] {
 		return nil
 	}
 	x := &epi[T]{k: k}
+	x.e.Scaled, x.e.Scale = k.Scaled, T(k.Scale)
 	switch k.Act {
 	case kernel.ActReLU:
 		x.e.Act = ActReLU
@@ -110,6 +111,11 @@ func (x *epi[T]) bind(in []*tensor.Array) *Epilogue[T] {
 func (e *Epilogue[T]) apply(c []T, n int) {
 	for r := 0; r*n < len(c); r++ {
 		dst := c[r*n : (r+1)*n]
+		if e.Scaled {
+			for j := range dst {
+				dst[j] *= e.Scale
+			}
+		}
 		if e.Bias != nil {
 			for j, v := range e.Bias {
 				dst[j] += v

@@ -12,8 +12,8 @@ import (
 	"github.com/aethertensor/aether/tensor"
 )
 
-// TestMatMulEpilogues runs matrix products with fused bias, activation
-// and residual on both backends: the WebGPU plan must fuse them, and the
+// TestMatMulEpilogues runs matrix products with fused scale, bias,
+// activation and residual on both backends: the WebGPU plan must fuse them, and the
 // results agree with the CPU.
 func TestMatMulEpilogues(t *testing.T) {
 	d := device(t)
@@ -27,6 +27,7 @@ func TestMatMulEpilogues(t *testing.T) {
 		{"silu", func(a, w, wt, b, r graph.Tensor) graph.Tensor { return a.MatMul(w).SiLU() }},
 		{"residual", func(a, w, wt, b, r graph.Tensor) graph.Tensor { return r.Add(a.MatMul(w)) }},
 		{"bias_silu_residual", func(a, w, wt, b, r graph.Tensor) graph.Tensor { return a.MatMul(w).Add(b).SiLU().Add(r) }},
+		{"scale_bias_residual", func(a, w, wt, b, r graph.Tensor) graph.Tensor { return a.MatMul(w).Scale(0.3).Add(b).Add(r) }},
 		{"transposed_bias_relu_residual", func(a, w, wt, b, r graph.Tensor) graph.Tensor {
 			return a.MatMul(wt.Transpose()).Add(b).Relu().Add(r)
 		}},

@@ -575,9 +575,13 @@ func (p planner) matmul(a, b backend.Operand, transB bool, ep *kernel.Epilogue) 
 		tb = 1
 	}
 	// The bias and residual follow the operands among the inputs.
-	meta := []uint32{u(m), u(n), u(k), tb, 0, 0}
+	meta := []uint32{u(m), u(n), u(k), tb, 0, 0, 0}
 	args := []int{0, 1, argOut, argDummy, argDummy}
 	if ep != nil {
+		if ep.Scaled {
+			meta[4] |= 4
+			meta[6] = math.Float32bits(float32(ep.Scale))
+		}
 		next := 2
 		if ep.Bias {
 			meta[4] |= 1
