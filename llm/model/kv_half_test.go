@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/backend/cpu"
 	"github.com/aethertensor/aether/backend/cpu/qdot"
-	"github.com/aethertensor/aether/backend/wgpu"
 	"github.com/aethertensor/aether/internal/testdata"
 	"github.com/aethertensor/aether/llm/gguf"
 	"github.com/aethertensor/aether/tensor"
@@ -231,14 +229,7 @@ func TestHalfKVWebGPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiling WebGPU pipelines is slow")
 	}
-	dev, err := wgpu.New()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no WebGPU adapter in CI: %v", err)
-		}
-		t.Skipf("no WebGPU adapter: %v", err)
-	}
-	defer dev.Close()
+	dev := webgpuDevice(t)
 	const steps = 12
 	gpu := openModel(t, "models/stories260K.gguf", Options{Context: 32, KV: tensor.F16, Device: dev})
 	if gpu.KV() != tensor.F16 {

@@ -170,10 +170,7 @@ func parity(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := softmax(logits)
-			var gap float64
-			for _, e := range ref.Top10 {
-				gap = math.Max(gap, math.Abs(p[int(e[0])]-e[1]))
-			}
+			gap := top10Gap(p, ref)
 			t.Logf("first-step top-10 max |Δp| %.2g (tolerance %.2g)", gap, tc.tol)
 			if got := top(p, 1)[0]; got != int(ref.Top10[0][0]) {
 				t.Errorf("step 0: most probable id %d, llama.cpp %v", got, ref.Top10[0][0])
@@ -257,4 +254,14 @@ func TestSwiGLUMatchesGGML(t *testing.T) {
 			t.Errorf("row %d col %d: silu(%g)·%g = %g, ggml %g", i/ref.Cols, i%ref.Cols, math.Float32frombits(ref.X[i]), math.Float32frombits(ref.G[i]), got, want)
 		}
 	}
+}
+
+// top10Gap is the largest difference between p and llama.cpp's first-step
+// top-10 probabilities.
+func top10Gap(p []float64, ref reference) float64 {
+	var gap float64
+	for _, e := range ref.Top10 {
+		gap = math.Max(gap, math.Abs(p[int(e[0])]-e[1]))
+	}
+	return gap
 }

@@ -55,14 +55,7 @@ func TestParityWebGPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiling WebGPU pipelines is slow")
 	}
-	dev, err := wgpu.New()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no WebGPU adapter in CI: %v", err)
-		}
-		t.Skipf("no WebGPU adapter: %v", err)
-	}
-	defer dev.Close()
+	dev := webgpuDevice(t)
 	prev, err := qdot.SetLevel(qdot.Generic)
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +80,7 @@ func TestParityWebGPU(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := softmax(logits)
-			var gap float64
-			for _, e := range ref.Top10 {
-				gap = math.Max(gap, math.Abs(p[int(e[0])]-e[1]))
-			}
+			gap := top10Gap(p, ref)
 			t.Logf("first-step top-10 max |Δp| %.2g (tolerance %.2g)", gap, tol)
 			if gap > tol {
 				t.Errorf("first-step probabilities differ from llama.cpp's by %.2g (tolerance %.2g)", gap, tol)
@@ -126,4 +116,19 @@ func TestParityWebGPU(t *testing.T) {
 			}
 		})
 	}
+}
+
+// webgpuDevice opens the WebGPU device for a test: skipped without an
+// adapter, failed without one in CI; closed when the test ends.
+func webgpuDevice(t *testing.T) *wgpu.Device {
+	t.Helper()
+	dev, err := wgpu.New()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no WebGPU adapter in CI: %v", err)
+		}
+		t.Skipf("no WebGPU adapter: %v", err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
 }
