@@ -945,7 +945,7 @@ func q23K(s isa, three bool) {
 //	isum = Σ_j (wq[j]+8)*xq[j] + c[b];  sum += float32(isum) * (d_w * d_x)
 //
 // prefetchDist is how far ahead of the weights q40Wide prefetches.
-const prefetchDist = 1024
+const prefetchDist = 8192
 
 func q40Wide() {
 	kernelText("dotQ4_0VNNI8", "func(w []byte, qp []int8, dp []float32, cp []int32) float32",
