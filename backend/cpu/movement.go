@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/op"
@@ -84,7 +85,29 @@ func move(shape tensor.Shape, dst *tensor.Array, dv view, src *tensor.Array, sv 
 }
 
 // fill sets every element of a to v.
+// clearData sets every element of a to zero.
+func clearData(a *tensor.Array) {
+	switch d := a.Data().(type) {
+	case []float32:
+		clear(d)
+	case []float64:
+		clear(d)
+	case []int32:
+		clear(d)
+	case []int64:
+		clear(d)
+	case []bool:
+		clear(d)
+	case []uint16:
+		clear(d)
+	}
+}
+
 func fill(a *tensor.Array, v float64) {
+	if v == 0 && !math.Signbit(v) {
+		clearData(a) // all-zero bits for every dtype: a memclr
+		return
+	}
 	switch d := a.Data().(type) {
 	case []float32:
 		for i := range d {
