@@ -54,33 +54,43 @@ func BenchmarkChain8(b *testing.B) {
 }
 
 // BenchmarkDispatch measures the per-launch overhead of replaying a
-// Program of 1000 tiny kernels (a chain of reductions on one element,
-// which cannot fuse).
+// Program of tiny kernels: a chain of 1000 reductions with a negation after
+// every second one, on one element. Unfused, every operation is a launch
+// (1500); fused, each negation joins a reduction's epilogue and pairs of
+// reductions chain, so fewer, heavier launches remain.
 func BenchmarkDispatch(b *testing.B) {
-	g := graph.New()
-	x := g.Placeholder("x", tensor.F32, 1)
-	y := x
-	for i := 0; i < 1000; i++ {
-		y = y.SumKeep(0)
-		if i%2 == 1 {
-			y = y.Neg()
+	for _, fuse := range []bool{false, true} {
+		name := "unfused"
+		if fuse {
+			name = "fused"
 		}
+		b.Run(name, func(b *testing.B) {
+			g := graph.New()
+			x := g.Placeholder("x", tensor.F32, 1)
+			y := x
+			for i := 0; i < 1000; i++ {
+				y = y.SumKeep(0)
+				if i%2 == 1 {
+					y = y.Neg()
+				}
+			}
+			p, err := graph.Compile([]graph.Tensor{y}, graph.Fuse(fuse))
+			if err != nil {
+				b.Fatal(err)
+			}
+			feeds := graph.Feeds{"x": tensor.NewF32([]float32{1}, 1)}
+			ctx := context.Background()
+			steps := p.Steps()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := p.Run(ctx, feeds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/launch")
+			b.ReportMetric(float64(steps), "launches")
+		})
 	}
-	p, err := graph.Compile([]graph.Tensor{y})
-	if err != nil {
-		b.Fatal(err)
-	}
-	feeds := graph.Feeds{"x": tensor.NewF32([]float32{1}, 1)}
-	ctx := context.Background()
-	steps := p.Steps()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := p.Run(ctx, feeds); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/launch")
-	b.ReportMetric(float64(steps), "launches")
 }
 
 // BenchmarkCompile10k measures Compile on a 10,000-operation graph: a
