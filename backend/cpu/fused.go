@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aethertensor/aether/backend"
+	"github.com/aethertensor/aether/internal/asm/vec"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
@@ -420,7 +421,7 @@ func applySlot(nd kernel.Node, vals []slot, dst slot) error {
 		castSlot(a, dst)
 	case nd.Op == op.Where:
 		b, c := vals[nd.Args[1]], vals[nd.Args[2]]
-		whereLoop(a.b, b.f32, c.f32, dst.f32)
+		whereF32(a.b, b.f32, c.f32, dst.f32)
 		whereLoop(a.b, b.f64, c.f64, dst.f64)
 		whereLoop(a.b, b.i32, c.i32, dst.i32)
 		whereLoop(a.b, b.i64, c.i64, dst.i64)
@@ -466,6 +467,15 @@ func applySlot(nd kernel.Node, vals []slot, dst slot) error {
 		}
 	}
 	return nil
+}
+
+// whereF32 is whereLoop with the vector select for whole blocks.
+func whereF32(c []bool, a, b, y []float32) {
+	done := 0
+	if useVec && len(y) >= 32 {
+		done = vec.WhereF32(y, a, b, c)
+	}
+	whereLoop(c[done:], a[done:], b[done:], y[done:])
 }
 
 func whereLoop[T any](c []bool, a, b, y []T) {

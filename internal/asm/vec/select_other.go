@@ -109,3 +109,6 @@ func ErfF32x16(y, x []float32) int { return 0 }
 
 // LogF32x16 does nothing here.
 func LogF32x16(y, x []float32) int { return 0 }
+
+// WhereF32 does nothing here.
+func WhereF32(y, a, b []float32, c []bool) int { return 0 }

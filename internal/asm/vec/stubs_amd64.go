@@ -102,3 +102,6 @@ func ErfF32x16(y []float32, x []float32) int
 
 // LogF32x16 is LogF32 with AVX-512 (16-element blocks).
 func LogF32x16(y []float32, x []float32) int
+
+// WhereF32 computes y[i] = a[i] if c[i] else b[i] for the leading whole 32-element blocks and returns how many elements it computed.
+func WhereF32(y []float32, a []float32, b []float32, c []bool) int

@@ -2464,3 +2464,45 @@ LogF32x16done:
 	VZEROUPPER
 	MOVQ BX, ret+48(FP)
 	RET
+
+// func WhereF32(y []float32, a []float32, b []float32, c []bool) int
+// Requires: AVX, AVX2
+TEXT ·WhereF32(SB), NOSPLIT, $0-104
+	MOVQ y_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+	MOVQ c_base+72(FP), SI
+	ANDQ $-32, BX
+	XORQ DI, DI
+
+loop25:
+	CMPQ      DI, BX
+	JGE       done25
+	VPMOVZXBD (SI)(DI*1), Y0
+	VPSLLD    $0x1f, Y0, Y0
+	VMOVUPS   (DX)(DI*4), Y1
+	VBLENDVPS Y0, (CX)(DI*4), Y1, Y0
+	VMOVUPS   Y0, (AX)(DI*4)
+	VPMOVZXBD 8(SI)(DI*1), Y0
+	VPSLLD    $0x1f, Y0, Y0
+	VMOVUPS   32(DX)(DI*4), Y1
+	VBLENDVPS Y0, 32(CX)(DI*4), Y1, Y0
+	VMOVUPS   Y0, 32(AX)(DI*4)
+	VPMOVZXBD 16(SI)(DI*1), Y0
+	VPSLLD    $0x1f, Y0, Y0
+	VMOVUPS   64(DX)(DI*4), Y1
+	VBLENDVPS Y0, 64(CX)(DI*4), Y1, Y0
+	VMOVUPS   Y0, 64(AX)(DI*4)
+	VPMOVZXBD 24(SI)(DI*1), Y0
+	VPSLLD    $0x1f, Y0, Y0
+	VMOVUPS   96(DX)(DI*4), Y1
+	VBLENDVPS Y0, 96(CX)(DI*4), Y1, Y0
+	VMOVUPS   Y0, 96(AX)(DI*4)
+	ADDQ      $0x20, DI
+	JMP       loop25
+
+done25:
+	VZEROUPPER
+	MOVQ BX, ret+96(FP)
+	RET

@@ -244,3 +244,40 @@ func TestLoops512(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereF32 checks the select against a Go loop on ragged lengths,
+// mixed masks and special values (NaN payloads and signed zeros must pass
+// through as bits).
+func TestWhereF32(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 1000} {
+		a, b, y := make([]float32, n), make([]float32, n), make([]float32, n)
+		c := make([]bool, n)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			if i%7 == 0 {
+				a[i] = math.Float32frombits(0x7fc00001 + uint32(i)) // NaN payloads
+			}
+			if i%11 == 0 {
+				b[i] = float32(math.Copysign(0, -1))
+			}
+			c[i] = r.IntN(2) == 0
+		}
+		done := WhereF32(y, a, b, c)
+		if done != n&^31 {
+			t.Fatalf("n=%d: did %d, want %d", n, done, n&^31)
+		}
+		for i := 0; i < done; i++ {
+			want := b[i]
+			if c[i] {
+				want = a[i]
+			}
+			if math.Float32bits(y[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: y[%d] = %#x, want %#x", n, i, math.Float32bits(y[i]), math.Float32bits(want))
+			}
+		}
+	}
+}

@@ -100,7 +100,28 @@ func main() {
 	sumF32()
 	sqrtF32()
 	transcF32()
+	whereF32()
 	Generate()
+}
+
+// whereF32 emits WhereF32: y[i] = a[i] where c[i], else b[i], over whole
+// 32-element blocks; the bools (bytes 0 or 1) become blend masks by a
+// zero-extension and a shift of bit 0 into the sign bit.
+func whereF32() {
+	TEXT("WhereF32", NOSPLIT, "func(y, a, b []float32, c []bool) int")
+	Doc("WhereF32 computes y[i] = a[i] if c[i] else b[i] for the leading whole 32-element blocks and returns how many elements it computed.")
+	p, n := args("y", "a", "b")
+	y, a, b := p[0], p[1], p[2]
+	c := GP64()
+	Load(Param("c").Base(), c)
+	blocks(f32, 8, n, func(off int, i GPVirtual) {
+		m, vb, d := YMM(), YMM(), YMM()
+		VPMOVZXBD(Mem{Base: c, Index: i, Scale: 1, Disp: off / 4}, m)
+		VPSLLD(Imm(31), m, m)
+		VMOVUPS(Mem{Base: b, Index: i, Scale: 4, Disp: off}, vb)
+		VBLENDVPS(m, Mem{Base: a, Index: i, Scale: 4, Disp: off}, vb, d) // a where the sign bit is set
+		VMOVUPS(d, Mem{Base: y, Index: i, Scale: 4, Disp: off})
+	})
 }
 
 // binary emits func <Op><T>(y, a, b []T) over min(len(y), len(a), len(b))
