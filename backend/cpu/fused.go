@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -545,13 +544,5 @@ func boolTo[T number](s []bool, d []T) {
 		} else {
 			d[i] = 0
 		}
-	}
-}
-
-// bf16ToF32s widens bfloat16 bits exactly: they are a float32's top half.
-func bf16ToF32s(y []float32, x []uint16) {
-	y = y[:len(x)]
-	for i, h := range x {
-		y[i] = math.Float32frombits(uint32(h) << 16)
 	}
 }

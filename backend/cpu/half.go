@@ -53,9 +53,7 @@ type halfConv struct {
 func (c *halfConv) run(lo, hi int) {
 	switch {
 	case c.wide && c.to == tensor.BF16:
-		for i := lo; i < hi; i++ {
-			c.f32[i] = tensor.BF16ToF32(c.h[i])
-		}
+		bf16ToF32s(c.f32[lo:hi], c.h[lo:hi])
 	case c.wide:
 		f16ToF32s(c.f32[lo:hi], c.h[lo:hi])
 	case c.f64 != nil && c.to == tensor.BF16:
@@ -144,6 +142,15 @@ func f16ToF32s(y []float32, x []uint16) {
 			continue
 		}
 		y[i] = tensor.F16ToF32(h)
+	}
+}
+
+// bf16ToF32s widens bfloat16 bits exactly (tensor.BF16ToF32): they are a
+// float32's top half.
+func bf16ToF32s(y []float32, x []uint16) {
+	y = y[:len(x)]
+	for i, h := range x {
+		y[i] = math.Float32frombits(uint32(h) << 16)
 	}
 }
 
