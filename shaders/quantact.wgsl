@@ -232,52 +232,64 @@ fn i2f(l: i32) -> f32 {
 
 // fmaExact returns a·b + c with one rounding (to nearest even), in
 // integer arithmetic: a device's fma() may round twice (Mesa's llvmpipe
-// does), while the CPU's kernels, like ggml's, fuse. Zeros take the float
-// unit (one rounding at most); so do subnormal, infinite and NaN operands
-// or results, which the 8-bit block sums do not produce.
+// does), while the CPU's kernels, like ggml's, fuse. Subnormal operands
+// and results are exact too (a device may flush them, and the k-quants'
+// scales of tiny activation blocks are subnormal); infinite and NaN
+// operands, and a zero factor or addend, take the float unit.
 fn fmaExact(a: f32, b: f32, c: f32) -> f32 {
   let ab = bitcast<u32>(a);
   let bb = bitcast<u32>(b);
   let cb = bitcast<u32>(c);
-  let ae = (ab >> 23u) & 0xffu;
-  let be = (bb >> 23u) & 0xffu;
-  let ce = (cb >> 23u) & 0xffu;
-  if (ae == 0u || be == 0u || ce == 0u || ae == 255u || be == 255u || ce == 255u) {
+  let am = ab & 0x7fffffffu;
+  let bm = bb & 0x7fffffffu;
+  let cm = cb & 0x7fffffffu;
+  if (am >= FINF || bm >= FINF || cm >= FINF) {
     return a * b + c;
   }
+  if (am == 0u || bm == 0u) {
+    if (cm == 0u) {
+      return a * b + c;
+    }
+    return c;
+  }
   // The exact product of the significands (48 bits) from 16-bit halves,
-  // times 2^(ae+be-300).
-  let ma = (ab & 0x7fffffu) | 0x800000u;
-  let mb = (bb & 0x7fffffu) | 0x800000u;
+  // times 2^(ea+eb-300).
+  let ua = mant24(am);
+  let ub = mant24(bm);
+  let ma = u32(ua.x);
+  let mb = u32(ub.x);
   let mid = (ma >> 16u) * (mb & 0xffffu) + (mb >> 16u) * (ma & 0xffffu);
   var p = add64(vec2<u32>((ma & 0xffffu) * (mb & 0xffffu), (ma >> 16u) * (mb >> 16u)), vec2<u32>(mid << 16u, mid >> 16u));
-  var ep = i32(ae) + i32(be) - 300;
-  var q = vec2<u32>((cb & 0x7fffffu) | 0x800000u, 0u);
-  var eq = i32(ce) - 150;
+  var ep = ua.y + ub.y - 300;
   // Both with their top bit at bit 62.
   let sp = clz64(p) - 1u;
   p = shl64(p, sp);
   ep = ep - i32(sp);
-  q = shl64(q, 39u);
-  eq = eq - 39;
   let negp = ((ab ^ bb) >> 31u) == 1u;
   let negq = (cb >> 31u) == 1u;
-  // The larger magnitude keeps its exponent; the other is aligned to it.
   var big = p;
-  var small = q;
+  var small = vec2<u32>(0u, 0u);
   var e = ep;
   var neg = negp;
-  var diff = ep - eq;
-  if (eq > ep || (eq == ep && ge64(q, p))) {
-    big = q;
-    small = p;
-    e = eq;
-    neg = negq;
-    diff = eq - ep;
+  var diff = 64;
+  if (cm != 0u) {
+    let uc = mant24(cm);
+    let q = shl64(vec2<u32>(u32(uc.x), 0u), 39u);
+    let eq = uc.y - 150 - 39;
+    // The larger magnitude keeps its exponent; the other is aligned to it.
+    small = q;
+    diff = ep - eq;
+    if (eq > ep || (eq == ep && ge64(q, p))) {
+      big = q;
+      small = p;
+      e = eq;
+      neg = negq;
+      diff = eq - ep;
+    }
   }
   small = shrJam(small, u32(min(diff, 64)));
   var r: vec2<u32>;
-  if (negp == negq) {
+  if (negp == negq || cm == 0u) {
     r = add64(big, small);
   } else {
     r = sub64(big, small);
@@ -294,17 +306,33 @@ fn fmaExact(a: f32, b: f32, c: f32) -> f32 {
   } else {
     v = shl64(r, u32(-sh)).x;
   }
-  var sig = v >> 2u;
   var ex = e + sh + 152;
+  if (ex < 1) {
+    // Subnormal: fewer significand bits, at exponent 1.
+    v = shrJam(vec2<u32>(v, 0u), u32(min(1 - ex, 64))).x;
+    ex = 1;
+  }
+  var sig = v >> 2u;
   if ((v & 2u) != 0u && ((v & 1u) != 0u || (sig & 1u) != 0u)) {
     sig = sig + 1u;
-    if (sig == 0x1000000u) {
-      sig = 0x800000u;
-      ex = ex + 1;
-    }
   }
-  if (ex <= 0 || ex >= 255) {
-    return a * b + c;
+  // The implicit bit (if any) carries into the exponent field, as does a
+  // rounding up to the next power of two.
+  var bits = (u32(ex - 1) << 23u) + sig;
+  if (ex >= 255 || bits >= FINF) {
+    bits = FINF;
   }
-  return bitcast<f32>(select(0u, 0x80000000u, neg) | (u32(ex) << 23u) | (sig & 0x7fffffu));
+  return bitcast<f32>(select(0u, 0x80000000u, neg) | bits);
+}
+
+// fmul returns a·b correctly rounded, subnormal results included, for
+// finite a and b: the float unit where the result is surely normal, else
+// fmaExact.
+fn fmul(a: f32, b: f32) -> f32 {
+  let ae = i32((bitcast<u32>(a) >> 23u) & 0xffu);
+  let be = i32((bitcast<u32>(b) >> 23u) & 0xffu);
+  if (ae != 0 && be != 0 && ae + be - 127 >= 1) {
+    return a * b;
+  }
+  return fmaExact(a, b, 0.0);
 }

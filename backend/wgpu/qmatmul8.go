@@ -3,14 +3,16 @@ package wgpu
 import "github.com/aethertensor/aether/llm/quant"
 
 // q8Kernel reports whether quantized matmuls of weight type t run the
-// qmatmul8 shader, which quantises the activations to 8-bit blocks, takes
-// exact integer block dot products and adds the scaled block terms in the
-// order of qdot's Go kernels (llama.cpp's x86 order), with the same
-// fused multiply-adds: on llvmpipe its results have the CPU's bits. F32
-// and F16 weights multiply f32 activations in the qmatmul shader.
+// qmatmul8 shader, which quantises the activations to 8-bit blocks (Q8_0,
+// Q8_1 or Q8_K, as qdot does for the type), takes exact integer block dot
+// products and adds the scaled block terms in the order of qdot's Go
+// kernels (llama.cpp's x86 order), with the same fused multiply-adds: on
+// llvmpipe its results have the CPU's bits. F32 and F16 weights multiply
+// f32 activations in the qmatmul shader.
 func q8Kernel(t quant.Type) bool {
 	switch t {
-	case quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
+	case quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K:
 		return true
 	}
 	return false

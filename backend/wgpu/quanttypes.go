@@ -5,10 +5,10 @@ import "github.com/aethertensor/aether/llm/quant"
 // quantKernel reports whether the qmatmul and qrows shaders decode type t.
 func quantKernel(t quant.Type) bool {
 	switch t {
-	case quant.F32, quant.F16, quant.Q4_0, quant.Q8_0, quant.Q4_K, quant.Q6_K:
+	case quant.F32, quant.F16:
 		return true
 	}
-	return false
+	return q8Kernel(t)
 }
 
 // QuantKernel reports whether weights of GGUF type t stay in their blocks

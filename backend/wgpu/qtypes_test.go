@@ -1,0 +1,170 @@
+//go:build cgo
+
+package wgpu_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/aethertensor/aether/backend/cpu"
+	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/llm/quant"
+	"github.com/aethertensor/aether/tensor"
+)
+
+// halfFields lists the byte offsets, within one block, of each type's
+// binary16 scales and mins.
+var halfFields = map[quant.Type][]int{
+	quant.Q4_0: {0}, quant.Q4_1: {0, 2}, quant.Q5_0: {0}, quant.Q5_1: {0, 2},
+	quant.Q8_0: {0}, quant.IQ4_NL: {0}, quant.Q2_K: {80, 82}, quant.Q3_K: {108},
+	quant.Q4_K: {0, 2}, quant.Q5_K: {0, 2}, quant.Q6_K: {208},
+}
+
+// randomBlocks returns a [rows, cols] weight of type typ whose quants,
+// packed scales and fifth bits are random bytes (every bit pattern a
+// quantiser could leave) and whose binary16 scales and mins are finite
+// halves of either sign between 2^-16 and 2^3.
+func randomBlocks(t *testing.T, rng *rand.Rand, typ quant.Type, rows, cols int) *tensor.Quantized {
+	t.Helper()
+	l, err := quant.LayoutOf(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := l.TypeSize
+	data := make([]byte, cols/l.BlockSize*bs*rows)
+	rng.Read(data)
+	for b := 0; b < len(data); b += bs {
+		for _, o := range halfFields[typ] {
+			v := float32(rng.NormFloat64()) * float32(math.Ldexp(1, rng.Intn(20)-16))
+			binary.LittleEndian.PutUint16(data[b+o:], quant.F32ToF16(v))
+		}
+	}
+	return &tensor.Quantized{Type: uint32(typ), Rows: rows, Cols: cols, Data: data}
+}
+
+// minsOnly returns a [1, cols] Q4_1 or Q5_1 weight whose block scales are
+// 0 and mins 1: its product with an activation row is the sum of the
+// row's Q8_1 s terms (d·Σq rounded to binary16), one per block, exactly.
+func minsOnly(t *testing.T, typ quant.Type, cols int) *tensor.Quantized {
+	t.Helper()
+	rb, err := quant.RowBytes(typ, uint64(cols))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, rb)
+	bs := int(rb) / (cols / 32)
+	for b := 0; b < len(data); b += bs {
+		binary.LittleEndian.PutUint16(data[b+2:], 0x3c00)
+	}
+	return &tensor.Quantized{Type: uint32(typ), Rows: 1, Cols: cols, Data: data}
+}
+
+// sameBits counts the elements of got whose bits differ from want's (any
+// NaN matches any NaN) and reports the first few.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			if bad++; bad <= 5 {
+				t.Errorf("%s element %d: device %g (%#x), cpu %g (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d differ", what, bad, len(want))
+	}
+}
+
+// TestQMatMul8Types checks the quantized matmuls of the formats the
+// qmatmul8 shader reaches through Q8_1 activations, lane orders, repacked
+// gemv orders and split min sums against the CPU's Go kernels, bit for
+// bit: random and quantiser-made weights of awkward shapes (rows not a
+// multiple of eight, rows longer than one 2048-value chunk) with random
+// and awkward activation rows (ties, zero blocks, huge, tiny and
+// subnormal values).
+func TestQMatMul8Types(t *testing.T) {
+	d := device(t)
+	genericQdot(t)
+	cases := []struct {
+		typ        quant.Type
+		rows, cols int
+	}{
+		{quant.Q4_1, 11, 96}, {quant.Q4_1, 9, 2080},
+		{quant.Q5_0, 13, 64}, {quant.Q5_0, 3, 2080},
+		{quant.Q5_1, 7, 96}, {quant.Q5_1, 9, 2080},
+		{quant.IQ4_NL, 13, 96}, {quant.IQ4_NL, 9, 2080},
+		{quant.Q2_K, 11, 512}, {quant.Q2_K, 9, 2304},
+		{quant.Q3_K, 5, 256}, {quant.Q3_K, 10, 2304},
+		{quant.Q5_K, 11, 512}, {quant.Q5_K, 9, 2304},
+	}
+	for _, c := range cases {
+		for _, src := range []string{"quantised", "random"} {
+			t.Run(fmt.Sprintf("%v/%dx%d/%s", c.typ, c.rows, c.cols, src), func(t *testing.T) {
+				rng := rand.New(rand.NewSource(int64(c.cols + c.rows)))
+				q, _ := quantWeight(t, c.typ, c.rows, c.cols)
+				if src == "random" {
+					q = randomBlocks(t, rng, c.typ, c.rows, c.cols)
+				}
+				// Eight awkward rows and three random ones in one call.
+				aw := awkwardRows(rng, c.cols).Float32s()
+				x := tensor.NewF32(append(aw, randArray(rng, 3, c.cols).Float32s()...), 11, c.cols)
+				sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
+			})
+		}
+	}
+	// Q8_1's s, alone.
+	for _, typ := range []quant.Type{quant.Q4_1, quant.Q5_1} {
+		t.Run(typ.String()+"/mins", func(t *testing.T) {
+			x := awkwardRows(rand.New(rand.NewSource(3)), 32)
+			q := minsOnly(t, typ, 32)
+			sameBits(t, "s", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
+		})
+	}
+}
+
+// TestQuantRowsBits checks the device's decoding of every block format
+// it keeps (a gather of rows and the whole weight's dequantisation)
+// against llm/quant's dequantisers, bit for bit, on random blocks.
+func TestQuantRowsBits(t *testing.T) {
+	d := device(t)
+	ctx := context.Background()
+	const rows = 5
+	types := []quant.Type{quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K}
+	for _, typ := range types {
+		t.Run(typ.String(), func(t *testing.T) {
+			l, err := quant.LayoutOf(typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols := 2 * l.BlockSize
+			q := randomBlocks(t, rand.New(rand.NewSource(int64(typ))), typ, rows, cols)
+			deq := make([]float32, rows*cols)
+			if err := quant.Dequantize(typ, deq, q.Data); err != nil {
+				t.Fatal(err)
+			}
+			idx := []int64{rows - 1, 0, 2, 2}
+			g := graph.New()
+			w := g.QuantConst(q)
+			p, err := graph.Compile([]graph.Tensor{w.Gather(0, g.Const(tensor.NewI64(idx, len(idx)))), w.Dequant()}, graph.OnDevice(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := p.Run(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []float32
+			for _, r := range idx {
+				want = append(want, deq[int(r)*cols:int(r+1)*cols]...)
+			}
+			sameBits(t, "gather", out[0].Float32s(), want)
+			sameBits(t, "dequant", out[1].Float32s(), deq)
+		})
+	}
+}
