@@ -1,5 +1,3 @@
-// include: dequant
-// include: quantact
 // Product of activations x [n, cols] with the transpose of a quantized
 // weight [rows, cols] as the CPU backend (and llama.cpp's) computes it:
 // each activation row is quantised to 8-bit blocks (32 values and an f16
@@ -20,13 +18,18 @@
 //   - Q4_K: one running sum of each block's scaled terms.
 // On llvmpipe the results have the CPU's bits.
 //
+// Not a kernel: each qmatmul8_<type> kernel includes it (after dequant and
+// quantact), sets the constant QT to its type's code and calls q8main, so
+// that the compiler drops the other formats' paths (llvmpipe runs every
+// branch under a mask: one kernel for all formats ran 50-90% slower).
+//
 // A workgroup takes one activation row and eight weight rows (invocation
 // 8·rr + k: row rr, lane or block k). It quantises the activations in
 // chunks of 2048 values into workgroup memory, which the eight rows share.
 //
 // meta: 0 outputs (n·rows), 1 rows, 2 cols (a multiple of the block), 3
-// type (ggml's code, as in dequant), 4 row bytes, 5 zero (a 0 the
-// compiler cannot see).
+// type (ggml's code, as in dequant; the kernel's QT is used), 4 row
+// bytes, 5 zero (a 0 the compiler cannot see).
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> wq: array<u32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
@@ -324,11 +327,12 @@ fn laneQ6K(blk: u32, a: u32, k: u32) -> i32 {
   return s - 32 * (s0 * qsigned(blk + 192u + 2u * k) + s1 * qsigned(blk + 193u + 2u * k));
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+// q8main is the kernels' body for the workgroup wid of groups and its
+// invocation lid; QT, the weight type's code, is the including kernel's.
+fn q8main(wid: vec3<u32>, groups: vec3<u32>, lid: u32) {
   let rows = m(1u);
   let cols = m(2u);
-  let t = m(3u);
+  let t = QT;
   let kq = t >= 10u && t <= 14u;
   // Bytes per weight block.
   let bb = m(4u) / (cols / select(32u, 256u, kq));

@@ -19,8 +19,9 @@ func TestSource(t *testing.T) {
 		{"matmul", "i32", []string{"alias T = i32;", "@workgroup_size(16, 16)"}, nil},
 		// qmatmul includes the block decoder.
 		{"qmatmul", "f32", []string{"fn dq(t: u32", "var<storage, read> wq"}, nil},
-		// qmatmul8 includes the decoder and the activation quantiser.
-		{"qmatmul8", "f32", []string{"fn dq(t: u32", "fn fdiv(a: u32", "var<workgroup> aq"}, nil},
+		// The qmatmul8 kernels include the decoder, the activation
+		// quantiser and the shared body.
+		{"qmatmul8_q6_k", "f32", []string{"fn dq(t: u32", "fn fdiv(a: u32", "var<workgroup> aq", "const QT = 14u;"}, nil},
 		// qrows includes the decoder and the index-fault words.
 		{"qrows", "f32", []string{"fn dq(t: u32", "fn report(kind: u32", "var<storage, read_write> fault"}, nil},
 		{"nope", "f32", nil, shaders.ErrUnknown},
@@ -51,7 +52,7 @@ func TestSource(t *testing.T) {
 
 func TestNamesAreKernels(t *testing.T) {
 	for _, n := range shaders.Names() {
-		if n == "dequant" || n == "fault" || n == "half" || n == "quantact" {
+		if n == "dequant" || n == "fault" || n == "half" || n == "quantact" || n == "qmatmul8" {
 			t.Errorf("the %s fragment is listed as a kernel", n)
 		}
 		src, err := shaders.Source(n, "f32")
@@ -63,5 +64,5 @@ func TestNamesAreKernels(t *testing.T) {
 
 func ExampleNames() {
 	fmt.Println(shaders.Names())
-	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qmatmul8 qrows reduce round_half scatter_add softmax unfold]
+	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qmatmul8_iq4_nl qmatmul8_q2_k qmatmul8_q3_k qmatmul8_q4_0 qmatmul8_q4_1 qmatmul8_q4_k qmatmul8_q5_0 qmatmul8_q5_1 qmatmul8_q5_k qmatmul8_q6_k qmatmul8_q8_0 qrows reduce round_half scatter_add softmax unfold]
 }

@@ -254,7 +254,7 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 			return nil, err
 		}
 		if q8Kernel(quant.Type(q.Type)) {
-			return p.library("qmatmul8", "f32", append(meta, 0), []int{0, 1, argOut}, n*((q.Rows+q8Rows-1)/q8Rows), true)
+			return p.library(q8Shader(quant.Type(q.Type)), "f32", append(meta, 0), []int{0, 1, argOut}, n*((q.Rows+q8Rows-1)/q8Rows), true)
 		}
 		return p.library("qmatmul", "f32", meta, []int{0, 1, argOut}, n*q.Rows, true)
 	case op.QGather, op.QDequant:

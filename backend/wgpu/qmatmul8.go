@@ -1,6 +1,10 @@
 package wgpu
 
-import "github.com/aethertensor/aether/llm/quant"
+import (
+	"strings"
+
+	"github.com/aethertensor/aether/llm/quant"
+)
 
 // q8Kernel reports whether quantized matmuls of weight type t run the
 // qmatmul8 shader, which quantises the activations to 8-bit blocks (Q8_0,
@@ -17,6 +21,12 @@ func q8Kernel(t quant.Type) bool {
 	}
 	return false
 }
+
+// q8Shader names the qmatmul8 kernel of type t (qmatmul8_q4_0, ...): each
+// type's kernel has its type code as a constant, so the compiler drops the
+// other formats' paths (llvmpipe runs every branch of a shader under a
+// mask, and one kernel for all eleven formats ran 50-90% slower).
+func q8Shader(t quant.Type) string { return "qmatmul8_" + strings.ToLower(t.String()) }
 
 // q8Rows is the number of weight rows one qmatmul8 workgroup takes (they
 // share the workgroup's quantised activations).
