@@ -16,7 +16,9 @@
 //   - Q2_K: each block's scaled and min integer sums fused-multiply-added
 //     into two sums (the q2_K_8x8 gemv), their difference last;
 //   - Q4_K: one running sum of each block's scaled terms.
-// On llvmpipe the results have the CPU's bits.
+// The k-quants' products of two scales go through fmul, exact where they
+// are subnormal (tiny activation blocks). On llvmpipe the results have
+// the CPU's bits.
 //
 // Not a kernel: each qmatmul8_<type> kernel includes it (after dequant and
 // quantact), sets the constant QT to its type's code and calls q8main, so
