@@ -111,6 +111,10 @@ type Caps struct {
 	// it (a Cast from a half type): reading a half cache then costs one
 	// pass over its two-byte elements instead of a copy and a conversion.
 	HalfLoads bool
+	// Float64 says the device computes with f64 values (WebGPU has no
+	// f64 in its shading language). Code choosing between a float64
+	// formulation and an f32-only one asks this.
+	Float64 bool
 }
 
 // Capable is implemented by devices that report their Caps.

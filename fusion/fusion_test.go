@@ -165,6 +165,67 @@ func TestCostModelRecomputeVersusStore(t *testing.T) {
 	}
 }
 
+// TestSlicedValueIsStored checks that a value read through many slices
+// inside one kernel counts as that many uses: a costly value read by 16
+// slices of one sum is stored once instead of being computed 16 times in
+// the kernel, while a cheap one read through two slices is recomputed.
+func TestSlicedValueIsStored(t *testing.T) {
+	caps := fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e10, Launch: 1e-6}
+	for _, tc := range []struct {
+		name   string
+		slices int
+		deep   bool
+		want   int // kernels
+	}{
+		{"costly/16 slices", 16, true, 2},
+		{"cheap/2 slices", 2, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := graph.New()
+			x := g.Placeholder("x", tensor.F32, 16, 4096)
+			v := x.Neg()
+			if tc.deep {
+				for range 40 {
+					v = v.Exp().Sin()
+				}
+			}
+			sum := v.SliceAxis(0, 0, 1, 1)
+			for i := 1; i < tc.slices; i++ {
+				sum = sum.Add(v.SliceAxis(0, i, i+1, 1))
+			}
+			p := compile(t, []graph.Tensor{sum})
+			pl, err := fusion.Partition(p.IR(), caps, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pl.Kernels() != tc.want {
+				t.Errorf("%d kernels, want %d", pl.Kernels(), tc.want)
+			}
+			plain := compile(t, []graph.Tensor{sum}, graph.Fuse(false))
+			agree(t, tc.name, p, plain, graph.Feeds{"x": ramp(16, 4096)}, 1e-6)
+		})
+	}
+}
+
+// TestSharedOperandsPartitionLinearly partitions a chain of 200 steps
+// that each read the previous value twice (Veltkamp's rounding split,
+// c = x·4097, x' = c-(c-x)), whose result two kernels read: weighing
+// recomputation against storing visits each operand once, where
+// following every path would take about 2^200 steps.
+func TestSharedOperandsPartitionLinearly(t *testing.T) {
+	g := graph.New()
+	x := g.Placeholder("x", tensor.F32, 8, 64)
+	v := x
+	for range 200 {
+		c := v.Scale(4097)
+		v = c.Sub(c.Sub(v))
+	}
+	p := compile(t, []graph.Tensor{v.Neg(), v.Sqrt()})
+	if _, err := fusion.Partition(p.IR(), fusion.Caps{Bandwidth: 1e10, OpsPerSec: 1e10}, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestKernelVerify(t *testing.T) {
 	k := &kernel.Elementwise{
 		Shape:  tensor.Shape{4},

@@ -177,22 +177,32 @@ func Partition(f *compiler.Func, caps Caps, fuse bool) (*Plan, error) {
 				root[i] = i
 				continue
 			}
+			// A kernel computes a value once per index map it reads it
+			// through: each movement user (a slice, a permutation) is a
+			// map of its own, so a value read through 64 slices in one
+			// kernel costs 64 computations there.
 			kernels := map[int]bool{}
-			multi := 0
+			multi, views := 0, 0
+			direct := map[int]bool{}
 			for _, u := range users[i] {
-				if root[u] < 0 {
+				switch {
+				case root[u] < 0:
 					multi++
-				} else {
+				case f.Values[u].Op.Has(op.Movement):
 					kernels[root[u]] = true
+					views++
+				default:
+					kernels[root[u]] = true
+					direct[root[u]] = true
 				}
 			}
-			count := len(kernels) + multi
+			count := max(len(kernels), len(direct)+views) + multi
 			switch {
 			case count <= 1 && multi == 0:
 				for k := range kernels {
 					root[i] = k
 				}
-			case recompute(caps, f.Values[i].Shape.Size(), f.Values[i].DType.Size(), work(f, stored, i), inBytes(f, stored, i), count):
+			case recomputeValue(f, caps, stored, i, count):
 				root[i] = -1
 			default:
 				stored[i], changed = true, true
@@ -463,31 +473,39 @@ func attachEpilogue(red *kernel.Reduce, rin []int, e *kernel.Elementwise, ein []
 	return merged, inputs, true
 }
 
-// work returns the operations per element of computing value i inside a
-// kernel, counting every unstored operand it pulls in.
-func work(f *compiler.Func, stored []bool, i int) float64 {
-	v := f.Values[i]
-	w := opCost(v.Op)
-	for _, in := range v.In {
-		if !stored[in] {
-			w += work(f, stored, in)
-		}
-	}
-	return w
+// recomputeValue reports whether value i is cheaper computed by each of
+// its uses than stored once.
+func recomputeValue(f *compiler.Func, caps Caps, stored []bool, i, uses int) bool {
+	w, b := pulled(f, stored, i)
+	return recompute(caps, f.Values[i].Shape.Size(), f.Values[i].DType.Size(), w, b, uses)
 }
 
-// inBytes returns the bytes per element that value i reads from buffers
-// when computed inside a kernel.
-func inBytes(f *compiler.Func, stored []bool, i int) int {
-	n := 0
-	for _, in := range f.Values[i].In {
-		if stored[in] {
-			n += f.Values[in].DType.Size()
-		} else {
-			n += inBytes(f, stored, in)
+// pulled returns the operations per element of computing value i inside
+// a kernel, counting every unstored operand it pulls in once (a kernel
+// computes a shared operand once), and the bytes per element it reads
+// from buffers, each buffer once. Visiting each value once keeps this
+// linear in the size of the DAG, which error-free arithmetic (every
+// value used two or three times) would otherwise make exponential.
+func pulled(f *compiler.Func, stored []bool, i int) (work float64, bytes int) {
+	seen := map[int]bool{}
+	var walk func(int)
+	walk = func(i int) {
+		if seen[i] {
+			return
+		}
+		seen[i] = true
+		work += opCost(f.Values[i].Op)
+		for _, in := range f.Values[i].In {
+			if !stored[in] {
+				walk(in)
+			} else if !seen[in] {
+				seen[in] = true
+				bytes += f.Values[in].DType.Size()
+			}
 		}
 	}
-	return n
+	walk(i)
+	return work, bytes
 }
 
 // unitReshape reports whether reshape value i only inserts or removes

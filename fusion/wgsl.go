@@ -3,6 +3,7 @@ package fusion
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aethertensor/aether/kernel"
@@ -53,12 +54,11 @@ func WGSL(k *kernel.Elementwise) (string, error) {
 		return "", fmt.Errorf("output: %w", err)
 	}
 	fmt.Fprintf(&b, "@group(0) @binding(%d) var<storage, read_write> out: array<%s>;\n\n", len(k.Inputs), outStore)
-	if usesErf(k) {
-		b.WriteString(wgslErf)
-	}
+	oz := wgslHelpers(&b, k)
 	n := k.Shape.Size()
 	fmt.Fprintf(&b, "@compute @workgroup_size(%d)\n", Workgroup)
 	b.WriteString("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {\n")
+	b.WriteString(oz)
 	fmt.Fprintf(&b, "  let i = gid.x + gid.y * groups.x * %du;\n", Workgroup)
 	fmt.Fprintf(&b, "  if (i >= %du) {\n    return;\n  }\n", n)
 	last, err := wgslBody(&b, k, "  ", -1, "")
@@ -180,9 +180,7 @@ func WGSLReduce(r *kernel.Reduce) (string, error) {
 		fmt.Fprintf(&b, "@group(0) @binding(%d) var<storage, read> in%d: array<%s>;\n", i, i, st)
 	}
 	fmt.Fprintf(&b, "@group(0) @binding(%d) var<storage, read_write> out: array<%s>;\n\n", len(inputs), out)
-	if usesErf(r.Body) || (r.Epilogue != nil && usesErf(r.Epilogue)) {
-		b.WriteString(wgslErf)
-	}
+	oz := wgslHelpers(&b, r.Body, r.Epilogue)
 	wg := wgslReduceGroup(r.N)
 	ident, empty, combine := wgslFold(r.Op, t)
 	fmt.Fprintf(&b, "var<workgroup> part: array<%s, %d>;\n\n", t, wg)
@@ -192,6 +190,7 @@ func WGSLReduce(r *kernel.Reduce) (string, error) {
 	fmt.Fprintf(&b, "fn combine(a: %s, b: %s) -> %s {\n  return %s;\n}\n\n", t, t, t, combine)
 	fmt.Fprintf(&b, "@compute @workgroup_size(%d)\n", wg)
 	b.WriteString("fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {\n")
+	b.WriteString(oz)
 	b.WriteString("  let row = wid.x + wid.y * groups.x;\n")
 	fmt.Fprintf(&b, "  if (row >= %du) {\n    return;\n  }\n", r.Rows)
 	fmt.Fprintf(&b, "  var acc: %s = %s;\n", t, ident)
@@ -318,14 +317,102 @@ func wgslConst(d tensor.DType, v float64) string {
 	return s
 }
 
-func usesErf(k *kernel.Elementwise) bool {
+func uses(k *kernel.Elementwise, ops ...op.Code) bool {
+	if k == nil {
+		return false
+	}
 	for _, nd := range k.Nodes {
-		if nd.Kind == kernel.Apply && nd.Op == op.Erf {
+		if nd.Kind == kernel.Apply && slices.Contains(ops, nd.Op) {
 			return true
 		}
 	}
 	return false
 }
+
+func usesF32(k *kernel.Elementwise, ops ...op.Code) bool {
+	if k == nil {
+		return false
+	}
+	for _, nd := range k.Nodes {
+		if nd.Kind == kernel.Apply && nd.DType == tensor.F32 && slices.Contains(ops, nd.Op) {
+			return true
+		}
+	}
+	return false
+}
+
+// wgslHelpers writes the helper functions the kernels' operations call.
+// It returns the line main must start with: the definition of oz, a zero
+// the shader compiler cannot see through (grids are two-dimensional),
+// where the helpers need one.
+func wgslHelpers(b *strings.Builder, ks ...*kernel.Elementwise) string {
+	var erf, exp, sig, add bool
+	for _, k := range ks {
+		add = add || usesF32(k, op.Add, op.Sub)
+		erf = erf || uses(k, op.Erf)
+		exp = exp || uses(k, op.Exp, op.Sigmoid)
+		sig = sig || uses(k, op.Sigmoid)
+	}
+	if erf {
+		b.WriteString(wgslErf)
+	}
+	if exp {
+		b.WriteString(wgslExp)
+	}
+	if sig {
+		b.WriteString(wgslSigmoid)
+	}
+	if exp || add {
+		return "  let oz = groups.z - 1u; // 0, opaque to the compiler\n"
+	}
+	return ""
+}
+
+// wgslExp is the CPU backend's float32 exp (backend/cpu exp32, the AVX2
+// loop's algorithm): Cody–Waite reduction, a degree-5 polynomial and 2^n
+// from exponent bits, every step rounded as written, so that for x in
+// [-87, 88] it gives the CPU's bits where the shader compiler neither
+// contracts nor flushes (llvmpipe: backend/wgpu's TestExpMatchesCPU); a
+// shading language's own exp may be many ulp off (llvmpipe's up to 17).
+// 2^n is applied in two exact halves, so that arguments down to -104 and
+// up to 89 reach the subnormal and overflow ranges (where the CPU rounds
+// the float64 exponential instead; within 2 ulp there). Mesa rewrites
+// (a+b)+1 as a+(b+1), so the last sum passes through an OR with oz, a
+// zero it cannot see, before the 1 is added.
+const wgslExp = `fn exp_cpu(x: f32, oz: u32) -> f32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) {
+    return x; // NaN (x != x may be folded to false)
+  }
+  let xc = clamp(x, -104.0, 89.0);
+  let n = round(xc * 1.44269504088896341);
+  var r = xc - n * 0.693359375;
+  r = r - n * -2.12194440e-4;
+  var p = 1.9875691500e-4;
+  p = p * r + 1.3981999507e-3;
+  p = p * r + 8.3334519073e-3;
+  p = p * r + 4.1665795894e-2;
+  p = p * r + 1.6666665459e-1;
+  p = p * r + 5.0000001201e-1;
+  p = bitcast<f32>(bitcast<u32>((r * r) * p + r) | oz);
+  p = p + 1.0;
+  let h = i32(n) / 2;
+  let e1 = bitcast<f32>(u32(h + 127) << 23u);
+  let e2 = bitcast<f32>(u32(i32(n) - h + 127) << 23u);
+  return (p * e1) * e2;
+}
+
+`
+
+// wgslSigmoid is the CPU's float32 sigmoid (backend/cpu sigmoid32).
+const wgslSigmoid = `fn sigmoid_cpu(x: f32, oz: u32) -> f32 {
+  let e = exp_cpu(-x, oz);
+  if (e > bitcast<f32>(0x7effffffu)) { // MaxFloat32/2
+    return exp(x);
+  }
+  return 1.0 / (1.0 + e);
+}
+
+`
 
 // wgslErf approximates erf (WGSL has none) with Abramowitz and Stegun
 // 7.1.26: absolute error below 1.5e-7, under f32 resolution near 1.
@@ -348,7 +435,7 @@ func wgslApply(k *kernel.Elementwise, nd kernel.Node) (string, error) {
 	case op.Sign:
 		return fmt.Sprintf("sign(%s)", a(0)), nil
 	case op.Exp:
-		return fmt.Sprintf("exp(%s)", a(0)), nil
+		return fmt.Sprintf("exp_cpu(%s, oz)", a(0)), nil
 	case op.Log:
 		return fmt.Sprintf("log(%s)", a(0)), nil
 	case op.Sqrt:
@@ -364,15 +451,20 @@ func wgslApply(k *kernel.Elementwise, nd kernel.Node) (string, error) {
 	case op.Tanh:
 		return fmt.Sprintf("tanh(%s)", a(0)), nil
 	case op.Sigmoid:
-		return fmt.Sprintf("1.0 / (1.0 + exp(-%s))", a(0)), nil
+		return fmt.Sprintf("sigmoid_cpu(%s, oz)", a(0)), nil
 	case op.Relu:
 		return fmt.Sprintf("max(%s, %s(0))", a(0), val), nil
 	case op.Erf:
 		return fmt.Sprintf("erf_approx(%s)", a(0)), nil
-	case op.Add:
-		return fmt.Sprintf("%s + %s", a(0), a(1)), nil
-	case op.Sub:
-		return fmt.Sprintf("%s - %s", a(0), a(1)), nil
+	case op.Add, op.Sub:
+		sign := map[op.Code]string{op.Add: "+", op.Sub: "-"}[nd.Op]
+		if nd.DType == tensor.F32 {
+			// Through an OR with an opaque zero: the shader compiler
+			// may not reassociate sums (Mesa rewrites (a+b)+c), which
+			// error-free arithmetic and the CPU's bits depend on.
+			return fmt.Sprintf("bitcast<f32>(bitcast<u32>(%s %s %s) | oz)", a(0), sign, a(1)), nil
+		}
+		return fmt.Sprintf("%s %s %s", a(0), sign, a(1)), nil
 	case op.Mul:
 		return fmt.Sprintf("%s * %s", a(0), a(1)), nil
 	case op.Div:

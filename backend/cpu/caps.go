@@ -40,5 +40,5 @@ func calibrate() backend.Caps {
 		best = min(best, time.Since(t).Seconds())
 	}
 	ops := 2 * float64(len(x)) / max(best, 1e-9)
-	return backend.Caps{Bandwidth: bw, OpsPerSec: ops, Launch: 100e-9, FuseReductions: true, FuseReduceEpilogues: true, ChainReductions: true, FuseEpilogues: true, HalfLoads: true}
+	return backend.Caps{Bandwidth: bw, OpsPerSec: ops, Launch: 100e-9, FuseReductions: true, FuseReduceEpilogues: true, ChainReductions: true, FuseEpilogues: true, HalfLoads: true, Float64: true}
 }

@@ -77,6 +77,13 @@ func unaryLoop[T float](c op.Code, x, y []T) {
 			}
 		}
 	case op.Exp:
+		if x32, ok := any(x).([]float32); ok {
+			y32 := any(y).([]float32)
+			for i, v := range x32 {
+				y32[i] = exp32(v)
+			}
+			break
+		}
 		for i, v := range x {
 			y[i] = T(math.Exp(float64(v)))
 		}
@@ -109,6 +116,13 @@ func unaryLoop[T float](c op.Code, x, y []T) {
 			y[i] = T(math.Tanh(float64(v)))
 		}
 	case op.Sigmoid:
+		if x32, ok := any(x).([]float32); ok {
+			y32 := any(y).([]float32)
+			for i, v := range x32 {
+				y32[i] = sigmoid32(v)
+			}
+			break
+		}
 		for i, v := range x {
 			y[i] = T(sigmoid(float64(v)))
 		}

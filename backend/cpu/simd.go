@@ -108,6 +108,7 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 			recipF32(y32[:done])
 			return done
 		case op.Sigmoid:
+			// sigmoid32's steps over the whole array.
 			y32, x32 := as[float32](y), as[float32](x)
 			done := vec.NegF32(y32, x32)
 			expF32(y32[:done], y32[:done])
@@ -157,9 +158,9 @@ func vecUnary[T float](c op.Code, x, y []T) int {
 
 func vecAvailable() bool { return vec.Available }
 
-// expF32 computes y = e^x with the vector loop, finishing in Go the 8-lane
-// blocks it declines (lanes outside [-87, 88], NaNs, infinities: the
-// masked scores of attention) and the tail.
+// expF32 computes y = exp32(x) with the vector loop, finishing in Go the
+// 8-lane blocks it declines (lanes outside [-87, 88], NaNs, infinities:
+// the masked scores of attention) and the tail.
 func expF32(y, x []float32) {
 	for len(y) > 0 {
 		done := 0
@@ -169,7 +170,7 @@ func expF32(y, x []float32) {
 		y, x = y[done:], x[done:]
 		k := min(len(y), 8)
 		for i := 0; i < k; i++ {
-			y[i] = float32(math.Exp(float64(x[i])))
+			y[i] = exp32(x[i])
 		}
 		y, x = y[k:], x[k:]
 	}

@@ -3,8 +3,10 @@ package cpu
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/aethertensor/aether/internal/asm/vec"
 	"github.com/aethertensor/aether/op"
 )
 
@@ -222,6 +224,61 @@ func BenchmarkUnaryTranscendental(b *testing.B) {
 				}
 				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Melem/s")
 			})
+		}
+	}
+}
+
+// TestExpIsElementwise checks that float32 exp and sigmoid are functions
+// of each element alone: every array length, every position of a lane the
+// vector loop declines (a -Inf, as attention's masked scores), and the
+// scalar path with the vector loops off all give exp32's and sigmoid32's
+// bits, which the WebGPU emitter repeats.
+func TestExpIsElementwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	base := make([]float32, 80)
+	for i := range base {
+		base[i] = float32(rng.NormFloat64() * 30)
+	}
+	for _, vecOn := range []bool{true, false} {
+		prev := useVec
+		useVec = vecOn && prev
+		for n := 1; n <= len(base); n += 3 {
+			for bad := -1; bad < n; bad += 5 {
+				x := slices.Clone(base[:n])
+				if bad >= 0 {
+					x[bad] = float32(math.Inf(-1))
+				}
+				for _, c := range []op.Code{op.Exp, op.Sigmoid} {
+					y := make([]float32, n)
+					unaryLoop(c, x, y)
+					for i, v := range x {
+						want := exp32(v)
+						if c == op.Sigmoid {
+							want = sigmoid32(v)
+						}
+						if math.Float32bits(y[i]) != math.Float32bits(want) {
+							t.Fatalf("vector %v, n=%d, -Inf at %d: %v(%v) = %v, element alone %v", useVec, n, bad, c, v, y[i], want)
+						}
+					}
+				}
+			}
+		}
+		useVec = prev
+	}
+	// exp32 in range is the vector loop's polynomial, lane for lane.
+	if vec.Available {
+		x := make([]float32, 1<<16)
+		for i := range x {
+			x[i] = -87 + 175*float32(i)/float32(len(x))
+		}
+		y := make([]float32, len(x))
+		if done := vec.ExpF32(y, x); done != len(x) {
+			t.Fatalf("vector exp did %d of %d in-range values", done, len(x))
+		}
+		for i, v := range x {
+			if w := exp32(v); math.Float32bits(y[i]) != math.Float32bits(w) {
+				t.Fatalf("exp32(%v) = %v, vector %v", v, w, y[i])
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ fn erf_approx(x: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let oz = groups.z - 1u; // 0, opaque to the compiler
   let i = gid.x + gid.y * groups.x * 256u;
   if (i >= 2048u) {
     return;
@@ -21,12 +22,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i0 = r;
   let v0: f32 = in0[i];
   let v1: f32 = in1[u32(i32(i1))];
-  let v2: f32 = v0 + v1;
+  let v2: f32 = bitcast<f32>(bitcast<u32>(v0 + v1) | oz);
   let v3: f32 = 0.70710677;
   let v4: f32 = v2 * v3;
   let v5: f32 = erf_approx(v4);
   let v6: f32 = 1.0;
-  let v7: f32 = v5 + v6;
+  let v7: f32 = bitcast<f32>(bitcast<u32>(v5 + v6) | oz);
   let v8: f32 = v2 * v7;
   let v9: f32 = 0.5;
   let v10: f32 = v8 * v9;

@@ -11,6 +11,7 @@ fn combine(a: f32, b: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let oz = groups.z - 1u; // 0, opaque to the compiler
   let row = wid.x + wid.y * groups.x;
   if (row >= 4u) {
     return;
@@ -42,7 +43,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let v2: f32 = 0.001953125;
     let v3: f32 = v1 * v2;
     let v4: f32 = 1e-06;
-    let v5: f32 = v3 + v4;
+    let v5: f32 = bitcast<f32>(bitcast<u32>(v3 + v4) | oz);
     let v6: f32 = inverseSqrt(v5);
     let v7: f32 = v0 * v6;
     let v8: f32 = in1[u32(i32(i1))];

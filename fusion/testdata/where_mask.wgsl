@@ -3,15 +3,38 @@
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
+fn exp_cpu(x: f32, oz: u32) -> f32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) {
+    return x; // NaN (x != x may be folded to false)
+  }
+  let xc = clamp(x, -104.0, 89.0);
+  let n = round(xc * 1.44269504088896341);
+  var r = xc - n * 0.693359375;
+  r = r - n * -2.12194440e-4;
+  var p = 1.9875691500e-4;
+  p = p * r + 1.3981999507e-3;
+  p = p * r + 8.3334519073e-3;
+  p = p * r + 4.1665795894e-2;
+  p = p * r + 1.6666665459e-1;
+  p = p * r + 5.0000001201e-1;
+  p = bitcast<f32>(bitcast<u32>((r * r) * p + r) | oz);
+  p = p + 1.0;
+  let h = i32(n) / 2;
+  let e1 = bitcast<f32>(u32(h + 127) << 23u);
+  let e2 = bitcast<f32>(u32(i32(n) - h + 127) << 23u);
+  return (p * e1) * e2;
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let oz = groups.z - 1u; // 0, opaque to the compiler
   let i = gid.x + gid.y * groups.x * 256u;
   if (i >= 100u) {
     return;
   }
   let v0: bool = (in0[i] != 0u);
   let v1: f32 = in1[i];
-  let v2: f32 = exp(v1);
+  let v2: f32 = exp_cpu(v1, oz);
   let v3: f32 = -v1;
   let v4: f32 = select(v3, v2, v0);
   let v5: f32 = 0.5;

@@ -38,7 +38,7 @@ func TestFlashF16(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, vt := g.Const(sa), g.Const(va)
-	p, err := graph.Compile([]graph.Tensor{flashF16(st, vt)})
+	p, err := graph.Compile([]graph.Tensor{flashF16(st.Transpose(), vt, true)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,10 +54,16 @@ type Options struct {
 	// queries, keys and values are rounded to f16, keys are visited one at
 	// a time with an online softmax, and the weighted sum of values is
 	// kept in f16 after every step; scores are the f16 dot products rounded
-	// once to f32 (ggml_vec_dot_f16 for heads under 64 elements). RMSNorm
-	// sums the squares in float64 and computes 1/sqrt in float32, as
-	// ggml's rms_norm does. Attention then costs a graph step per cache
-	// row (the Programs grow with the context), so this is meant for short
+	// once to f32 (ggml_vec_dot_f16 for heads under 64 elements). RoPE
+	// takes ggml's angles and fuses one product of each rotated pair. Both
+	// single roundings are built from error-free f32 transformations, so
+	// they run on any device. On a device that computes float64
+	// (backend.Caps.Float64) RMSNorm also sums the squares in float64,
+	// SwiGLU follows ggml's AVX-512 exp and the softmax takes a correctly
+	// rounded expf, as ggml does; elsewhere those three use the device's
+	// own f32 operations (on the test files a difference of at most 3e-5
+	// in probabilities). Attention costs a graph step per cache row (the
+	// Programs grow with the context), so this is meant for short
 	// contexts.
 	LlamaCppArith bool
 }
@@ -73,6 +79,7 @@ type Model struct {
 	bytes  int64
 	halfKV bool
 	flash  bool         // Options.LlamaCppArith
+	f64    bool         // the device computes float64 (LlamaCppArith's exact steps)
 	rope   *ropeTables  // nil: the graph's RoPE (partial rotary dims without LlamaCppArith)
 	kv     tensor.DType // cache storage: F32, F16 or BF16
 
@@ -115,6 +122,10 @@ func Load(f *gguf.File, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{cfg: cfg, dev: opts.Device, halfKV: opts.HalfKV, flash: opts.LlamaCppArith, progs: map[[2]int]*program{}, g: graph.New()}
+	m.f64 = opts.Device == nil
+	if c, ok := opts.Device.(backend.Capable); ok {
+		m.f64 = c.Caps().Float64
+	}
 	if m.kv, err = kvType(opts.KV, opts.Device); err != nil {
 		return nil, err
 	}
@@ -427,33 +438,37 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.
 		qh := q.Permute(1, 0, 2).Reshape(c.KVHeads, grp, n, c.HeadDim)
-		var s graph.Tensor // [kvHeads, grp, n, cache]
+		var o graph.Tensor // [kvHeads, grp, n, vdim]
 		if m.flash {
 			// ggml_vec_dot_f16 adds the exact f16·f16 products in float64
 			// when the head is shorter than its 64-element SIMD step, so the
 			// score is the dot product rounded once to f32; a float32 matmul
-			// would also make it depend on the chunk size.
-			kT := kAll.Unsqueeze(1).Transpose().Cast(tensor.F64)
-			s = qh.Cast(tensor.F64).MatMul(kT).Cast(tensor.F32).Scale(c.AttnScale)
+			// would also make it depend on the chunk size. The scores are
+			// [cache, kvHeads, grp, n], keys first, as flashF16 visits them.
+			s := dotExact(qh, kAll.Unsqueeze(1)).Permute(3, 0, 1, 2).Scale(c.AttnScale)
+			if c.AttnSoftcap > 0 {
+				s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
+			}
+			mk := mask
+			if ly.sliding {
+				mk = swMask
+			}
+			s = s.Add(mk.Transpose().Reshape(cache, 1, 1, n))
+			o = flashF16(s, vAll.Unsqueeze(1), m.f64)
 		} else {
 			// kAll·qhᵀ transposed back: the grp query heads of a key/value
 			// head share one product over the cache as stored, instead of
 			// the cache broadcast over grp and transposed on every run.
 			q2 := qh.Reshape(c.KVHeads, grp*n, c.HeadDim).Transpose()
-			s = kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache).Scale(c.AttnScale)
-		}
-		if c.AttnSoftcap > 0 {
-			s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
-		}
-		if ly.sliding {
-			s = s.Add(swMask)
-		} else {
-			s = s.Add(mask)
-		}
-		var o graph.Tensor // [kvHeads, grp, n, vdim]
-		if m.flash {
-			o = flashF16(s, vAll.Unsqueeze(1))
-		} else {
+			s := kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache).Scale(c.AttnScale)
+			if c.AttnSoftcap > 0 {
+				s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
+			}
+			if ly.sliding {
+				s = s.Add(swMask)
+			} else {
+				s = s.Add(mask)
+			}
 			pr := s.Softmax(-1)
 			if m.halfKV {
 				pr = roundHalf(pr)
@@ -479,7 +494,7 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		switch {
 		case c.FFN == GeGLU:
 			act = gate.GELUTanh().Mul(up)
-		case m.flash:
+		case m.flash && m.f64:
 			act = swiGLU(gate, up)
 		default:
 			act = gate.SiLU().Mul(up)
@@ -524,17 +539,22 @@ func roundHalf(x graph.Tensor) graph.Tensor {
 // the keys are visited in order, masked ones (-inf) skipped; a new running
 // maximum M rescales the f16 accumulator by exp(Mold-M) (rounded to f16),
 // then the accumulator becomes f16(acc + v·exp(s-M)) and the f32 sum S =
-// S·ms + vs; the result is acc/S. s is [..., n, keys], v [..., keys, vdim]
-// with leading dims broadcasting.
-func flashF16(s, v graph.Tensor) graph.Tensor {
+// S·ms + vs; the result is acc/S. s is [keys, ..., n], keys first so that
+// each key's scores are contiguous, v [..., keys, vdim]; the result is
+// [..., n, vdim] with leading dims broadcasting.
+func flashF16(s, v graph.Tensor, f64 bool) graph.Tensor {
 	g := s.Graph()
-	keys := s.Shape()[s.Rank()-1]
+	keys := s.Shape()[0]
 	ninf := g.Scalar(tensor.F32, math.Inf(-1))
 	one, zero := g.Scalar(tensor.F32, 1), g.Scalar(tensor.F32, 0)
+	exp := graph.Tensor.Exp
+	if f64 {
+		exp = expf
+	}
 	var acc, m, sum graph.Tensor
 	for j := 0; j < keys; j++ {
-		sj := s.SliceAxis(-1, j, j+1, 1) // [..., n, 1]
-		vj := v.SliceAxis(-2, j, j+1, 1) // [..., 1, vdim]
+		sj := s.SliceAxis(0, j, j+1, 1).Squeeze(0).Unsqueeze(-1) // [..., n, 1]
+		vj := v.SliceAxis(-2, j, j+1, 1)                         // [..., 1, vdim]
 		if j == 0 {
 			// The first visible key sets M = s, acc = v, S = 1; a masked
 			// one leaves acc and S at zero and M at -inf.
@@ -547,8 +567,8 @@ func flashF16(s, v graph.Tensor) graph.Tensor {
 		masked := sj.Eq(ninf)
 		newMax := sj.Gt(m)
 		mNew := graph.Where(newMax, sj, m)
-		ms := graph.Where(newMax, expf(m.Sub(mNew)), one)
-		vs := graph.Where(newMax, one, graph.Where(masked, zero, expf(sj.Sub(mNew))))
+		ms := graph.Where(newMax, exp(m.Sub(mNew)), one)
+		vs := graph.Where(newMax, one, graph.Where(masked, zero, exp(sj.Sub(mNew))))
 		scaled := graph.Where(newMax, roundHalf(acc.Mul(ms)), acc)
 		acc = graph.Where(masked, acc, roundHalf(scaled.Add(vj.Mul(vs))))
 		sum = graph.Where(masked, sum, sum.Mul(ms).Add(vs))
@@ -619,7 +639,7 @@ func rmsNorm(x, w graph.Tensor, eps float64) graph.Tensor {
 
 // normOf is the RMSNorm of x with weight w, ggml's way under LlamaCppArith.
 func (m *Model) normOf(x, w graph.Tensor) graph.Tensor {
-	if m.flash {
+	if m.flash && m.f64 {
 		return rmsNorm(x, w, m.cfg.NormEps)
 	}
 	return x.RMSNorm(w, m.cfg.NormEps)
@@ -744,14 +764,13 @@ func (r *ropeTables) at(pos graph.Tensor) (cos, sin graph.Tensor) {
 // apply rotates x [seq, heads, headDim] by the rows cos, sin from at.
 func (r *ropeTables) apply(x, cos, sin graph.Tensor) graph.Tensor {
 	if r.fused.Valid() {
-		// One product exact, the other rounded to f32, summed and rounded
-		// once: an f32 FMA through float64 (products of two f32 are exact
-		// there; the double rounding differs only in rare ties).
-		own := x.Cast(tensor.F64).Mul(cos.Cast(tensor.F64))
-		partner := x.MatMul(r.swap).Cast(tensor.F64).Mul(sin.Cast(tensor.F64))
-		exact := graph.Where(r.fused, own, partner)
-		rounded := graph.Where(r.fused, partner, own).Cast(tensor.F32).Cast(tensor.F64)
-		return exact.Add(rounded).Cast(tensor.F32)
+		// One product fused, the other rounded to f32 first: an f32 FMA
+		// built from error-free transforms, so it runs without float64.
+		xs := x.MatMul(r.swap) // partners
+		a := graph.Where(r.fused, x, xs)
+		b := graph.Where(r.fused, cos, sin)
+		rounded := graph.Where(r.fused, xs.Mul(sin), x.Mul(cos))
+		return fmaF32(a, b, rounded)
 	}
 	return x.Mul(cos).Add(x.MatMul(r.swap).Mul(sin))
 }
