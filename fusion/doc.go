@@ -6,7 +6,9 @@
 // cost model, parameterised by the device's Caps, decides whether a value
 // used by several consumers is recomputed in each (bytes saved against
 // work repeated) and splits kernels that would bind more buffers than the
-// device allows.
+// device allows. A kernel computes a value once per index map it reads it
+// through, so a value read through several slices inside one kernel
+// counts as several uses.
 //
 // What else fuses depends on the device's Caps: a reduction over trailing
 // axes takes its elementwise prologue (FuseReductions), the elementwise
@@ -16,5 +18,9 @@
 // epilogue (FuseEpilogues); a fused kernel may load half-precision storage
 // and widen it (HalfLoads). Other operations (matmul, gathers, the
 // Softmax op, movement of stored values) run as library kernels. WGSL and
-// WGSLReduce print kernels for WebGPU.
+// WGSLReduce print kernels for WebGPU, computing as the CPU backend does:
+// exp and sigmoid are its polynomial, and f32 sums pass through an OR
+// with a zero the shader compiler cannot see, so that it does not
+// reassociate them (Mesa does), which error-free arithmetic and
+// bit-identity with the CPU depend on.
 package fusion
