@@ -19,7 +19,7 @@ import (
 // compiles many pipelines per model, ~3–15 s a file); AETHER_WGPU_ALL=1
 // runs every file of parityModels. On 2026-11-25 all 15 gave llama.cpp's
 // 32 greedy ids on llvmpipe.
-var webgpuParity = []string{"stories260K", "synth-llama-256-F16", "synth-llama-256-Q8_0", "synth-llama-256-Q6_K"}
+var webgpuParity = []string{"stories260K", "synth-llama-256-F16", "synth-llama-256-Q8_0", "synth-llama-256-Q6_K", "synth-llama-256-Q4_K_S", "synth-llama-256-Q2_K"}
 
 // webgpuTol bounds the first-step top-10 probability gaps to llama.cpp of
 // the files that miss the 1e-3 on WebGPU, about 25% above what
