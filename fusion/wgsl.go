@@ -317,24 +317,14 @@ func wgslConst(d tensor.DType, v float64) string {
 	return s
 }
 
-func uses(k *kernel.Elementwise, ops ...op.Code) bool {
+// uses reports whether k applies one of ops to values of dtype d
+// (tensor.Invalid: of any dtype).
+func uses(k *kernel.Elementwise, d tensor.DType, ops ...op.Code) bool {
 	if k == nil {
 		return false
 	}
 	for _, nd := range k.Nodes {
-		if nd.Kind == kernel.Apply && slices.Contains(ops, nd.Op) {
-			return true
-		}
-	}
-	return false
-}
-
-func usesF32(k *kernel.Elementwise, ops ...op.Code) bool {
-	if k == nil {
-		return false
-	}
-	for _, nd := range k.Nodes {
-		if nd.Kind == kernel.Apply && nd.DType == tensor.F32 && slices.Contains(ops, nd.Op) {
+		if nd.Kind == kernel.Apply && (d == tensor.Invalid || nd.DType == d) && slices.Contains(ops, nd.Op) {
 			return true
 		}
 	}
@@ -348,10 +338,10 @@ func usesF32(k *kernel.Elementwise, ops ...op.Code) bool {
 func wgslHelpers(b *strings.Builder, ks ...*kernel.Elementwise) string {
 	var erf, exp, sig, add bool
 	for _, k := range ks {
-		add = add || usesF32(k, op.Add, op.Sub)
-		erf = erf || uses(k, op.Erf)
-		exp = exp || uses(k, op.Exp, op.Sigmoid)
-		sig = sig || uses(k, op.Sigmoid)
+		add = add || uses(k, tensor.F32, op.Add, op.Sub)
+		erf = erf || uses(k, tensor.Invalid, op.Erf)
+		exp = exp || uses(k, tensor.Invalid, op.Exp, op.Sigmoid)
+		sig = sig || uses(k, tensor.Invalid, op.Sigmoid)
 	}
 	if erf {
 		b.WriteString(wgslErf)
@@ -457,7 +447,10 @@ func wgslApply(k *kernel.Elementwise, nd kernel.Node) (string, error) {
 	case op.Erf:
 		return fmt.Sprintf("erf_approx(%s)", a(0)), nil
 	case op.Add, op.Sub:
-		sign := map[op.Code]string{op.Add: "+", op.Sub: "-"}[nd.Op]
+		sign := "+"
+		if nd.Op == op.Sub {
+			sign = "-"
+		}
 		if nd.DType == tensor.F32 {
 			// Through an OR with an opaque zero: the shader compiler
 			// may not reassociate sums (Mesa rewrites (a+b)+c), which

@@ -438,37 +438,35 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.
 		qh := q.Permute(1, 0, 2).Reshape(c.KVHeads, grp, n, c.HeadDim)
-		var o graph.Tensor // [kvHeads, grp, n, vdim]
+		mk := mask
+		if ly.sliding {
+			mk = swMask
+		}
+		var s graph.Tensor // [kvHeads, grp, n, cache]; flash: [cache, kvHeads, grp, n]
 		if m.flash {
 			// ggml_vec_dot_f16 adds the exact f16·f16 products in float64
 			// when the head is shorter than its 64-element SIMD step, so the
 			// score is the dot product rounded once to f32; a float32 matmul
-			// would also make it depend on the chunk size. The scores are
-			// [cache, kvHeads, grp, n], keys first, as flashF16 visits them.
-			s := dotExact(qh, kAll.Unsqueeze(1)).Permute(3, 0, 1, 2).Scale(c.AttnScale)
-			if c.AttnSoftcap > 0 {
-				s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
-			}
-			mk := mask
-			if ly.sliding {
-				mk = swMask
-			}
-			s = s.Add(mk.Transpose().Reshape(cache, 1, 1, n))
-			o = flashF16(s, vAll.Unsqueeze(1), m.f64)
+			// would also make it depend on the chunk size. The scores go
+			// keys first, as flashF16 visits them.
+			s = dotExact(qh, kAll.Unsqueeze(1)).Permute(3, 0, 1, 2)
+			mk = mk.Transpose().Reshape(cache, 1, 1, n)
 		} else {
 			// kAll·qhᵀ transposed back: the grp query heads of a key/value
 			// head share one product over the cache as stored, instead of
 			// the cache broadcast over grp and transposed on every run.
 			q2 := qh.Reshape(c.KVHeads, grp*n, c.HeadDim).Transpose()
-			s := kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache).Scale(c.AttnScale)
-			if c.AttnSoftcap > 0 {
-				s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
-			}
-			if ly.sliding {
-				s = s.Add(swMask)
-			} else {
-				s = s.Add(mask)
-			}
+			s = kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache)
+		}
+		s = s.Scale(c.AttnScale)
+		if c.AttnSoftcap > 0 {
+			s = s.Scale(1 / c.AttnSoftcap).Tanh().Scale(c.AttnSoftcap)
+		}
+		s = s.Add(mk)
+		var o graph.Tensor // [kvHeads, grp, n, vdim]
+		if m.flash {
+			o = flashF16(s, vAll.Unsqueeze(1), m.f64)
+		} else {
 			pr := s.Softmax(-1)
 			if m.halfKV {
 				pr = roundHalf(pr)
