@@ -3,9 +3,9 @@
 // kernel: kernels that declare the storage array wq include it.
 //
 // Type codes are ggml's: 0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1,
-// 8 Q8_0, 10 Q2_K, 11 Q3_K, 12 Q4_K, 13 Q5_K, 14 Q6_K, 20 IQ4_NL. Each
-// element is computed with the float operations, in the order, of
-// llm/quant's dequantisers, so the values have their bits.
+// 8 Q8_0, 10 Q2_K, 11 Q3_K, 12 Q4_K, 13 Q5_K, 14 Q6_K, 20 IQ4_NL,
+// 30 BF16. Each element is computed with the float operations, in the
+// order, of llm/quant's dequantisers, so the values have their bits.
 
 // IQ4 is ggml's kvalues_iq4nl, IQ4_NL's 16 levels.
 var<private> IQ4: array<i32, 16> = array<i32, 16>(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
@@ -63,6 +63,10 @@ fn dq(t: u32, row: u32, c: u32) -> f32 {
     }
     case 1u: {
       return qhalf(row + 2u * c);
+    }
+    case 30u: {
+      // BF16: the top half of an f32.
+      return bitcast<f32>((qbyte(row + 2u * c) | (qbyte(row + 2u * c + 1u) << 8u)) << 16u);
     }
     case 2u: {
       // Q4_0: 32 values per 18 bytes: f16 scale, then nibbles, the low

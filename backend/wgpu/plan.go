@@ -285,7 +285,7 @@ func u(v int) uint32 { return uint32(v) }
 func quantMeta(q *tensor.Quantized, count int) ([]uint32, error) {
 	t := quant.Type(q.Type)
 	if !quantKernel(t) {
-		return nil, fmt.Errorf("%w: %v weights on webgpu (F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and Q2_K-Q6_K are)", backend.ErrUnsupported, t)
+		return nil, fmt.Errorf("%w: %v weights on webgpu (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and Q2_K-Q6_K are)", backend.ErrUnsupported, t)
 	}
 	rb, err := quant.RowBytes(t, uint64(q.Cols))
 	if err != nil {

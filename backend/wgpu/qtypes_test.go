@@ -80,6 +80,60 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 	}
 }
 
+// bf16Specials returns a [7, cols] BF16 weight and [11, cols] activations
+// whose products and sums are ties of the bf16 rounding, subnormal (as
+// products of tiny values, and as lane sums of normal products that
+// nearly cancel), infinite or NaN.
+func bf16Specials(rng *rand.Rand, cols int) (*tensor.Quantized, *tensor.Array) {
+	const rows, n = 7, 11
+	bits := func(b uint32) float32 { return math.Float32frombits(b) }
+	tiny := func() uint32 { return uint32(rng.Intn(1<<23-1) + 1) } // a random subnormal's bits
+	w := make([]float32, rows*cols)
+	x := make([]float32, n*cols)
+	for c := range cols {
+		v := float32(rng.NormFloat64())
+		w[c] = 1
+		w[cols+c] = 0x1p-70 // times 2^-70: subnormal products
+		w[2*cols+c] = float32(1 - 2*(c%2))
+		w[3*cols+c] = v
+		w[4*cols+c] = v
+		w[5*cols+c] = bits(tiny() &^ 0xffff) // subnormal weights
+		w[6*cols+c] = 0x1p100 * v
+		switch {
+		case c == 2:
+			w[4*cols+c] = float32(math.Inf(1))
+		case c%7 == 5:
+			w[4*cols+c] = bits(tiny() &^ 0xffff)
+		}
+		// Ties of the rounding to bf16 (low half 0x8000), odd and even,
+		// and values either side of a tie.
+		x[c] = bits(uint32(rng.Intn(1<<16))<<16&^0x7f000000 | 0x3c000000 | 0x8000)
+		x[cols+c] = bits(math.Float32bits(v)&^0xffff | []uint32{0x7fff, 0x8001, 0x8000}[c%3])
+		// Lane j's two products (elements 2j+1, then 2j) with weight row
+		// 0 nearly cancel: 1.5·2^-126 - 2^-126 is subnormal.
+		x[2*cols+c] = []float32{-0x1p-126, 0x1.8p-126}[c%2]
+		x[3*cols+c] = 0x1p-70 * v
+		x[4*cols+c] = bits(tiny()) // subnormal activations, rounded to bf16 or to 0
+		if c%5 == 0 {
+			x[4*cols+c] = float32(math.Copysign(0, -1))
+		}
+		x[5*cols+c] = v
+		x[6*cols+c] = 0x1p100 * v // overflows with row 6
+		x[7*cols+c] = v * float32(math.Ldexp(1, rng.Intn(60)-30))
+		x[8*cols+c] = 0
+		x[9*cols+c] = v
+		x[10*cols+c] = v
+	}
+	x[5*cols+cols/2] = math.MaxFloat32  // rounds to bf16's +∞
+	x[9*cols+cols-1] = bits(0x7f800001) // a NaN that must not round to ∞
+	x[10*cols+cols/3] = float32(math.Inf(-1))
+	raw := make([]byte, 2*rows*cols)
+	if err := quant.Quantize(quant.BF16, raw, w); err != nil {
+		panic(err)
+	}
+	return &tensor.Quantized{Type: uint32(quant.BF16), Rows: rows, Cols: cols, Data: raw}, tensor.NewF32(x, n, cols)
+}
+
 // TestQMatMul8Types checks the quantized matmuls of the formats the
 // qmatmul8 shader reaches through Q8_1 activations, lane orders, repacked
 // gemv orders and split min sums against the CPU's Go kernels, bit for
@@ -101,6 +155,9 @@ func TestQMatMul8Types(t *testing.T) {
 		{quant.Q2_K, 11, 512}, {quant.Q2_K, 9, 2304},
 		{quant.Q3_K, 5, 256}, {quant.Q3_K, 10, 2304},
 		{quant.Q5_K, 11, 512}, {quant.Q5_K, 9, 2304},
+		// BF16: rows of any length (shorter than the 32-element chunks,
+		// a tail after them, odd lengths whose rows start mid-word).
+		{quant.BF16, 1, 1}, {quant.BF16, 7, 31}, {quant.BF16, 9, 45}, {quant.BF16, 13, 96}, {quant.BF16, 10, 2083},
 	}
 	for _, c := range cases {
 		for _, src := range []string{"quantised", "random"} {
@@ -116,6 +173,14 @@ func TestQMatMul8Types(t *testing.T) {
 				sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
 			})
 		}
+	}
+	// BF16 weights and activations that reach every path of the bf16
+	// rounding and of the subnormal-safe products and sums.
+	for _, cols := range []int{70, 13} {
+		t.Run(fmt.Sprintf("BF16/specials/%d", cols), func(t *testing.T) {
+			q, x := bf16Specials(rand.New(rand.NewSource(int64(cols))), cols)
+			sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
+		})
 	}
 	// Q8_1's s, alone.
 	for _, typ := range []quant.Type{quant.Q4_1, quant.Q5_1} {
@@ -135,7 +200,7 @@ func TestQuantRowsBits(t *testing.T) {
 	ctx := context.Background()
 	const rows = 5
 	types := []quant.Type{quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
-		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K}
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16}
 	for _, typ := range types {
 		t.Run(typ.String(), func(t *testing.T) {
 			l, err := quant.LayoutOf(typ)
@@ -143,6 +208,9 @@ func TestQuantRowsBits(t *testing.T) {
 				t.Fatal(err)
 			}
 			cols := 2 * l.BlockSize
+			if typ == quant.BF16 {
+				cols = 37 // odd: rows start mid-word
+			}
 			q := randomBlocks(t, rand.New(rand.NewSource(int64(typ))), typ, rows, cols)
 			deq := make([]float32, rows*cols)
 			if err := quant.Dequantize(typ, deq, q.Data); err != nil {
