@@ -183,28 +183,42 @@ func WGSLReduce(r *kernel.Reduce) (string, error) {
 	oz := wgslHelpers(&b, r.Body, r.Epilogue)
 	wg := wgslReduceGroup(r.N)
 	ident, empty, combine := wgslFold(r.Op, t)
-	fmt.Fprintf(&b, "var<workgroup> part: array<%s, %d>;\n\n", t, wg)
+	// An f32 sum is kept as an unevaluated pair hi+lo (double-f32) and
+	// rounded once at the end, as the CPU sums f32 rows in float64.
+	sum2 := r.Op == op.ReduceSum && t == "f32"
+	part, fold, red := t, "combine(acc, %s)", "part[0]"
+	if sum2 {
+		oz = ozDecl
+		part, ident, fold, red = "vec2<f32>", "vec2<f32>(0.0, 0.0)", "combine(acc, vec2<f32>(%s, 0.0), oz)", "part[0].x"
+		b.WriteString(wgslSum2)
+	}
+	fmt.Fprintf(&b, "var<workgroup> part: array<%s, %d>;\n\n", part, wg)
 	if strings.Contains(combine, "is_nan") {
 		b.WriteString("fn is_nan(x: f32) -> bool {\n  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;\n}\n\n")
 	}
-	fmt.Fprintf(&b, "fn combine(a: %s, b: %s) -> %s {\n  return %s;\n}\n\n", t, t, t, combine)
+	if !sum2 {
+		fmt.Fprintf(&b, "fn combine(a: %s, b: %s) -> %s {\n  return %s;\n}\n\n", t, t, t, combine)
+	}
 	fmt.Fprintf(&b, "@compute @workgroup_size(%d)\n", wg)
 	b.WriteString("fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {\n")
 	b.WriteString(oz)
 	b.WriteString("  let row = wid.x + wid.y * groups.x;\n")
 	fmt.Fprintf(&b, "  if (row >= %du) {\n    return;\n  }\n", r.Rows)
-	fmt.Fprintf(&b, "  var acc: %s = %s;\n", t, ident)
+	fmt.Fprintf(&b, "  var acc: %s = %s;\n", part, ident)
 	fmt.Fprintf(&b, "  for (var j = lid; j < %du; j = j + %du) {\n", r.N, wg)
 	fmt.Fprintf(&b, "    let i = row * %du + j;\n", r.N)
 	last, err := wgslBody(&b, r.Body, "    ", -1, "")
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, "    acc = combine(acc, %s);\n  }\n", last)
+	fmt.Fprintf(&b, "    acc = %s;\n  }\n", fmt.Sprintf(fold, last))
 	b.WriteString("  part[lid] = acc;\n  workgroupBarrier();\n")
 	fmt.Fprintf(&b, "  for (var s = %du; s > 0u; s = s >> 1u) {\n", wg/2)
-	b.WriteString("    if (lid < s) {\n      part[lid] = combine(part[lid], part[lid + s]);\n    }\n    workgroupBarrier();\n  }\n")
-	red := "part[0]"
+	tree := "combine(part[lid], part[lid + s])"
+	if sum2 {
+		tree = "combine(part[lid], part[lid + s], oz)"
+	}
+	fmt.Fprintf(&b, "    if (lid < s) {\n      part[lid] = %s;\n    }\n    workgroupBarrier();\n  }\n", tree)
 	if r.N == 0 {
 		red = empty
 	}
@@ -353,10 +367,53 @@ func wgslHelpers(b *strings.Builder, ks ...*kernel.Elementwise) string {
 		b.WriteString(wgslSigmoid)
 	}
 	if exp || add {
-		return "  let oz = groups.z - 1u; // 0, opaque to the compiler\n"
+		return ozDecl
 	}
 	return ""
 }
+
+// ozDecl defines oz, a zero the shader compiler cannot see through (main
+// has the builtin groups, whose z is 1: grids are two-dimensional).
+const ozDecl = "  let oz = groups.z - 1u; // 0, opaque to the compiler\n"
+
+// wgslSum2 adds f32 values as double-f32 pairs hi+lo (hi = fl(hi+lo)):
+// TwoSum on the high and the low parts, then two renormalisations (the
+// accurate double-word addition), every sum through the opaque zero so
+// that the compiler keeps the error terms. The CPU backend sums f32 rows
+// in float64 and rounds once; a pair carries about 48 significant bits,
+// so the two rounded sums differ only where the exact sum lies within
+// about 2^-44 relative of an f32 rounding boundary, where a plain f32
+// sum (24 bits, in another order than the CPU's) is off by an ulp in a
+// sizeable share of rows (an RMSNorm's mean of squares, say). Once the
+// high part is infinite or NaN the pair is that value alone, as float64
+// gives it (except for partial sums beyond f32's range that float64
+// brings back).
+const wgslSum2 = `fn add_oz(a: f32, b: f32, oz: u32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(a + b) | oz);
+}
+
+fn two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
+  let s = add_oz(a, b, oz);
+  let bb = add_oz(s, -a, oz);
+  return vec2<f32>(s, add_oz(add_oz(a, -add_oz(s, -bb, oz), oz), add_oz(b, -bb, oz), oz));
+}
+
+fn fast_two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
+  let s = add_oz(a, b, oz);
+  return vec2<f32>(s, add_oz(b, -add_oz(s, -a, oz), oz));
+}
+
+fn combine(a: vec2<f32>, b: vec2<f32>, oz: u32) -> vec2<f32> {
+  let h = two_sum(a.x, b.x, oz);
+  if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
+    return vec2<f32>(h.x, 0.0);
+  }
+  let l = two_sum(a.y, b.y, oz);
+  let r = fast_two_sum(h.x, add_oz(h.y, l.x, oz), oz);
+  return fast_two_sum(r.x, add_oz(r.y, l.y, oz), oz);
+}
+
+`
 
 // wgslExp is the CPU backend's float32 exp (backend/cpu exp32, the AVX2
 // loop's algorithm): Cody–Waite reduction, a degree-5 polynomial and 2^n

@@ -3,11 +3,32 @@
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> part: array<f32, 256>;
-
-fn combine(a: f32, b: f32) -> f32 {
-  return a + b;
+fn add_oz(a: f32, b: f32, oz: u32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(a + b) | oz);
 }
+
+fn two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
+  let s = add_oz(a, b, oz);
+  let bb = add_oz(s, -a, oz);
+  return vec2<f32>(s, add_oz(add_oz(a, -add_oz(s, -bb, oz), oz), add_oz(b, -bb, oz), oz));
+}
+
+fn fast_two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
+  let s = add_oz(a, b, oz);
+  return vec2<f32>(s, add_oz(b, -add_oz(s, -a, oz), oz));
+}
+
+fn combine(a: vec2<f32>, b: vec2<f32>, oz: u32) -> vec2<f32> {
+  let h = two_sum(a.x, b.x, oz);
+  if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
+    return vec2<f32>(h.x, 0.0);
+  }
+  let l = two_sum(a.y, b.y, oz);
+  let r = fast_two_sum(h.x, add_oz(h.y, l.x, oz), oz);
+  return fast_two_sum(r.x, add_oz(r.y, l.y, oz), oz);
+}
+
+var<workgroup> part: array<vec2<f32>, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -16,22 +37,22 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (row >= 4u) {
     return;
   }
-  var acc: f32 = 0.0;
+  var acc: vec2<f32> = vec2<f32>(0.0, 0.0);
   for (var j = lid; j < 512u; j = j + 256u) {
     let i = row * 512u + j;
     let v0: f32 = in0[i];
     let v1: f32 = v0 * v0;
-    acc = combine(acc, v1);
+    acc = combine(acc, vec2<f32>(v1, 0.0), oz);
   }
   part[lid] = acc;
   workgroupBarrier();
   for (var s = 128u; s > 0u; s = s >> 1u) {
     if (lid < s) {
-      part[lid] = combine(part[lid], part[lid + s]);
+      part[lid] = combine(part[lid], part[lid + s], oz);
     }
     workgroupBarrier();
   }
-  let red: f32 = part[0];
+  let red: f32 = part[0].x;
   for (var j = lid; j < 512u; j = j + 256u) {
     let i = row * 512u + j;
     var r = i;
