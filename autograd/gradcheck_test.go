@@ -214,6 +214,12 @@ func gradCases() []gradCase {
 		binaryCase("unslice-at", func(t, s graph.Tensor) graph.Tensor {
 			return t.UnsliceAt(tensor.Shape{2, 6}, 1, s).Exp()
 		}, rnd(2, 3), tensor.NewI32([]int32{1}, 1)),
+		{name: "update-at", f: func(_ *graph.Graph, x []graph.Tensor) graph.Tensor {
+			return x[0].UpdateAt(1, x[2], x[1].Sin()).Exp()
+		}, in: []*tensor.Array{rnd(2, 5, 3), rnd(2, 2, 3), tensor.NewI64([]int64{2}, 1)}},
+		{name: "update-at-clamped", f: func(_ *graph.Graph, x []graph.Tensor) graph.Tensor {
+			return x[0].UpdateAt(0, x[2], x[1]).Square()
+		}, in: []*tensor.Array{rnd(4, 2), rnd(3, 2), tensor.NewI32([]int32{9}, 1)}},
 		unary("unslice", func(t graph.Tensor) graph.Tensor {
 			return t.Unslice(tensor.Shape{5, 4}, []int{4, 0}, []int{-2, 3}).Exp()
 		}, rnd(3, 2)),

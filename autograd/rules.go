@@ -75,6 +75,7 @@ var rules = map[op.Code]rule{
 	op.QMatMul:    qmatmulRule,
 	op.DynSlice:   dynSliceRule,
 	op.DynUnslice: dynUnsliceRule,
+	op.DynUpdate:  dynUpdateRule,
 	op.Unfold:     unfoldRule,
 	op.Fold:       foldRule,
 }
@@ -294,6 +295,14 @@ func foldRule(y graph.Tensor, _ []graph.Tensor, g graph.Tensor, _ []bool) []grap
 
 func dynSliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
 	return two(g.UnsliceAt(x[0].Shape(), y.Attrs().Axis, x[1]), graph.Tensor{})
+}
+
+// dynUpdateRule: the written window's gradient goes to x, the rest to
+// the base.
+func dynUpdateRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {
+	a, start := y.Attrs().Axis, x[2]
+	zero := g.Graph().Full(g.DType(), 0, x[1].Shape()...)
+	return []graph.Tensor{g.UpdateAt(a, start, zero), g.SliceAt(a, start, x[1].Shape()[a]), {}}
 }
 
 func dynUnsliceRule(y graph.Tensor, x []graph.Tensor, g graph.Tensor, _ []bool) []graph.Tensor {

@@ -9,6 +9,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
@@ -155,4 +156,22 @@ type HalfStorer interface {
 func HalfStorage(d Device) bool {
 	h, ok := d.(HalfStorer)
 	return ok && h.HalfStorage()
+}
+
+// CheckDynUpdate validates the shapes of an op.DynUpdate kernel: the
+// update in and the result out match base but along axis, where in is no
+// longer than out and out no longer than base.
+func CheckDynUpdate(base, in, out tensor.Shape, axis int) error {
+	ok := len(base) == len(out) && len(in) == len(out) && axis >= 0 && axis < len(out)
+	for i := 0; ok && i < len(out); i++ {
+		if i == axis {
+			ok = in[i] <= out[i] && out[i] <= base[i]
+		} else {
+			ok = in[i] == out[i] && base[i] == out[i]
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: dyn_update of %v into %v of %v along axis %d", ErrUnsupported, in, out, base, axis)
+	}
+	return nil
 }

@@ -3,14 +3,17 @@ package compiler
 import "github.com/aethertensor/aether/op"
 
 // Layout chooses operand layouts for matrix products. A right operand
-// that is the transpose of stored state (a constant, parameter or
-// variable, as a [n, k] weight of y = x·Wᵀ is) would otherwise be copied
-// into [k, n] order on every run; Layout drops the transpose and records
-// in the MatMul that its operand is stored transposed (TransB), and
-// whether it is constant (ConstB), so a backend can read it in place or
-// repack it once. A right operand that is itself a constant is marked
+// that is the transpose of another value (a [n, k] weight of y = x·Wᵀ,
+// or the keys of attention scores q·Kᵀ) would otherwise be copied into
+// [k, n] order on every run; Layout drops the transpose and records in
+// the MatMul that its operand is stored transposed (TransB), and whether
+// it is constant (ConstB), so a backend can read it in place or repack it
+// once. A right operand that is itself a constant is marked
 // ConstB too: a backend packs it into its kernel's panel format on the
-// first run instead of on every run. Results are unchanged.
+// first run instead of on every run. A run-time update (DynUpdate) of a
+// leading slice of a value along the update's axis reads that value in
+// place instead of a copy of the slice (a cache's attended prefix).
+// Results are unchanged.
 type Layout struct{}
 
 // Name returns "layout".
@@ -24,6 +27,14 @@ func (Layout) Run(f *Func) (*Func, bool, error) {
 	n := len(f.Values)
 	for id := 0; id < n; id++ {
 		v := f.Values[id]
+		if v.Op == op.DynUpdate {
+			if b := f.Values[v.In[0]]; b.Op == op.Slice && isPrefix(b, f.Values[b.In[0]].Shape, v.Attrs.Axis) {
+				nv := v
+				nv.In = []int{b.In[0], v.In[1], v.In[2]}
+				subst[id] = f.Add(nv)
+			}
+			continue
+		}
 		if v.Op != op.MatMul || (v.Attrs != nil && v.Attrs.TransB) {
 			continue
 		}
@@ -43,9 +54,6 @@ func (Layout) Run(f *Func) (*Func, bool, error) {
 			continue
 		}
 		src := f.Values[b.In[0]]
-		if src.Op != op.Const && src.Op != op.Param && src.Op != op.Variable {
-			continue
-		}
 		a := op.Attrs{}
 		if v.Attrs != nil {
 			a = *v.Attrs
@@ -60,6 +68,17 @@ func (Layout) Run(f *Func) (*Func, bool, error) {
 		return f, false, nil
 	}
 	return f.rewrite(subst), true, nil
+}
+
+// isPrefix reports whether the slice v keeps the leading entries of its
+// operand (of shape from) along axis and all of every other axis.
+func isPrefix(v Value, from []int, axis int) bool {
+	for i, st := range v.Attrs.Starts {
+		if st != 0 || v.Attrs.Steps[i] != 1 || (i != axis && v.Shape[i] != from[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // swapsLastTwo reports whether perm is the identity but for its last two

@@ -667,6 +667,11 @@ func TestMatMul(t *testing.T) {
 		{{2, 1, 13, 31}, {3, 31, 17}},
 		{{1, 300}, {300, 1}},
 		{{130, 5}, {5, 130}},
+		// Few columns: rows dotted with the columns, no panels.
+		{{4, 128, 64}, {4, 64, 4}},
+		{{130, 33}, {33, 3}},
+		{{7, 5}, {5, 2}},
+		{{300, 1}, {1, 4}},
 	}
 	for i, c := range cases {
 		a := randND(uint64(3*i+1), -1, 1, c[0]...)
@@ -688,6 +693,25 @@ func TestMatMul(t *testing.T) {
 			}
 		}
 	}
+	t.Run("few rows by a transposed operand", func(t *testing.T) {
+		// Attention scores in a decode step: m <= 4 query rows against
+		// keys stored [n, k], with a scale fused after the product.
+		for _, m := range []int{1, 2, 3, 4, 5} {
+			for _, k := range []int{1, 17, 64, 100} {
+				a := randND(uint64(10*m+k), -1, 1, 3, m, k)
+				b := randND(uint64(10*m+k+1), -1, 1, 3, 37, k)
+				bt := zerosND(3, k, 37)
+				forEach(bt.shape, func(idx []int) { bt.set(b.at(idx[0], idx[2], idx[1]), idx...) })
+				want := zipND(func(v ...float64) float64 { return v[0] * 0.125 }, matmulRef(a, bt))
+				for _, d := range floatTypes {
+					got := eval(t, func(g *graph.Graph) graph.Tensor {
+						return in(g, a, d).MatMul(in(g, b, d).Transpose()).Scale(0.125)
+					})
+					checkClose(t, got, want, tolFor(d))
+				}
+			}
+		}
+	})
 	t.Run("transposed", func(t *testing.T) {
 		// A non-contiguous operand: the transpose of a permuted tensor.
 		a := randND(1, -1, 1, 5, 2, 3)

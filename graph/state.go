@@ -60,6 +60,31 @@ func (t Tensor) UnsliceAt(shape tensor.Shape, axis int, start Tensor) Tensor {
 	return g.add(op.DynUnslice, &op.Attrs{Axis: a, Shape: s}, t.DType(), s, t, start.Reshape())
 }
 
+// UpdateAt returns t with x written along axis at the run-time position
+// start (clamped so x fits): a cache with this step's rows in place, read
+// by the same run, where AssignSlice writes the state after it. x has t's
+// shape but along axis, where it may be shorter.
+func (t Tensor) UpdateAt(axis int, start, x Tensor) Tensor {
+	g, ok := check("update_at", t, x, start)
+	if !ok {
+		return Tensor{g, -1}
+	}
+	a, ok := normAxis(axis, t.Rank())
+	if !ok || x.Rank() != t.Rank() || x.DType() != t.DType() {
+		return g.fail("update_at", errorf(ErrShape, "%v%v into %v%v along axis %d", x.DType(), x.Shape(), t.DType(), t.Shape(), axis))
+	}
+	for i, n := range t.Shape() {
+		if (i == a && x.Shape()[i] > n) || (i != a && x.Shape()[i] != n) {
+			return g.fail("update_at", errorf(ErrShape, "%v into %v along axis %d", x.Shape(), t.Shape(), axis))
+		}
+	}
+	if !checkStart(g, "update_at", start) {
+		return Tensor{g, -1}
+	}
+	s := t.Shape().Clone()
+	return g.add(op.DynUpdate, &op.Attrs{Axis: a, Shape: s}, t.DType(), s, t, x, start.Reshape())
+}
+
 // AssignSlice records a write of value into the parameter or variable v
 // along axis at the run-time position start (clamped so it fits): the
 // append of a KV cache. Like Assign, the write happens after every read of

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aethertensor/aether/graph"
+	"github.com/aethertensor/aether/op"
 	"github.com/aethertensor/aether/tensor"
 )
 
@@ -76,5 +77,65 @@ func TestStateErrors(t *testing.T) {
 	g.AssignSlice(v, x, 0, g.Placeholder("pos", tensor.I64))
 	if _, err := graph.Compile([]graph.Tensor{x}); err == nil {
 		t.Fatal("a value of the wrong width compiled")
+	}
+}
+
+// TestUpdateAt checks a run-time update against a copy written by hand:
+// of a whole value and of a cache's leading window (which the compiler
+// reads in place), with starts that clamp, on every run of one Program.
+func TestUpdateAt(t *testing.T) {
+	const ctxLen, dim, win = 7, 3, 5
+	init := tensor.MustZeros(tensor.F32, tensor.Shape{ctxLen, dim})
+	for i, d := 0, init.Float32s(); i < len(d); i++ {
+		d[i] = float32(i)
+	}
+	g := graph.New()
+	cache := g.Variable("cache", init)
+	rows := g.Placeholder("rows", tensor.F32, 2, dim)
+	pos := g.Placeholder("pos", tensor.I32)
+	whole := cache.UpdateAt(0, pos, rows)
+	window := cache.SliceAxis(0, 0, win, 1).UpdateAt(0, pos, rows.Neg()).Scale(2)
+	p, err := graph.Compile([]graph.Tensor{whole, window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir := p.IR()
+	for _, v := range ir.Values {
+		if v.Op == op.DynUpdate && ir.Values[v.In[0]].Op != op.Variable {
+			t.Errorf("dyn_update reads a %v, not the cache in place", ir.Values[v.In[0]].Op)
+		}
+	}
+	for _, start := range []int{0, 2, 3, 5, 6, 40, -3} {
+		r := tensor.NewF32([]float32{-1, -2, -3, -4, -5, -6}, 2, dim)
+		out, err := p.Run(context.Background(), graph.Feeds{"rows": r, "pos": tensor.Scalar(tensor.I32, float64(start))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, tc := range []struct {
+			n     int
+			scale float32
+		}{{ctxLen, 1}, {win, -2}} {
+			at := min(max(start, 0), tc.n-2)
+			for i := 0; i < tc.n; i++ {
+				for j := 0; j < dim; j++ {
+					want := float32(i*dim + j)
+					if tc.scale < 0 {
+						want *= 2
+					}
+					if i >= at && i < at+2 {
+						want = tc.scale * r.Float32s()[(i-at)*dim+j]
+					}
+					if got := out[k].Float32s()[i*dim+j]; got != want {
+						t.Fatalf("start %d, output %d: [%d][%d] = %v, want %v", start, k, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+	v, _ := g.Var("cache")
+	for i, x := range v.Value().Float32s() {
+		if x != float32(i) {
+			t.Fatalf("UpdateAt changed the variable: element %d = %v", i, x)
+		}
 	}
 }

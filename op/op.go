@@ -93,6 +93,10 @@ const (
 	DynSlice    // (x, start): Attrs.Shape elements from start
 	DynUnslice  // (x, start): zeros of Attrs.Shape with x placed at start
 	AssignSlice // (variable, value, start): value written at start after the run
+	// (base, x, start): base with x written at start. Attrs.Shape is the
+	// result's; base may be longer along Attrs.Axis, when the leading
+	// Attrs.Shape[Axis] entries are the result's (a prefix of a cache).
+	DynUpdate
 
 	// Quantized weights (Attrs.Quant): kept in their GGUF block format.
 	QConst   // leaf: a [rows, cols] weight matrix
@@ -198,6 +202,7 @@ var table = [numCodes]Info{
 	DynSlice:    {"dyn_slice", 2, Movement | Linear},
 	DynUnslice:  {"dyn_unslice", 2, Linear},
 	AssignSlice: {"assign_slice", 3, Effect},
+	DynUpdate:   {"dyn_update", 3, 0},
 
 	QConst:   {"qconst", 0, Leaf},
 	QMatMul:  {"qmatmul", 2, Linear},

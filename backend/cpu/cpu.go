@@ -176,6 +176,8 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 		return dynSliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis), nil
 	case op.DynUnslice:
 		return dynUnsliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis, true), nil
+	case op.DynUpdate:
+		return dynUpdateKernel(k.In[0].Shape, k.In[1].Shape, k.Out.Shape, a.Axis)
 	case op.AssignSlice:
 		// Launched after the run with the variable's buffer as output:
 		// in[0] is the value, in[1] the start.

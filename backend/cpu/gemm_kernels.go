@@ -18,7 +18,17 @@ type kernelSet[T float] struct {
 	mr, nr int
 	k      []microKernel[T]
 	gemv   gemvKernel[T] // nil: one-row products use k[0]
+	dots   dotsKernel[T]
 }
+
+// dotsKernel computes out[i] = Σ_p w[p]·x[i·ldx+p] for i < rows, rows
+// from 1 to maxDotRows: the products with so few rows or columns that
+// packing panels would cost more than the arithmetic (attention scores
+// against a cache in a decode step).
+type dotsKernel[T float] func(k int, w, x []T, ldx, rows int, out []T)
+
+// maxDotRows is the most rows one dotsKernel call takes.
+const maxDotRows = 4
 
 // gemvKernel computes one row of C over n columns (a multiple of nr) from
 // kc values of a and kc rows of b (row stride ldb): see internal/asm/gemm.
@@ -50,21 +60,23 @@ func kernelsFor[T float]() kernelSet[T] {
 	return goSet[T]()
 }
 
-func asmSet32(s gemm.Set[gemm.Kernel32]) kernelSet[float32] {
+func asmSet32(s gemm.Set[gemm.Kernel32, gemm.Dots32]) kernelSet[float32] {
 	ks := kernelSet[float32]{name: s.Name, mr: s.MR, nr: s.NR}
 	for i, f := range s.Kernels {
 		ks.k = append(ks.k, asmKernel(f, i+1, s.NR))
 	}
 	ks.gemv = asmGemv(s.Gemv, s.NR)
+	ks.dots = asmDots(s.Dots)
 	return ks
 }
 
-func asmSet64(s gemm.Set[gemm.Kernel64]) kernelSet[float64] {
+func asmSet64(s gemm.Set[gemm.Kernel64, gemm.Dots64]) kernelSet[float64] {
 	ks := kernelSet[float64]{name: s.Name, mr: s.MR, nr: s.NR}
 	for i, f := range s.Kernels {
 		ks.k = append(ks.k, asmKernel(f, i+1, s.NR))
 	}
 	ks.gemv = asmGemv(s.Gemv, s.NR)
+	ks.dots = asmDots(s.Dots)
 	return ks
 }
 
@@ -97,13 +109,44 @@ func asmGemv[T float, K ~func(int, *T, *T, int, *T, int, int)](f K, nr int) gemv
 	}
 }
 
+// asmDots wraps the assembly dots kernels (one per row count) like
+// asmKernel.
+func asmDots[T float, D ~func(int, *T, *T, int, *T)](fs []D) dotsKernel[T] {
+	if len(fs) != maxDotRows {
+		return goDots[T]
+	}
+	return func(k int, w, x []T, ldx, rows int, out []T) {
+		if rows < 1 || rows > maxDotRows || k < 0 || len(w) < k || len(out) < rows || len(x) < (rows-1)*ldx+k {
+			panic("cpu: dots kernel called with bad sizes")
+		}
+		if k == 0 {
+			clear(out[:rows])
+			return
+		}
+		fs[rows-1](k, unsafe.SliceData(w), unsafe.SliceData(x), ldx, unsafe.SliceData(out))
+	}
+}
+
+// goDots is the reference dotsKernel.
+func goDots[T float](k int, w, x []T, ldx, rows int, out []T) {
+	w = w[:k]
+	for i := range rows {
+		var s T
+		for p, v := range x[i*ldx : i*ldx+k] {
+			s += v * w[p]
+		}
+		out[i] = s
+	}
+}
+
 // Go kernel tile: small enough for the compiler to keep a full 4x4 tile in
 // registers.
 const goMR, goNR = 4, 4
 
 func goSet[T float]() kernelSet[T] {
 	return kernelSet[T]{name: "Go", mr: goMR, nr: goNR,
-		k: []microKernel[T]{goKernel[T](1), goKernel[T](2), goKernel[T](3), goKernel4x4[T]}}
+		k:    []microKernel[T]{goKernel[T](1), goKernel[T](2), goKernel[T](3), goKernel4x4[T]},
+		dots: goDots[T]}
 }
 
 // goKernel returns the reference microkernel for mr <= goMR rows.

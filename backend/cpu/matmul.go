@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"fmt"
+
 	"github.com/aethertensor/aether/backend"
 	"github.com/aethertensor/aether/kernel"
 	"github.com/aethertensor/aether/op"
@@ -48,6 +50,9 @@ func gemmKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFun
 	g, err := NewGEMM[T](batch, m, k, n)
 	if err != nil {
 		return nil, err
+	}
+	if n >= 1 && n <= maxDotRows && m > n && k > 0 {
+		return fewColumnsKernel(g, ep), nil
 	}
 	// A product whose rows fit one panel reads B in place: nothing to pack.
 	if !constB || batch*k*n == 0 || g.streamsB() {
@@ -158,6 +163,44 @@ func matmul[T number](batch, m, k, n int) kernelFunc {
 	}
 }
 
+// fewColumnsKernel multiplies by a right operand of at most maxDotRows
+// columns (attention scores over a cache, one query per step): each row
+// of A is dotted with the columns of B, transposed once per run into a
+// scratch buffer, instead of packing A into panels for tiles that would
+// be mostly outside the product.
+func fewColumnsKernel[T float](g *GEMM[T], ep *epi[T]) kernelFunc {
+	batch, m, k, n := g.batch, g.m, g.k, g.n
+	dots := g.ks.dots
+	bt := make([]T, batch*n*k)
+	var a, c []T
+	rows := rangeFunc(func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			bi := row / m
+			dots(k, a[row*k:(row+1)*k], bt[bi*n*k:], k, n, c[row*n:(row+1)*n])
+		}
+	})
+	return func(in []*tensor.Array, out *tensor.Array) error {
+		b := typed[T](in[1])
+		a, c = typed[T](in[0]), typed[T](out)
+		if len(a) != batch*m*k || len(b) != batch*k*n || len(c) != batch*m*n {
+			return fmt.Errorf("%w: operands of %d, %d and %d values for %d x [%d, %d] x [%d, %d]", ErrGEMM, len(a), len(b), len(c), batch, m, k, k, n)
+		}
+		for bi := range batch {
+			src, dst := b[bi*k*n:(bi+1)*k*n], bt[bi*n*k:(bi+1)*n*k]
+			for p := range k {
+				for j, v := range src[p*n : (p+1)*n] {
+					dst[j*k+p] = v
+				}
+			}
+		}
+		parallelRun(batch*m, k*n, rows)
+		if e := ep.bind(in); e != nil {
+			e.apply(c, n)
+		}
+		return nil
+	}
+}
+
 // transBKernel multiplies by a right operand stored transposed, [n, k] per
 // batch item. Few rows (a decode step's matrix-vector product) are dot
 // products straight over the stored rows; more rows pack the operand
@@ -169,30 +212,37 @@ func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelF
 		return nil, err
 	}
 	var a, b, c []T
+	kern := g.ks.dots
+	var ct []T // few rows: C transposed, [batch, n, m]
 	dots := rangeFunc(func(lo, hi int) {
 		for cell := lo; cell < hi; cell++ {
-			bi, j := cell/n, cell%n
-			w := b[(bi*n+j)*k : (bi*n+j+1)*k]
-			for i := 0; i < m; i++ {
-				x := a[(bi*m+i)*k : (bi*m+i+1)*k]
-				var s T
-				for p, v := range x {
-					s += v * w[p]
-				}
-				c[(bi*m+i)*n+j] = s
-			}
+			bi := cell / n
+			kern(k, b[cell*k:(cell+1)*k], a[bi*m*k:], k, m, ct[cell*m:(cell+1)*m])
 		}
 	})
 	var pb *PackedB[T]
-	if m > 4 {
+	if m > maxDotRows {
 		pb = g.NewPackedB()
+	} else {
+		ct = make([]T, batch*n*m)
 	}
 	var packedFrom *T
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		a, b, c = typed[T](in[0]), typed[T](in[1]), typed[T](out)
 		e := ep.bind(in)
-		if m <= 4 {
+		if m <= maxDotRows {
+			if m == 0 {
+				return nil
+			}
 			parallelRun(batch*n, m*k, dots)
+			for bi := range batch {
+				src, dst := ct[bi*n*m:(bi+1)*n*m], c[bi*m*n:(bi+1)*m*n]
+				for j := range n {
+					for i, v := range src[j*m : (j+1)*m] {
+						dst[i*n+j] = v
+					}
+				}
+			}
 			if e != nil {
 				e.apply(c, n)
 			}

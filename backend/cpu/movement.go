@@ -28,6 +28,23 @@ func strided[T any](shape tensor.Shape, dst []T, dv view, src []T, sv view) {
 	if shape.Size() == 0 {
 		return
 	}
+	var shapeBuf, dstBuf, srcBuf [8]int
+	if r <= len(shapeBuf) {
+		// Merge axes both views walk contiguously, so a block copy is one
+		// copy call rather than one per row.
+		sh, dst2, src2 := shapeBuf[:1], dstBuf[:1], srcBuf[:1]
+		sh[0], dst2[0], src2[0] = shape[0], dv.st[0], sv.st[0]
+		for a := 1; a < r; a++ {
+			l := len(sh) - 1
+			if dst2[l] == dv.st[a]*shape[a] && src2[l] == sv.st[a]*shape[a] {
+				sh[l] *= shape[a]
+				dst2[l], src2[l] = dv.st[a], sv.st[a]
+				continue
+			}
+			sh, dst2, src2 = append(sh, shape[a]), append(dst2, dv.st[a]), append(src2, sv.st[a])
+		}
+		shape, dv.st, sv.st, r = sh, dst2, src2, len(sh)
+	}
 	var idxBuf [8]int
 	idx := idxBuf[:0]
 	if r-1 > len(idxBuf) {
@@ -426,6 +443,23 @@ func startOf(a *tensor.Array, size, n int) int {
 		s = int(a.Int64s()[0])
 	}
 	return min(max(s, 0), n-size)
+}
+
+// dynUpdateKernel copies base's leading out-shaped part, then writes x
+// into it at a run-time start.
+func dynUpdateKernel(base, in, out tensor.Shape, axis int) (kernelFunc, error) {
+	if err := backend.CheckDynUpdate(base, in, out, axis); err != nil {
+		return nil, err
+	}
+	bv, dv, sv := contiguous(base), contiguous(out), contiguous(in)
+	return func(x []*tensor.Array, y *tensor.Array) error {
+		if err := move(out, y, dv, x[0], bv); err != nil {
+			return err
+		}
+		v := dv
+		v.off = startOf(x[2], in[axis], out[axis]) * dv.st[axis]
+		return move(in, y, v, x[1], sv)
+	}, nil
 }
 
 // dynSliceKernel copies a window at a run-time start out of x.

@@ -162,7 +162,8 @@ func conformanceCases() []conformanceCase {
 		{"dynamic_slices", []input{f32("x", 3, 10, 2), idx("s", tensor.I64, 12, 1)}, func(g *graph.Graph, x []graph.Tensor) []graph.Tensor {
 			s := x[1].Reshape()
 			a := x[0].SliceAt(1, s, 4)
-			return []graph.Tensor{a, a.UnsliceAt(tensor.Shape{3, 10, 2}, 1, s)}
+			u := x[0].SliceAxis(1, 0, 7, 1).UpdateAt(1, s, a.SliceAxis(1, 0, 3, 1).Neg())
+			return []graph.Tensor{a, a.UnsliceAt(tensor.Shape{3, 10, 2}, 1, s), x[0].UpdateAt(1, s, a.Scale(2)), u}
 		}},
 	}
 	return cs

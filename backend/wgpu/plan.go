@@ -123,7 +123,7 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		switch k.Op {
 		case op.Cast:
 			return p.halfCast(k)
-		case op.Reshape, op.Permute, op.Expand, op.Slice, op.DynSlice, op.AssignSlice:
+		case op.Reshape, op.Permute, op.Expand, op.Slice, op.DynSlice, op.AssignSlice, op.DynUpdate:
 			p.words16 = true // and plan the copy as for 32-bit values
 		default:
 			return nil, fmt.Errorf("%w: %v on f16/bf16 storage on webgpu (movement and casts only)", backend.ErrUnsupported, k.Op)
@@ -210,6 +210,24 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		in := k.In[0].Shape
 		d := &dynamic{side: 1, stride: in.Strides()[a.Axis], lim: in[a.Axis] - out[a.Axis]}
 		return p.copy(out, contiguous(in), contiguous(out), d)
+	case op.DynUpdate:
+		base, in := k.In[0].Shape, k.In[1].Shape
+		if err := backend.CheckDynUpdate(base, in, out, a.Axis); err != nil {
+			return nil, err
+		}
+		ps, err := p.copy(out, contiguous(base), contiguous(out), nil)
+		if err != nil {
+			return nil, err
+		}
+		d := &dynamic{side: 2, stride: out.Strides()[a.Axis], lim: out[a.Axis] - in[a.Axis]}
+		xs, err := p.copy(in, contiguous(in), contiguous(out), d)
+		if err != nil {
+			return nil, err
+		}
+		for j := range xs {
+			xs[j].args[0], xs[j].args[1] = 1, 2 // x, then its start
+		}
+		return append(ps, xs...), nil
 	case op.DynUnslice, op.AssignSlice:
 		in := k.In[0].Shape
 		d := &dynamic{side: 2, stride: out.Strides()[a.Axis], lim: out[a.Axis] - in[a.Axis]}

@@ -375,9 +375,6 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 		inWin := qcol.Sub(kpos).Lt(g.Scalar(tensor.I64, float64(c.SlidingWindow)))
 		swMask = graph.Where(causal, graph.Where(inWin, zero, ninf), ninf)
 	}
-	// Cache rows at and after pos are this chunk's (or not yet written).
-	fresh := arange(g, cache, 1, cache, 1).Ge(pos) // [1, cache, 1]
-
 	var ropeCos, ropeSin graph.Tensor
 	if m.rope != nil {
 		ropeCos, ropeSin = m.rope.at(qpos)
@@ -432,8 +429,9 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			kc, vc = kc.SliceAxis(1, 0, cache, 1), vc.SliceAxis(1, 0, cache, 1)
 		}
 		kc, vc = kc.Cast(tensor.F32), vc.Cast(tensor.F32) // widens a half cache; a no-op on f32
-		kAll := graph.Where(fresh, kt.UnsliceAt(kc.Shape(), 1, pos), kc)
-		vAll := graph.Where(fresh, vt.UnsliceAt(vc.Shape(), 1, pos), vc)
+		// The attended cache with this chunk's rows in place (the state
+		// itself is written after the run).
+		kAll, vAll := kc.UpdateAt(1, pos, kt), vc.UpdateAt(1, pos, vt)
 
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.
@@ -452,11 +450,11 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			s = dotExact(qh, kAll.Unsqueeze(1)).Permute(3, 0, 1, 2)
 			mk = mk.Transpose().Reshape(cache, 1, 1, n)
 		} else {
-			// kAll·qhᵀ transposed back: the grp query heads of a key/value
-			// head share one product over the cache as stored, instead of
-			// the cache broadcast over grp and transposed on every run.
-			q2 := qh.Reshape(c.KVHeads, grp*n, c.HeadDim).Transpose()
-			s = kAll.MatMul(q2).Transpose().Reshape(c.KVHeads, grp, n, cache)
+			// The grp query heads of a key/value head share one product
+			// with the keys as stored ([cache, dim], read transposed in
+			// place), instead of the cache broadcast over grp.
+			q2 := qh.Reshape(c.KVHeads, grp*n, c.HeadDim)
+			s = q2.MatMul(kAll.Transpose()).Reshape(c.KVHeads, grp, n, cache)
 		}
 		s = s.Scale(c.AttnScale)
 		if c.AttnSoftcap > 0 {

@@ -7,8 +7,8 @@ import (
 )
 
 // sets32 and sets64 are every kernel level this machine runs.
-func sets32() []Set[Kernel32] {
-	var s []Set[Kernel32]
+func sets32() []Set[Kernel32, Dots32] {
+	var s []Set[Kernel32, Dots32]
 	if best, ok := Float32(); ok {
 		s = append(s, best)
 	}
@@ -18,8 +18,8 @@ func sets32() []Set[Kernel32] {
 	return s
 }
 
-func sets64() []Set[Kernel64] {
-	var s []Set[Kernel64]
+func sets64() []Set[Kernel64, Dots64] {
+	var s []Set[Kernel64, Dots64]
 	if best, ok := Float64(); ok {
 		s = append(s, best)
 	}
@@ -154,5 +154,72 @@ func TestKernelsFloat64(t *testing.T) {
 	}
 	for _, s := range sets {
 		checkTiles(t, "D"+s.Name, s.MR, s.NR, s.Kernels, s.Gemv, 1e-12)
+	}
+}
+
+// checkDots runs every dots kernel of a set against float64 sums, over
+// lengths around the vector widths and row strides past the length, with
+// NaN past every row (which a kernel reading too far would sum) and
+// beyond the outputs (which it must not write).
+func checkDots[T float32 | float64, D ~func(int, *T, *T, int, *T)](t *testing.T, name string, ks []D, tol float64) {
+	t.Helper()
+	if len(ks) != 4 {
+		t.Fatalf("%s: %d dots kernels, want 4", name, len(ks))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	nan := T(math.NaN())
+	for rows := 1; rows <= len(ks); rows++ {
+		for _, k := range []int{0, 1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257} {
+			for _, pad := range []int{0, 5} {
+				ldx := max(k+pad, 1)
+				w := make([]T, k+1)
+				x := make([]T, rows*ldx+1)
+				for i := range w {
+					w[i] = T(r.NormFloat64())
+				}
+				w[k] = nan
+				for i := range x {
+					x[i] = T(r.NormFloat64())
+					if i%ldx >= k || i == len(x)-1 {
+						x[i] = nan
+					}
+				}
+				out := make([]T, rows+2)
+				for i := range out {
+					out[i] = nan
+				}
+				ks[rows-1](k, &w[0], &x[0], ldx, &out[0])
+				for i := range out {
+					if i >= rows {
+						if out[i] == out[i] {
+							t.Fatalf("%s x%d k=%d: wrote guard out[%d]", name, rows, k, i)
+						}
+						continue
+					}
+					var s, abs float64
+					for p := range k {
+						v := float64(w[p]) * float64(x[i*ldx+p])
+						s += v
+						abs += math.Abs(v)
+					}
+					if !(math.Abs(float64(out[i])-s) <= tol*(1+abs)) {
+						t.Fatalf("%s x%d k=%d ldx=%d: out[%d] = %v, want %v", name, rows, k, ldx, i, out[i], s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestDots(t *testing.T) {
+	s32, s64 := sets32(), sets64()
+	if len(s32) == 0 {
+		t.Skip("no assembly kernels in this build or on this CPU")
+	}
+	for _, s := range s32 {
+		checkDots(t, "S"+s.Name, s.Dots, 1e-6)
+	}
+	for _, s := range s64 {
+		checkDots(t, "D"+s.Name, s.Dots, 1e-14)
 	}
 }

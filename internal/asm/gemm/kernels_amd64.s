@@ -531,6 +531,342 @@ done:
 	VZEROUPPER
 	RET
 
+// func SdotsAVX2x1(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·SdotsAVX2x1(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPS     (CX), Y2
+	VMOVUPS     32(CX), Y3
+	VFMADD231PS (DX), Y2, Y0
+	VFMADD231PS 32(DX), Y3, Y1
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPS     (CX), Y2
+	VFMADD231PS (DX), Y2, Y0
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X2
+	VFMADD231SS (DX), X2, X0
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX2x2(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·SdotsAVX2x2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPS     (CX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS (BX), Y4, Y2
+	VFMADD231PS 32(BX), Y5, Y3
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPS     (CX), Y4
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS (BX), Y4, Y2
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X4
+	VFMADD231SS (DX), X4, X0
+	VFMADD231SS (BX), X4, X2
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX2x3(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·SdotsAVX2x3(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPS     (CX), Y6
+	VMOVUPS     32(CX), Y7
+	VFMADD231PS (DX), Y6, Y0
+	VFMADD231PS 32(DX), Y7, Y1
+	VFMADD231PS (SI), Y6, Y2
+	VFMADD231PS 32(SI), Y7, Y3
+	VFMADD231PS (BX), Y6, Y4
+	VFMADD231PS 32(BX), Y7, Y5
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPS     (CX), Y6
+	VFMADD231PS (DX), Y6, Y0
+	VFMADD231PS (SI), Y6, Y2
+	VFMADD231PS (BX), Y6, Y4
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X4
+	VMOVHLPS     X4, X4, X1
+	VADDPS       X1, X4, X4
+	VMOVSHDUP    X4, X1
+	VADDSS       X1, X4, X4
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X6
+	VFMADD231SS (DX), X6, X0
+	VFMADD231SS (SI), X6, X2
+	VFMADD231SS (BX), X6, X4
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, SI
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VMOVSS X4, 8(AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX2x4(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·SdotsAVX2x4(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPS     (CX), Y8
+	VMOVUPS     32(CX), Y9
+	VFMADD231PS (DX), Y8, Y0
+	VFMADD231PS 32(DX), Y9, Y1
+	VFMADD231PS (SI), Y8, Y2
+	VFMADD231PS 32(SI), Y9, Y3
+	VFMADD231PS (DI), Y8, Y4
+	VFMADD231PS 32(DI), Y9, Y5
+	VFMADD231PS (BX), Y8, Y6
+	VFMADD231PS 32(BX), Y9, Y7
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPS     (CX), Y8
+	VFMADD231PS (DX), Y8, Y0
+	VFMADD231PS (SI), Y8, Y2
+	VFMADD231PS (DI), Y8, Y4
+	VFMADD231PS (BX), Y8, Y6
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VMOVSHDUP    X2, X1
+	VADDSS       X1, X2, X2
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X4
+	VMOVHLPS     X4, X4, X1
+	VADDPS       X1, X4, X4
+	VMOVSHDUP    X4, X1
+	VADDSS       X1, X4, X4
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X1
+	VADDPS       X1, X6, X6
+	VMOVHLPS     X6, X6, X1
+	VADDPS       X1, X6, X6
+	VMOVSHDUP    X6, X1
+	VADDSS       X1, X6, X6
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X8
+	VFMADD231SS (DX), X8, X0
+	VFMADD231SS (SI), X8, X2
+	VFMADD231SS (DI), X8, X4
+	VFMADD231SS (BX), X8, X6
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, SI
+	ADDQ        $0x00000004, DI
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VMOVSS X4, 8(AX)
+	VMOVSS X6, 12(AX)
+	VZEROUPPER
+	RET
+
 // func SgemmAVX512x1(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·SgemmAVX512x1(SB), NOSPLIT, $0-56
@@ -2293,6 +2629,362 @@ done:
 	VZEROUPPER
 	RET
 
+// func SdotsAVX512x1(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·SdotsAVX512x1(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+pairs:
+	CMPQ        AX, $0x00000020
+	JL          single
+	VMOVUPS     (CX), Z2
+	VMOVUPS     64(CX), Z3
+	VFMADD231PS (DX), Z2, Z0
+	VFMADD231PS 64(DX), Z3, Z1
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000010
+	JL          reduce
+	VMOVUPS     (CX), Z2
+	VFMADD231PS (DX), Z2, Z0
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, AX
+
+reduce:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X2
+	VFMADD231SS (DX), X2, X0
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX512x2(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·SdotsAVX512x2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+pairs:
+	CMPQ        AX, $0x00000020
+	JL          single
+	VMOVUPS     (CX), Z4
+	VMOVUPS     64(CX), Z5
+	VFMADD231PS (DX), Z4, Z0
+	VFMADD231PS 64(DX), Z5, Z1
+	VFMADD231PS (BX), Z4, Z2
+	VFMADD231PS 64(BX), Z5, Z3
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000020, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000010
+	JL          reduce
+	VMOVUPS     (CX), Z4
+	VFMADD231PS (DX), Z4, Z0
+	VFMADD231PS (BX), Z4, Z2
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+
+reduce:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X4
+	VFMADD231SS (DX), X4, X0
+	VFMADD231SS (BX), X4, X2
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX512x3(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·SdotsAVX512x3(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+pairs:
+	CMPQ        AX, $0x00000020
+	JL          single
+	VMOVUPS     (CX), Z6
+	VMOVUPS     64(CX), Z7
+	VFMADD231PS (DX), Z6, Z0
+	VFMADD231PS 64(DX), Z7, Z1
+	VFMADD231PS (SI), Z6, Z2
+	VFMADD231PS 64(SI), Z7, Z3
+	VFMADD231PS (BX), Z6, Z4
+	VFMADD231PS 64(BX), Z7, Z5
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, SI
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000020, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000010
+	JL          reduce
+	VMOVUPS     (CX), Z6
+	VFMADD231PS (DX), Z6, Z0
+	VFMADD231PS (SI), Z6, Z2
+	VFMADD231PS (BX), Z6, Z4
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+
+reduce:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X1
+	VADDPS        X1, X4, X4
+	VMOVHLPS      X4, X4, X1
+	VADDPS        X1, X4, X4
+	VMOVSHDUP     X4, X1
+	VADDSS        X1, X4, X4
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X6
+	VFMADD231SS (DX), X6, X0
+	VFMADD231SS (SI), X6, X2
+	VFMADD231SS (BX), X6, X4
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, SI
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VMOVSS X4, 8(AX)
+	VZEROUPPER
+	RET
+
+// func SdotsAVX512x4(k int, w *float32, x *float32, ldx int, out *float32)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·SdotsAVX512x4(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x02, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+pairs:
+	CMPQ        AX, $0x00000020
+	JL          single
+	VMOVUPS     (CX), Z8
+	VMOVUPS     64(CX), Z9
+	VFMADD231PS (DX), Z8, Z0
+	VFMADD231PS 64(DX), Z9, Z1
+	VFMADD231PS (SI), Z8, Z2
+	VFMADD231PS 64(SI), Z9, Z3
+	VFMADD231PS (DI), Z8, Z4
+	VFMADD231PS 64(DI), Z9, Z5
+	VFMADD231PS (BX), Z8, Z6
+	VFMADD231PS 64(BX), Z9, Z7
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, SI
+	ADDQ        $0x00000080, DI
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000020, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000010
+	JL          reduce
+	VMOVUPS     (CX), Z8
+	VFMADD231PS (DX), Z8, Z0
+	VFMADD231PS (SI), Z8, Z2
+	VFMADD231PS (DI), Z8, Z4
+	VFMADD231PS (BX), Z8, Z6
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000010, AX
+
+reduce:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPS        Y1, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X1
+	VADDPS        X1, X4, X4
+	VMOVHLPS      X4, X4, X1
+	VADDPS        X1, X4, X4
+	VMOVSHDUP     X4, X1
+	VADDSS        X1, X4, X4
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPS        Y1, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X1
+	VADDPS        X1, X6, X6
+	VMOVHLPS      X6, X6, X1
+	VADDPS        X1, X6, X6
+	VMOVSHDUP     X6, X1
+	VADDSS        X1, X6, X6
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSS      (CX), X8
+	VFMADD231SS (DX), X8, X0
+	VFMADD231SS (SI), X8, X2
+	VFMADD231SS (DI), X8, X4
+	VFMADD231SS (BX), X8, X6
+	ADDQ        $0x00000004, CX
+	ADDQ        $0x00000004, DX
+	ADDQ        $0x00000004, SI
+	ADDQ        $0x00000004, DI
+	ADDQ        $0x00000004, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSS X0, (AX)
+	VMOVSS X2, 4(AX)
+	VMOVSS X4, 8(AX)
+	VMOVSS X6, 12(AX)
+	VZEROUPPER
+	RET
+
 // func DgemmAVX2x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
 // Requires: AVX, FMA3
 TEXT ·DgemmAVX2x1(SB), NOSPLIT, $0-56
@@ -2817,6 +3509,322 @@ sum:
 	JNE     cols
 
 done:
+	VZEROUPPER
+	RET
+
+// func DdotsAVX2x1(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, FMA3
+TEXT ·DdotsAVX2x1(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+pairs:
+	CMPQ        AX, $0x00000008
+	JL          single
+	VMOVUPD     (CX), Y2
+	VMOVUPD     32(CX), Y3
+	VFMADD231PD (DX), Y2, Y0
+	VFMADD231PD 32(DX), Y3, Y1
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000004
+	JL          reduce
+	VMOVUPD     (CX), Y2
+	VFMADD231PD (DX), Y2, Y0
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, AX
+
+reduce:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPD       X1, X0, X0
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X2
+	VFMADD231SD (DX), X2, X0
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX2x2(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, FMA3
+TEXT ·DdotsAVX2x2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+pairs:
+	CMPQ        AX, $0x00000008
+	JL          single
+	VMOVUPD     (CX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD (DX), Y4, Y0
+	VFMADD231PD 32(DX), Y5, Y1
+	VFMADD231PD (BX), Y4, Y2
+	VFMADD231PD 32(BX), Y5, Y3
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000004
+	JL          reduce
+	VMOVUPD     (CX), Y4
+	VFMADD231PD (DX), Y4, Y0
+	VFMADD231PD (BX), Y4, Y2
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000004, AX
+
+reduce:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPD       X1, X0, X0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPD       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPD       X1, X2, X2
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X4
+	VFMADD231SD (DX), X4, X0
+	VFMADD231SD (BX), X4, X2
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX2x3(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, FMA3
+TEXT ·DdotsAVX2x3(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), BX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+
+pairs:
+	CMPQ        AX, $0x00000008
+	JL          single
+	VMOVUPD     (CX), Y6
+	VMOVUPD     32(CX), Y7
+	VFMADD231PD (DX), Y6, Y0
+	VFMADD231PD 32(DX), Y7, Y1
+	VFMADD231PD (SI), Y6, Y2
+	VFMADD231PD 32(SI), Y7, Y3
+	VFMADD231PD (BX), Y6, Y4
+	VFMADD231PD 32(BX), Y7, Y5
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000004
+	JL          reduce
+	VMOVUPD     (CX), Y6
+	VFMADD231PD (DX), Y6, Y0
+	VFMADD231PD (SI), Y6, Y2
+	VFMADD231PD (BX), Y6, Y4
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000004, AX
+
+reduce:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPD       X1, X0, X0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPD       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPD       X1, X2, X2
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPD       X1, X4, X4
+	VMOVHLPS     X4, X4, X1
+	VADDPD       X1, X4, X4
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X6
+	VFMADD231SD (DX), X6, X0
+	VFMADD231SD (SI), X6, X2
+	VFMADD231SD (BX), X6, X4
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VMOVSD X4, 16(AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX2x4(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, FMA3
+TEXT ·DdotsAVX2x4(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), BX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+pairs:
+	CMPQ        AX, $0x00000008
+	JL          single
+	VMOVUPD     (CX), Y8
+	VMOVUPD     32(CX), Y9
+	VFMADD231PD (DX), Y8, Y0
+	VFMADD231PD 32(DX), Y9, Y1
+	VFMADD231PD (SI), Y8, Y2
+	VFMADD231PD 32(SI), Y9, Y3
+	VFMADD231PD (DI), Y8, Y4
+	VFMADD231PD 32(DI), Y9, Y5
+	VFMADD231PD (BX), Y8, Y6
+	VFMADD231PD 32(BX), Y9, Y7
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000004
+	JL          reduce
+	VMOVUPD     (CX), Y8
+	VFMADD231PD (DX), Y8, Y0
+	VFMADD231PD (SI), Y8, Y2
+	VFMADD231PD (DI), Y8, Y4
+	VFMADD231PD (BX), Y8, Y6
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000020, BX
+	SUBQ        $0x00000004, AX
+
+reduce:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPD       X1, X0, X0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPD       X1, X2, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPD       X1, X2, X2
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPD       X1, X4, X4
+	VMOVHLPS     X4, X4, X1
+	VADDPD       X1, X4, X4
+	VADDPD       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X1
+	VADDPD       X1, X6, X6
+	VMOVHLPS     X6, X6, X1
+	VADDPD       X1, X6, X6
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X8
+	VFMADD231SD (DX), X8, X0
+	VFMADD231SD (SI), X8, X2
+	VFMADD231SD (DI), X8, X4
+	VFMADD231SD (BX), X8, X6
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000008, DI
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VMOVSD X4, 16(AX)
+	VMOVSD X6, 24(AX)
 	VZEROUPPER
 	RET
 
@@ -4579,5 +5587,341 @@ sum:
 	JNE     cols
 
 done:
+	VZEROUPPER
+	RET
+
+// func DdotsAVX512x1(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·DdotsAVX512x1(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPD     (CX), Z2
+	VMOVUPD     64(CX), Z3
+	VFMADD231PD (DX), Z2, Z0
+	VFMADD231PD 64(DX), Z3, Z1
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPD     (CX), Z2
+	VFMADD231PD (DX), Z2, Z0
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPD        X1, X0, X0
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X2
+	VFMADD231SD (DX), X2, X0
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX512x2(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·DdotsAVX512x2(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPD     (CX), Z4
+	VMOVUPD     64(CX), Z5
+	VFMADD231PD (DX), Z4, Z0
+	VFMADD231PD 64(DX), Z5, Z1
+	VFMADD231PD (BX), Z4, Z2
+	VFMADD231PD 64(BX), Z5, Z3
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPD     (CX), Z4
+	VFMADD231PD (DX), Z4, Z0
+	VFMADD231PD (BX), Z4, Z2
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPD        X1, X0, X0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPD        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPD        X1, X2, X2
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X4
+	VFMADD231SD (DX), X4, X0
+	VFMADD231SD (BX), X4, X2
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX512x3(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·DdotsAVX512x3(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), BX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPD     (CX), Z6
+	VMOVUPD     64(CX), Z7
+	VFMADD231PD (DX), Z6, Z0
+	VFMADD231PD 64(DX), Z7, Z1
+	VFMADD231PD (SI), Z6, Z2
+	VFMADD231PD 64(SI), Z7, Z3
+	VFMADD231PD (BX), Z6, Z4
+	VFMADD231PD 64(BX), Z7, Z5
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, SI
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPD     (CX), Z6
+	VFMADD231PD (DX), Z6, Z0
+	VFMADD231PD (SI), Z6, Z2
+	VFMADD231PD (BX), Z6, Z4
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPD        X1, X0, X0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPD        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPD        X1, X2, X2
+	VADDPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPD        Y1, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X1
+	VADDPD        X1, X4, X4
+	VMOVHLPS      X4, X4, X1
+	VADDPD        X1, X4, X4
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X6
+	VFMADD231SD (DX), X6, X0
+	VFMADD231SD (SI), X6, X2
+	VFMADD231SD (BX), X6, X4
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VMOVSD X4, 16(AX)
+	VZEROUPPER
+	RET
+
+// func DdotsAVX512x4(k int, w *float64, x *float64, ldx int, out *float64)
+// Requires: AVX, AVX512DQ, AVX512F, FMA3
+TEXT ·DdotsAVX512x4(SB), NOSPLIT, $0-40
+	MOVQ   k+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   ldx+24(FP), BX
+	SHLQ   $0x03, BX
+	LEAQ   (DX)(BX*1), SI
+	LEAQ   (SI)(BX*1), DI
+	LEAQ   (DI)(BX*1), BX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+
+pairs:
+	CMPQ        AX, $0x00000010
+	JL          single
+	VMOVUPD     (CX), Z8
+	VMOVUPD     64(CX), Z9
+	VFMADD231PD (DX), Z8, Z0
+	VFMADD231PD 64(DX), Z9, Z1
+	VFMADD231PD (SI), Z8, Z2
+	VFMADD231PD 64(SI), Z9, Z3
+	VFMADD231PD (DI), Z8, Z4
+	VFMADD231PD 64(DI), Z9, Z5
+	VFMADD231PD (BX), Z8, Z6
+	VFMADD231PD 64(BX), Z9, Z7
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	ADDQ        $0x00000080, SI
+	ADDQ        $0x00000080, DI
+	ADDQ        $0x00000080, BX
+	SUBQ        $0x00000010, AX
+	JMP         pairs
+
+single:
+	CMPQ        AX, $0x00000008
+	JL          reduce
+	VMOVUPD     (CX), Z8
+	VFMADD231PD (DX), Z8, Z0
+	VFMADD231PD (SI), Z8, Z2
+	VFMADD231PD (DI), Z8, Z4
+	VFMADD231PD (BX), Z8, Z6
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, AX
+
+reduce:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPD        X1, X0, X0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VADDPD        Y1, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPD        X1, X2, X2
+	VADDPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VADDPD        Y1, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X1
+	VADDPD        X1, X4, X4
+	VMOVHLPS      X4, X4, X1
+	VADDPD        X1, X4, X4
+	VADDPD        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VADDPD        Y1, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X1
+	VADDPD        X1, X6, X6
+	VMOVHLPS      X6, X6, X1
+	VADDPD        X1, X6, X6
+
+tail:
+	TESTQ       AX, AX
+	JE          store
+	VMOVSD      (CX), X8
+	VFMADD231SD (DX), X8, X0
+	VFMADD231SD (SI), X8, X2
+	VFMADD231SD (DI), X8, X4
+	VFMADD231SD (BX), X8, X6
+	ADDQ        $0x00000008, CX
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000008, SI
+	ADDQ        $0x00000008, DI
+	ADDQ        $0x00000008, BX
+	DECQ        AX
+	JMP         tail
+
+store:
+	MOVQ   out+32(FP), AX
+	VMOVSD X0, (AX)
+	VMOVSD X2, 8(AX)
+	VMOVSD X4, 16(AX)
+	VMOVSD X6, 24(AX)
 	VZEROUPPER
 	RET

@@ -25,6 +25,18 @@ func SgemmAVX2x6(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, f
 // SgemvAVX2 computes one row of C = A·B for n (a multiple of 16) columns (see package doc).
 func SgemvAVX2(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
 
+// SdotsAVX2x1 computes the dot products of w with 1 rows of x (see package doc).
+func SdotsAVX2x1(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX2x2 computes the dot products of w with 2 rows of x (see package doc).
+func SdotsAVX2x2(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX2x3 computes the dot products of w with 3 rows of x (see package doc).
+func SdotsAVX2x3(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX2x4 computes the dot products of w with 4 rows of x (see package doc).
+func SdotsAVX2x4(k int, w *float32, x *float32, ldx int, out *float32)
+
 // SgemmAVX512x1 computes a 1x32 tile of C from a packed 1-row panel of A and 32 columns of B (see package doc).
 func SgemmAVX512x1(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, flags int)
 
@@ -70,6 +82,18 @@ func SgemmAVX512x14(kc int, a *float32, b *float32, ldb int, c *float32, ldc int
 // SgemvAVX512 computes one row of C = A·B for n (a multiple of 32) columns (see package doc).
 func SgemvAVX512(kc int, a *float32, b *float32, ldb int, c *float32, n int, flags int)
 
+// SdotsAVX512x1 computes the dot products of w with 1 rows of x (see package doc).
+func SdotsAVX512x1(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX512x2 computes the dot products of w with 2 rows of x (see package doc).
+func SdotsAVX512x2(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX512x3 computes the dot products of w with 3 rows of x (see package doc).
+func SdotsAVX512x3(k int, w *float32, x *float32, ldx int, out *float32)
+
+// SdotsAVX512x4 computes the dot products of w with 4 rows of x (see package doc).
+func SdotsAVX512x4(k int, w *float32, x *float32, ldx int, out *float32)
+
 // DgemmAVX2x1 computes a 1x8 tile of C from a packed 1-row panel of A and 8 columns of B (see package doc).
 func DgemmAVX2x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
 
@@ -90,6 +114,18 @@ func DgemmAVX2x6(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, f
 
 // DgemvAVX2 computes one row of C = A·B for n (a multiple of 8) columns (see package doc).
 func DgemvAVX2(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)
+
+// DdotsAVX2x1 computes the dot products of w with 1 rows of x (see package doc).
+func DdotsAVX2x1(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX2x2 computes the dot products of w with 2 rows of x (see package doc).
+func DdotsAVX2x2(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX2x3 computes the dot products of w with 3 rows of x (see package doc).
+func DdotsAVX2x3(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX2x4 computes the dot products of w with 4 rows of x (see package doc).
+func DdotsAVX2x4(k int, w *float64, x *float64, ldx int, out *float64)
 
 // DgemmAVX512x1 computes a 1x16 tile of C from a packed 1-row panel of A and 16 columns of B (see package doc).
 func DgemmAVX512x1(kc int, a *float64, b *float64, ldb int, c *float64, ldc int, flags int)
@@ -135,3 +171,15 @@ func DgemmAVX512x14(kc int, a *float64, b *float64, ldb int, c *float64, ldc int
 
 // DgemvAVX512 computes one row of C = A·B for n (a multiple of 16) columns (see package doc).
 func DgemvAVX512(kc int, a *float64, b *float64, ldb int, c *float64, n int, flags int)
+
+// DdotsAVX512x1 computes the dot products of w with 1 rows of x (see package doc).
+func DdotsAVX512x1(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX512x2 computes the dot products of w with 2 rows of x (see package doc).
+func DdotsAVX512x2(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX512x3 computes the dot products of w with 3 rows of x (see package doc).
+func DdotsAVX512x3(k int, w *float64, x *float64, ldx int, out *float64)
+
+// DdotsAVX512x4 computes the dot products of w with 4 rows of x (see package doc).
+func DdotsAVX512x4(k int, w *float64, x *float64, ldx int, out *float64)

@@ -57,6 +57,9 @@ func main() {
 				kernel(s, e, mr)
 			}
 			gemv(s, e)
+			for r := 1; r <= dotRows; r++ {
+				dots(s, e, r)
+			}
 		}
 	}
 	Generate()
@@ -239,6 +242,130 @@ func gemv(s isa, e elem) {
 	SUBQ(U32(nr), n)
 	JNE(LabelRef("cols"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotRows is the most rows a dots kernel takes.
+const dotRows = 4
+
+// dots emits <e>dots<isa>x<r>, r dot products of one vector with r rows
+//
+//	for i < r: out[i] = sum over p < k of w[p] * x[i*ldx+p]
+//
+// for any k: the products with few rows or columns (attention over a
+// cache in a decode step), where a packed GEMM would spend its time
+// packing and on tiles mostly outside the matrix. Each row sums in two
+// vector accumulators, then lanes pairwise, then the tail in order.
+func dots(s isa, e elem, r int) {
+	lanes := s.bytes / e.size
+	name := fmt.Sprintf("%sdots%sx%d", e.name, s.name, r)
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(k int, w, x *%s, ldx int, out *%s)", e.goType, e.goType))
+	Doc(fmt.Sprintf("%s computes the dot products of w with %d rows of x (see package doc).", name, r))
+
+	k := Load(Param("k"), GP64())
+	w := Load(Param("w"), GP64())
+	x := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	SHLQ(U8(log2(e.size)), ldx)
+	rows := make([]GPVirtual, r)
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(x, rows[i])
+		} else {
+			LEAQ(Mem{Base: rows[i-1], Index: ldx, Scale: 1}, rows[i])
+		}
+	}
+	acc := make([][2]VecVirtual, r)
+	for i := range acc {
+		for h := range acc[i] {
+			acc[i][h] = s.vec()
+			e.xor(acc[i][h], acc[i][h], acc[i][h])
+		}
+	}
+	wv := [2]VecVirtual{s.vec(), s.vec()}
+	advance := func(bytes int) {
+		ADDQ(U32(bytes), w)
+		for _, p := range rows {
+			ADDQ(U32(bytes), p)
+		}
+	}
+
+	Label("pairs")
+	CMPQ(k, U32(2*lanes))
+	JL(LabelRef("single"))
+	for h := range wv {
+		e.load(Mem{Base: w, Disp: h * s.bytes}, wv[h])
+	}
+	for i, p := range rows {
+		for h := range wv {
+			e.fma(Mem{Base: p, Disp: h * s.bytes}, wv[h], acc[i][h])
+		}
+	}
+	advance(2 * s.bytes)
+	SUBQ(U32(2*lanes), k)
+	JMP(LabelRef("pairs"))
+
+	Label("single")
+	CMPQ(k, U32(lanes))
+	JL(LabelRef("reduce"))
+	e.load(Mem{Base: w}, wv[0])
+	for i, p := range rows {
+		e.fma(Mem{Base: p}, wv[0], acc[i][0])
+	}
+	advance(s.bytes)
+	SUBQ(U32(lanes), k)
+
+	Label("reduce")
+	tmp := s.vec()
+	for i := range acc {
+		a := acc[i][0]
+		e.add(acc[i][1], a, a)
+		if s.name == "AVX512" {
+			VEXTRACTF64X4(U8(1), a, tmp.AsY())
+			e.add(tmp.AsY(), a.AsY(), a.AsY())
+		}
+		VEXTRACTF128(U8(1), a.AsY(), tmp.AsX())
+		e.add(tmp.AsX(), a.AsX(), a.AsX())
+		VMOVHLPS(a.AsX(), a.AsX(), tmp.AsX())
+		e.add(tmp.AsX(), a.AsX(), a.AsX())
+		if e.size == 4 {
+			VMOVSHDUP(a.AsX(), tmp.AsX())
+			VADDSS(tmp.AsX(), a.AsX(), a.AsX())
+		}
+	}
+
+	Label("tail")
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	ws := wv[0].AsX()
+	if e.size == 4 {
+		VMOVSS(Mem{Base: w}, ws)
+	} else {
+		VMOVSD(Mem{Base: w}, ws)
+	}
+	for i, p := range rows {
+		if e.size == 4 {
+			VFMADD231SS(Mem{Base: p}, ws, acc[i][0].AsX())
+		} else {
+			VFMADD231SD(Mem{Base: p}, ws, acc[i][0].AsX())
+		}
+	}
+	advance(e.size)
+	DECQ(k)
+	JMP(LabelRef("tail"))
+
+	Label("store")
+	out := Load(Param("out"), GP64())
+	for i := range acc {
+		m := Mem{Base: out, Disp: i * e.size}
+		if e.size == 4 {
+			VMOVSS(acc[i][0].AsX(), m)
+		} else {
+			VMOVSD(acc[i][0].AsX(), m)
+		}
+	}
 	VZEROUPPER()
 	RET()
 }
