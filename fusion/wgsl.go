@@ -189,7 +189,7 @@ func WGSLReduce(r *kernel.Reduce) (string, error) {
 	part, fold, red := t, "combine(acc, %s)", "part[0]"
 	if sum2 {
 		oz = ozDecl
-		part, ident, fold, red = "vec2<f32>", "vec2<f32>(0.0, 0.0)", "combine(acc, vec2<f32>(%s, 0.0), oz)", "part[0].x"
+		part, ident, fold, red = "vec2<f32>", "vec2<f32>(0.0, 0.0)", "add_one(acc, %s, oz)", "part[0].x"
 		b.WriteString(wgslSum2)
 	}
 	fmt.Fprintf(&b, "var<workgroup> part: array<%s, %d>;\n\n", part, wg)
@@ -377,17 +377,18 @@ func wgslHelpers(b *strings.Builder, ks ...*kernel.Elementwise) string {
 const ozDecl = "  let oz = groups.z - 1u; // 0, opaque to the compiler\n"
 
 // wgslSum2 adds f32 values as double-f32 pairs hi+lo (hi = fl(hi+lo)):
-// TwoSum on the high and the low parts, then two renormalisations (the
-// accurate double-word addition), every sum through the opaque zero so
-// that the compiler keeps the error terms. The CPU backend sums f32 rows
-// in float64 and rounds once; a pair carries about 48 significant bits,
-// so the two rounded sums differ only where the exact sum lies within
-// about 2^-44 relative of an f32 rounding boundary, where a plain f32
-// sum (24 bits, in another order than the CPU's) is off by an ulp in a
-// sizeable share of rows (an RMSNorm's mean of squares, say). Once the
-// high part is infinite or NaN the pair is that value alone, as float64
-// gives it (except for partial sums beyond f32's range that float64
-// brings back).
+// add_one adds an f32 to a pair (TwoSum, one renormalisation), combine
+// adds two pairs (TwoSum of the high and of the low parts, two
+// renormalisations: the accurate double-word sum). Every addition goes
+// through the opaque zero so that the compiler keeps the error terms.
+// The CPU backend sums an f32 row in float64 and rounds once; a pair
+// carries about 48 bits, so the two differ only where the exact sum lies
+// within about 2^-44 (relative to the terms' magnitudes) of an f32
+// rounding boundary, whereas a plain f32 sum, in another order than the
+// CPU's, is an ulp off in a sizeable share of rows (an RMSNorm's mean of
+// squares, say). Once the high part is infinite or NaN the pair is that
+// value alone, as in float64 (but for partial sums past f32's range,
+// which float64 may bring back).
 const wgslSum2 = `fn add_oz(a: f32, b: f32, oz: u32) -> f32 {
   return bitcast<f32>(bitcast<u32>(a + b) | oz);
 }
@@ -401,6 +402,14 @@ fn two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
 fn fast_two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
   let s = add_oz(a, b, oz);
   return vec2<f32>(s, add_oz(b, -add_oz(s, -a, oz), oz));
+}
+
+fn add_one(a: vec2<f32>, b: f32, oz: u32) -> vec2<f32> {
+  let h = two_sum(a.x, b, oz);
+  if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
+    return vec2<f32>(h.x, 0.0);
+  }
+  return fast_two_sum(h.x, add_oz(h.y, a.y, oz), oz);
 }
 
 fn combine(a: vec2<f32>, b: vec2<f32>, oz: u32) -> vec2<f32> {

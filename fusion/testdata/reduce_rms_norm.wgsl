@@ -18,6 +18,14 @@ fn fast_two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
   return vec2<f32>(s, add_oz(b, -add_oz(s, -a, oz), oz));
 }
 
+fn add_one(a: vec2<f32>, b: f32, oz: u32) -> vec2<f32> {
+  let h = two_sum(a.x, b, oz);
+  if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
+    return vec2<f32>(h.x, 0.0);
+  }
+  return fast_two_sum(h.x, add_oz(h.y, a.y, oz), oz);
+}
+
 fn combine(a: vec2<f32>, b: vec2<f32>, oz: u32) -> vec2<f32> {
   let h = two_sum(a.x, b.x, oz);
   if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
@@ -42,7 +50,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let i = row * 512u + j;
     let v0: f32 = in0[i];
     let v1: f32 = v0 * v0;
-    acc = combine(acc, vec2<f32>(v1, 0.0), oz);
+    acc = add_one(acc, v1, oz);
   }
   part[lid] = acc;
   workgroupBarrier();

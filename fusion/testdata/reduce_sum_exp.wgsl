@@ -40,6 +40,14 @@ fn fast_two_sum(a: f32, b: f32, oz: u32) -> vec2<f32> {
   return vec2<f32>(s, add_oz(b, -add_oz(s, -a, oz), oz));
 }
 
+fn add_one(a: vec2<f32>, b: f32, oz: u32) -> vec2<f32> {
+  let h = two_sum(a.x, b, oz);
+  if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
+    return vec2<f32>(h.x, 0.0);
+  }
+  return fast_two_sum(h.x, add_oz(h.y, a.y, oz), oz);
+}
+
 fn combine(a: vec2<f32>, b: vec2<f32>, oz: u32) -> vec2<f32> {
   let h = two_sum(a.x, b.x, oz);
   if ((bitcast<u32>(h.x) & 0x7f800000u) == 0x7f800000u) {
@@ -70,7 +78,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let v1: f32 = in1[u32(i32(i0))];
     let v2: f32 = v0 * v1;
     let v3: f32 = exp_cpu(v2, oz);
-    acc = combine(acc, vec2<f32>(v3, 0.0), oz);
+    acc = add_one(acc, v3, oz);
   }
   part[lid] = acc;
   workgroupBarrier();
