@@ -253,18 +253,25 @@ func softmax[T float](logOut bool, outer, n, inner int) kernelFunc {
 // y = e^(x-max) in f32, summed in f64, then scaled (or, for log-softmax,
 // y = x - max - log Σ).
 func softmaxRowF32(logOut bool, x, y []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > m || v != v {
-			m = v
-		}
+	// Four running maxima and the vector sum: a decode step's attention
+	// rows are short and many, so these loops are most of its softmax.
+	// The builtin max propagates NaN.
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	k := 0
+	for ; k+4 <= len(x); k += 4 {
+		m0, m1, m2, m3 = max(m0, x[k]), max(m1, x[k+1]), max(m2, x[k+2]), max(m3, x[k+3])
 	}
+	for ; k < len(x); k++ {
+		m0 = max(m0, x[k])
+	}
+	m := max(m0, m1, m2, m3)
 	for k, v := range x {
 		y[k] = v - m
 	}
 	expF32(y, y)
-	var sum float64
-	for _, v := range y {
+	sum, done := sumF32(y)
+	for _, v := range y[done:] {
 		sum += float64(v)
 	}
 	if logOut {
