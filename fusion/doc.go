@@ -22,5 +22,6 @@
 // exp and sigmoid are its polynomial, and f32 sums pass through an OR
 // with a zero the shader compiler cannot see, so that it does not
 // reassociate them (Mesa does), which error-free arithmetic and
-// bit-identity with the CPU depend on.
+// bit-identity with the CPU depend on; a reduction's f32 sum adds
+// double-f32 pairs and rounds once, as the CPU's float64 row sums do.
 package fusion
