@@ -97,7 +97,7 @@ func unaryLoop[T float](c op.Code, x, y []T) {
 		}
 	case op.Rsqrt:
 		for i, v := range x {
-			y[i] = T(1 / math.Sqrt(float64(v)))
+			y[i] = 1 / T(math.Sqrt(float64(v))) // two roundings, as the vector loops
 		}
 	case op.Recip:
 		for i, v := range x {

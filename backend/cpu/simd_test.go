@@ -282,3 +282,26 @@ func TestExpIsElementwise(t *testing.T) {
 		}
 	}
 }
+
+// TestRsqrtIsElementwise checks that f32 Rsqrt gives the same bits on
+// the scalar path (short arrays, tails) as on the vector loops: a square
+// root and a division, each rounded to f32, whatever the array's length.
+func TestRsqrtIsElementwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	base := make([]float32, 200)
+	for i := range base {
+		base[i] = float32(math.Exp(rng.NormFloat64() * 20))
+	}
+	long := make([]float32, len(base))
+	unaryLoop(op.Rsqrt, base, long)
+	for n := 1; n <= len(base); n += 7 {
+		y := make([]float32, n)
+		unaryLoop(op.Rsqrt, base[:n], y)
+		for i, v := range base[:n] {
+			want := 1 / float32(math.Sqrt(float64(v)))
+			if math.Float32bits(y[i]) != math.Float32bits(want) || math.Float32bits(long[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: rsqrt(%v) = %v (in %d elements %v), want %v", n, v, y[i], len(base), long[i], want)
+			}
+		}
+	}
+}
