@@ -18,6 +18,22 @@ fn qhalf(off: u32) -> f32 {
   return unpack2x16float(qbyte(off) | (qbyte(off + 1u) << 8u)).x;
 }
 
+// f16bits returns the f32 bits of the binary16 h as tensor.F16ToF32
+// gives them, in integer arithmetic (unpack2x16float may flush a
+// subnormal half): a subnormal is m·2^-24, exact and normal in f32; a NaN
+// is quieted.
+fn f16bits(h: u32) -> u32 {
+  let e = (h >> 10u) & 0x1fu;
+  let m = h & 0x3ffu;
+  var b = ((e + 112u) << 23u) | (m << 13u);
+  if (e == 0u) {
+    b = bitcast<u32>(f32(m) * bitcast<f32>(0x33800000u));
+  } else if (e == 31u) {
+    b = 0x7f800000u | select(0u, 0x400000u | (m << 13u), m != 0u);
+  }
+  return b | ((h & 0x8000u) << 16u);
+}
+
 fn qsigned(off: u32) -> i32 {
   return i32(qbyte(off) << 24u) >> 24u;
 }
@@ -62,7 +78,7 @@ fn dq(t: u32, row: u32, c: u32) -> f32 {
       return bitcast<f32>(wq[(row >> 2u) + c]);
     }
     case 1u: {
-      return qhalf(row + 2u * c);
+      return bitcast<f32>(f16bits(qbyte(row + 2u * c) | (qbyte(row + 2u * c + 1u) << 8u)));
     }
     case 30u: {
       // BF16: the top half of an f32.

@@ -64,5 +64,5 @@ func TestNamesAreKernels(t *testing.T) {
 
 func ExampleNames() {
 	fmt.Println(shaders.Names())
-	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qmatmul8_bf16 qmatmul8_iq4_nl qmatmul8_q2_k qmatmul8_q3_k qmatmul8_q4_0 qmatmul8_q4_1 qmatmul8_q4_k qmatmul8_q5_0 qmatmul8_q5_1 qmatmul8_q5_k qmatmul8_q6_k qmatmul8_q8_0 qrows reduce round_half scatter_add softmax unfold]
+	// Output: [argmax copy copy16 fill fold gather half_cast matmul qmatmul qmatmul8_bf16 qmatmul8_f16 qmatmul8_iq4_nl qmatmul8_q2_k qmatmul8_q3_k qmatmul8_q4_0 qmatmul8_q4_1 qmatmul8_q4_k qmatmul8_q5_0 qmatmul8_q5_1 qmatmul8_q5_k qmatmul8_q6_k qmatmul8_q8_0 qrows reduce round_half scatter_add softmax unfold]
 }

@@ -11,14 +11,15 @@ import (
 // Q8_1 or Q8_K, as qdot does for the type), takes exact integer block dot
 // products and adds the scaled block terms in the order of qdot's Go
 // kernels (llama.cpp's x86 order), with the same fused multiply-adds: on
-// llvmpipe its results have the CPU's bits. BF16 weights run their own
-// kernel in the same workgroup layout, qmatmul8_bf16, which rounds the
-// activations to bf16 and adds the exact products in qdot's 16 lanes.
-// F32 and F16 weights multiply f32 activations in the qmatmul shader.
+// llvmpipe its results have the CPU's bits. BF16 and F16 weights run
+// their own kernels in the same workgroup layout, qmatmul8_bf16 and
+// qmatmul8_f16, which round the activations to the weights' type (as
+// ggml's vec_dot_type does) and add the exact products in qdot's 16
+// lanes. F32 weights multiply f32 activations in the qmatmul shader.
 func q8Kernel(t quant.Type) bool {
 	switch t {
 	case quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
-		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16:
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16, quant.F16:
 		return true
 	}
 	return false

@@ -134,6 +134,85 @@ func bf16Specials(rng *rand.Rand, cols int) (*tensor.Quantized, *tensor.Array) {
 	return &tensor.Quantized{Type: uint32(quant.BF16), Rows: rows, Cols: cols, Data: raw}, tensor.NewF32(x, n, cols)
 }
 
+// f16Specials returns an [8, cols] F16 weight and [12, cols] activations
+// that reach every path of the rounding of activations to binary16 (ties
+// of normal and subnormal halves, overflow to ∞ at 65520, f32 subnormals
+// and magnitudes below 2^-25 to zero, NaN) and products and lane sums at
+// the extremes: subnormal halves, whose products (down to 2^-48) and lane
+// sums that nearly cancel are still normal in f32, 65504², ∞ and NaN.
+func f16Specials(rng *rand.Rand, cols int) (*tensor.Quantized, *tensor.Array) {
+	const rows, n = 8, 12
+	bits := func(b uint32) float32 { return math.Float32frombits(b) }
+	sign := func() uint32 { return uint32(rng.Intn(2)) << 31 }
+	w := make([]uint16, rows*cols)
+	x := make([]float32, n*cols)
+	for c := range cols {
+		v := float32(rng.NormFloat64())
+		h := quant.F32ToF16(v)
+		w[c] = 0x3c00      // 1
+		w[cols+c] = 0x0001 // 2^-24, the least subnormal
+		w[2*cols+c] = []uint16{0x3c00, 0xbc00}[c%2]
+		w[3*cols+c] = h
+		w[4*cols+c] = h
+		w[5*cols+c] = uint16(rng.Intn(0x3ff)+1) | uint16(rng.Intn(2))<<15 // subnormal halves
+		w[6*cols+c] = []uint16{0x7bff, 0xfbff}[rng.Intn(2)]               // ±65504
+		w[7*cols+c] = uint16(rng.Intn(0x7c00)) | uint16(rng.Intn(2))<<15  // any finite half
+		switch {
+		case c == 2:
+			w[4*cols+c] = 0x7c00 // +∞
+		case c%7 == 5:
+			w[4*cols+c] = uint16(rng.Intn(0x3ff) + 1)
+		}
+		// Ties of the rounding to a normal half (low 13 bits 0x1000),
+		// odd and even, and values either side of a tie.
+		x[c] = bits(sign() | uint32(113+rng.Intn(30))<<23 | uint32(rng.Intn(1<<10))<<13 | 0x1000)
+		x[cols+c] = bits(math.Float32bits(v)&^0x1fff | []uint32{0x0fff, 0x1001, 0x1000}[c%3])
+		// With weight row 1, products ±3·2^-48 and ∓2·2^-48 whose signs
+		// alternate by chunk and by lane: lane sums and the reduction
+		// cancel down to 2^-48.
+		x[2*cols+c] = []float32{0x1.8p-23, -0x1p-23}[(c/16+c)%2]
+		// Subnormal halves: random magnitudes in [2^-26, 2^-14), and
+		// ties k·2^-24 + 2^-25.
+		x[3*cols+c] = bits(sign() | uint32(101+rng.Intn(12))<<23 | uint32(rng.Intn(1<<23)))
+		if c%2 == 1 {
+			x[3*cols+c] = float32(rng.Intn(1024)) * 0x1p-24
+			x[3*cols+c] += 0x1p-25
+		}
+		x[4*cols+c] = bits(sign() | uint32(rng.Intn(1<<23-1)+1)) // f32 subnormals: ±0
+		if c%5 == 0 {
+			x[4*cols+c] = float32(math.Copysign(0, -1))
+		}
+		x[5*cols+c] = v
+		x[6*cols+c] = 256 * v
+		x[7*cols+c] = v * float32(math.Ldexp(1, rng.Intn(60)-30)) // ∞ and 0 among them
+		x[8*cols+c] = 0
+		x[9*cols+c] = v
+		x[10*cols+c] = v
+		// Either side of 65520, the least magnitude that rounds to ∞.
+		x[11*cols+c] = bits(sign() | []uint32{0x477fefff, 0x477ff000, 0x477fe000}[c%3])
+	}
+	x[5*cols+cols/2] = math.MaxFloat32  // rounds to +∞
+	x[9*cols+cols-1] = bits(0x7f800001) // a NaN that must not round to ∞
+	x[10*cols+cols/3] = float32(math.Inf(-1))
+	raw := make([]byte, 2*rows*cols)
+	for i, h := range w {
+		binary.LittleEndian.PutUint16(raw[2*i:], h)
+	}
+	return &tensor.Quantized{Type: uint32(quant.F16), Rows: rows, Cols: cols, Data: raw}, tensor.NewF32(x, n, cols)
+}
+
+// finiteHalves returns q (an F16 weight) with its infinite and NaN halves
+// made finite (exponent 30): random bytes would leave hardly a long row
+// without one.
+func finiteHalves(q *tensor.Quantized) *tensor.Quantized {
+	for i := 0; i < len(q.Data); i += 2 {
+		if q.Data[i+1]&0x7c == 0x7c {
+			q.Data[i+1] &^= 0x04
+		}
+	}
+	return q
+}
+
 // TestQMatMul8Types checks the quantized matmuls of the formats the
 // qmatmul8 shader reaches through Q8_1 activations, lane orders, repacked
 // gemv orders and split min sums against the CPU's Go kernels, bit for
@@ -158,6 +237,10 @@ func TestQMatMul8Types(t *testing.T) {
 		// BF16: rows of any length (shorter than the 32-element chunks,
 		// a tail after them, odd lengths whose rows start mid-word).
 		{quant.BF16, 1, 1}, {quant.BF16, 7, 31}, {quant.BF16, 9, 45}, {quant.BF16, 13, 96}, {quant.BF16, 10, 2083},
+		// F16: as BF16, with 16-element chunks; 4103 values are two
+		// 2048-value chunks of activations rounded in workgroup memory
+		// and a tail.
+		{quant.F16, 1, 1}, {quant.F16, 7, 15}, {quant.F16, 9, 45}, {quant.F16, 13, 96}, {quant.F16, 10, 2083}, {quant.F16, 3, 4103},
 	}
 	for _, c := range cases {
 		for _, src := range []string{"quantised", "random"} {
@@ -166,6 +249,9 @@ func TestQMatMul8Types(t *testing.T) {
 				q, _ := quantWeight(t, c.typ, c.rows, c.cols)
 				if src == "random" {
 					q = randomBlocks(t, rng, c.typ, c.rows, c.cols)
+					if c.typ == quant.F16 {
+						q = finiteHalves(q)
+					}
 				}
 				// Eight awkward rows and three random ones in one call.
 				aw := awkwardRows(rng, c.cols).Float32s()
@@ -179,6 +265,14 @@ func TestQMatMul8Types(t *testing.T) {
 	for _, cols := range []int{70, 13} {
 		t.Run(fmt.Sprintf("BF16/specials/%d", cols), func(t *testing.T) {
 			q, x := bf16Specials(rand.New(rand.NewSource(int64(cols))), cols)
+			sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
+		})
+	}
+	// F16 weights and activations that reach every path of the f16
+	// rounding, and the extremes of the products and sums.
+	for _, cols := range []int{70, 13} {
+		t.Run(fmt.Sprintf("F16/specials/%d", cols), func(t *testing.T) {
+			q, x := f16Specials(rand.New(rand.NewSource(int64(cols))), cols)
 			sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
 		})
 	}
@@ -200,7 +294,7 @@ func TestQuantRowsBits(t *testing.T) {
 	ctx := context.Background()
 	const rows = 5
 	types := []quant.Type{quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
-		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16}
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16, quant.F16}
 	for _, typ := range types {
 		t.Run(typ.String(), func(t *testing.T) {
 			l, err := quant.LayoutOf(typ)
@@ -208,8 +302,10 @@ func TestQuantRowsBits(t *testing.T) {
 				t.Fatal(err)
 			}
 			cols := 2 * l.BlockSize
-			if typ == quant.BF16 {
-				cols = 37 // odd: rows start mid-word
+			if typ == quant.BF16 || typ == quant.F16 {
+				// Odd: rows start mid-word. F16's random halves include
+				// subnormals, infinities and NaNs.
+				cols = 37
 			}
 			q := randomBlocks(t, rand.New(rand.NewSource(int64(typ))), typ, rows, cols)
 			deq := make([]float32, rows*cols)

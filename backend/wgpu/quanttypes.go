@@ -3,12 +3,11 @@ package wgpu
 import "github.com/aethertensor/aether/llm/quant"
 
 // quantKernel reports whether the qmatmul and qrows shaders decode type t.
+// F32 multiplies f32 activations in qmatmul; every other type, F16 (kept
+// in two bytes, its activations rounded to f16) included, has a qmatmul8
+// kernel.
 func quantKernel(t quant.Type) bool {
-	switch t {
-	case quant.F32, quant.F16:
-		return true
-	}
-	return q8Kernel(t)
+	return t == quant.F32 || q8Kernel(t)
 }
 
 // QuantKernel reports whether weights of GGUF type t stay in their blocks
