@@ -33,12 +33,22 @@ type acts struct {
 	// blocks with the quants of each pair of blocks interleaved by halves
 	// and the scales, corrections and (Q4_1) ms in the order
 	// 0,2,4,6,1,3,5,7 (see prepareWide). Same offsets as q, d and c.
-	qp   []int8
-	dp   []float32
-	cp   []int32
-	mp   []float32
+	qp []int8
+	dp []float32
+	cp []int32
+	mp []float32
+	// For the tile kernels (dotQ4_0VNNI8x4): the whole tiles of tileRows
+	// rows of qp, dp and cp, interleaved per group of eight blocks (see
+	// prepareTiles).
+	qt   []int8
+	dt   []float32
+	ct   []int32
 	rows []row // scratch for MatMul's per-row views
 }
+
+// tileRows is the number of activation rows a tile kernel dots each weight
+// row with in one pass.
+const tileRows = 4
 
 // row is one activation row.
 type row struct {
@@ -176,6 +186,28 @@ func (a *acts) prepareWide(n, nb int) {
 				a.dp[g+k], a.cp[g+k], a.mp[g+k] = a.d[g+b], a.c[g+b], a.ms[g+b]
 			}
 		}
+	}
+}
+
+// prepareTiles fills qt, dt and ct for weight type t (Q4_0; other types
+// need nothing) from the whole groups of eight blocks of qp, dp and cp:
+// for each whole tile of tileRows rows, group after group, the tile's rows'
+// 256 quants one after another, and likewise their 8 scales and 8
+// corrections, so that a tile kernel finds each operand at a fixed offset.
+func (a *acts) prepareTiles(t Type) {
+	if t != Q4_0 {
+		return
+	}
+	nb := a.cols / 32
+	g := nb / 8
+	units := a.n / tileRows * tileRows * g // (tile, group, row) triples
+	a.qt, a.dt, a.ct = grow(a.qt, 256*units), grow(a.dt, 8*units), grow(a.ct, 8*units)
+	for u := 0; u < units; u++ {
+		i, k := u%tileRows, u/tileRows%g
+		r := u/(tileRows*g)*tileRows + i
+		copy(a.qt[256*u:256*u+256], a.qp[r*a.cols+256*k:])
+		copy(a.dt[8*u:8*u+8], a.dp[r*nb+8*k:])
+		copy(a.ct[8*u:8*u+8], a.cp[r*nb+8*k:])
 	}
 }
 

@@ -150,3 +150,24 @@ func BenchmarkKernel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatMul multiplies 4096×4096 weights by a 64-row activation
+// matrix (a prompt-prefill chunk) at the best level for the main model
+// types; GFLOP/s counts 2·rows·cols·n, activation quantisation included.
+func BenchmarkMatMul(b *testing.B) {
+	const rows, cols, n = 4096, 4096, 64
+	r := rand.New(rand.NewPCG(13, 14))
+	x := randActs(r, n*cols)
+	dst := make([]float32, n*rows)
+	for _, typ := range []qdot.Type{qdot.Q4_0, qdot.Q8_0, qdot.Q4_K} {
+		w := randWeights(b, r, typ, rows, cols, false, 0)
+		b.Run(typ.String(), func(b *testing.B) {
+			for b.Loop() {
+				if err := qdot.MatMul(typ, dst, w, rows, cols, x, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*rows*cols*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

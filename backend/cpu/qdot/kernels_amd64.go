@@ -86,7 +86,42 @@ func archLevels() (out []*kernelSet) {
 		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KVNNIRows(w, x.q, x.d, x.s, dst) },
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
+	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0}
 	return append(out, vnni)
+}
+
+// tileQ4_0 runs dotQ4_0VNNI8x4 on the rows' whole groups of eight blocks
+// and adds the remaining blocks' dotQ4_0VNNI as dotQ4_0Wide does.
+func tileQ4_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	nb := a.cols / 32
+	rb := 18 * nb
+	nr := len(w) / rb
+	g := nb / 8
+	if nr == 0 {
+		return
+	}
+	if len(w) != nr*rb || i0%tileRows != 0 || i0+tileRows > a.n || len(dst) < (tileRows-1)*stride+nr {
+		panic("qdot: tileQ4_0 operands out of range")
+	}
+	if g == 0 {
+		for i := 0; i < tileRows; i++ {
+			for r := 0; r < nr; r++ {
+				dst[i*stride+r] = dotQ4_0Wide(w[r*rb:(r+1)*rb], &a.rows[i0+i])
+			}
+		}
+		return
+	}
+	u0, u1 := i0*g, (i0+tileRows)*g
+	dotQ4_0VNNI8x4(w, a.qt[256*u0:256*u1], a.dt[8*u0:8*u1], a.ct[8*u0:8*u1], dst, nr, rb, stride)
+	if 8*g == nb {
+		return
+	}
+	for i := 0; i < tileRows; i++ {
+		x := &a.rows[i0+i]
+		for r := 0; r < nr; r++ {
+			dst[i*stride+r] += dotQ4_0VNNI(w[r*rb+18*8*g:(r+1)*rb], x.q[32*8*g:], x.dv[8*8*g:], x.c[8*g:])
+		}
+	}
 }
 
 // dotF16Asm runs the AVX2 kernel on the whole multiples of 8 and adds the

@@ -65,9 +65,36 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 		// One kernel call per share of rows.
 		work = func(r0, r1 int) { rk(w[r0*rb:r1*rb], &xs[0], dst[r0:r1]) }
 	}
+	if tk := active.tile[t]; tk != nil && n >= tileRows {
+		// Each weight row is unpacked once per tile of activation rows
+		// instead of once per row. A block of weight rows (in the L2
+		// cache) meets every tile (in L1) before the next block is read.
+		a.prepareTiles(t)
+		nt := n / tileRows * tileRows
+		blk := max(1, tileBlockBytes/rb)
+		work = func(r0, r1 int) {
+			for b0 := r0; b0 < r1; b0 += blk {
+				b1 := min(b0+blk, r1)
+				for i0 := 0; i0 < nt; i0 += tileRows {
+					tk(w[b0*rb:b1*rb], a, i0, dst[i0*rows+b0:], rows)
+				}
+				for r := b0; r < b1; r++ {
+					wr := w[r*rb : (r+1)*rb]
+					for i := nt; i < n; i++ {
+						dst[i*rows+r] = dot(wr, &xs[i])
+					}
+				}
+			}
+		}
+	}
 	parallel(rows, rows*rb*n, work)
 	return nil
 }
+
+// tileBlockBytes is about how many weight bytes MatMul's tiled loop dots
+// with every tile of activation rows before moving on: small enough to stay
+// in the L2 cache while the tiles go by.
+const tileBlockBytes = 128 << 10
 
 var actPool = sync.Pool{New: func() any { return new(acts) }}
 

@@ -7385,6 +7385,222 @@ DATA q41ScaleIdxR<>+56(SB)/4, $0x00000000
 DATA q41ScaleIdxR<>+60(SB)/4, $0x00000000
 GLOBL q41ScaleIdxR<>(SB), RODATA|NOPTR, $64
 
+// func dotQ4_0VNNI8x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_0VNNI8x4(SB), NOSPLIT, $0-144
+	MOVQ         w_base+0(FP), AX
+	MOVQ         dst_base+96(FP), DX
+	MOVQ         nr+120(FP), BX
+	MOVQ         stride+136(FP), SI
+	SHLQ         $0x02, SI
+	MOVL         $0x0f0f0f0f, CX
+	VMOVD        CX, X0
+	VPBROADCASTD X0, Y0
+	TESTQ        BX, BX
+	JZ           norows
+
+row:
+	MOVQ   AX, CX
+	MOVQ   qt_base+24(FP), DI
+	MOVQ   dt_base+48(FP), R8
+	MOVQ   ct_base+72(FP), R9
+	MOVQ   ct_len+80(FP), R10
+	SHRQ   $0x05, R10
+	VPXORD Y16, Y16, Y16
+	VPXORD Y17, Y17, Y17
+	VPXORD Y18, Y18, Y18
+	VPXORD Y19, Y19, Y19
+
+loop:
+	TESTQ       R10, R10
+	JZ          done
+	PREFETCHT0  8192(CX)
+	PREFETCHT0  8256(CX)
+	PREFETCHT0  8320(CX)
+	VMOVDQU64   q40TileIdx<>+0(SB), Z1
+	VMOVDQU64   (CX), Z6
+	VPERMT2W    64(CX), Z1, Z6
+	VCVTPH2PS   X6, Y1
+	VMOVDQU     2(CX), X2
+	VINSERTI128 $0x01, 20(CX), Y2, Y2
+	VPANDD      Y0, Y2, Y20
+	VPSRLW      $0x04, Y2, Y24
+	VPANDD      Y0, Y24, Y24
+	VMOVDQU     38(CX), X3
+	VINSERTI128 $0x01, 56(CX), Y3, Y3
+	VPANDD      Y0, Y3, Y21
+	VPSRLW      $0x04, Y3, Y25
+	VPANDD      Y0, Y25, Y25
+	VMOVDQU     74(CX), X4
+	VINSERTI128 $0x01, 92(CX), Y4, Y4
+	VPANDD      Y0, Y4, Y22
+	VPSRLW      $0x04, Y4, Y26
+	VPANDD      Y0, Y26, Y26
+	VMOVDQU     110(CX), X5
+	VINSERTI128 $0x01, 128(CX), Y5, Y5
+	VPANDD      Y0, Y5, Y23
+	VPSRLW      $0x04, Y5, Y27
+	VPANDD      Y0, Y27, Y27
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    (DI), Y20, Y6
+	VPDPBUSD    32(DI), Y24, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    64(DI), Y21, Y7
+	VPDPBUSD    96(DI), Y25, Y7
+	VPXOR       Y8, Y8, Y8
+	VPDPBUSD    128(DI), Y22, Y8
+	VPDPBUSD    160(DI), Y26, Y8
+	VPXOR       Y9, Y9, Y9
+	VPDPBUSD    192(DI), Y23, Y9
+	VPDPBUSD    224(DI), Y27, Y9
+	VPHADDD     Y7, Y6, Y6
+	VPHADDD     Y9, Y8, Y7
+	VPHADDD     Y7, Y6, Y6
+	VPADDD      (R9), Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VMULPS      (R8), Y1, Y7
+	VFMADD231PS Y6, Y7, Y16
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    256(DI), Y20, Y6
+	VPDPBUSD    288(DI), Y24, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    320(DI), Y21, Y7
+	VPDPBUSD    352(DI), Y25, Y7
+	VPXOR       Y8, Y8, Y8
+	VPDPBUSD    384(DI), Y22, Y8
+	VPDPBUSD    416(DI), Y26, Y8
+	VPXOR       Y9, Y9, Y9
+	VPDPBUSD    448(DI), Y23, Y9
+	VPDPBUSD    480(DI), Y27, Y9
+	VPHADDD     Y7, Y6, Y6
+	VPHADDD     Y9, Y8, Y7
+	VPHADDD     Y7, Y6, Y6
+	VPADDD      32(R9), Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VMULPS      32(R8), Y1, Y7
+	VFMADD231PS Y6, Y7, Y17
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    512(DI), Y20, Y6
+	VPDPBUSD    544(DI), Y24, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    576(DI), Y21, Y7
+	VPDPBUSD    608(DI), Y25, Y7
+	VPXOR       Y8, Y8, Y8
+	VPDPBUSD    640(DI), Y22, Y8
+	VPDPBUSD    672(DI), Y26, Y8
+	VPXOR       Y9, Y9, Y9
+	VPDPBUSD    704(DI), Y23, Y9
+	VPDPBUSD    736(DI), Y27, Y9
+	VPHADDD     Y7, Y6, Y6
+	VPHADDD     Y9, Y8, Y7
+	VPHADDD     Y7, Y6, Y6
+	VPADDD      64(R9), Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VMULPS      64(R8), Y1, Y7
+	VFMADD231PS Y6, Y7, Y18
+	VPXOR       Y6, Y6, Y6
+	VPDPBUSD    768(DI), Y20, Y6
+	VPDPBUSD    800(DI), Y24, Y6
+	VPXOR       Y7, Y7, Y7
+	VPDPBUSD    832(DI), Y21, Y7
+	VPDPBUSD    864(DI), Y25, Y7
+	VPXOR       Y8, Y8, Y8
+	VPDPBUSD    896(DI), Y22, Y8
+	VPDPBUSD    928(DI), Y26, Y8
+	VPXOR       Y9, Y9, Y9
+	VPDPBUSD    960(DI), Y23, Y9
+	VPDPBUSD    992(DI), Y27, Y9
+	VPHADDD     Y7, Y6, Y6
+	VPHADDD     Y9, Y8, Y7
+	VPHADDD     Y7, Y6, Y6
+	VPADDD      96(R9), Y6, Y6
+	VCVTDQ2PS   Y6, Y6
+	VMULPS      96(R8), Y1, Y1
+	VFMADD231PS Y6, Y1, Y19
+	ADDQ        $0x00000090, CX
+	ADDQ        $0x00000400, DI
+	ADDQ        $0x00000080, R8
+	ADDQ        $0x00000080, R9
+	DECQ        R10
+	JMP         loop
+
+done:
+	VMOVAPS      Y16, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VPSHUFD      $0x01, X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (DX)
+	VMOVAPS      Y17, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VPSHUFD      $0x01, X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (DX)(SI*1)
+	VMOVAPS      Y18, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VPSHUFD      $0x01, X2, X1
+	VADDSS       X1, X2, X2
+	VMOVSS       X2, (DX)(SI*2)
+	VMOVAPS      Y19, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X2
+	VMOVHLPS     X2, X2, X1
+	VADDPS       X1, X2, X2
+	VPSHUFD      $0x01, X2, X1
+	VADDSS       X1, X2, X2
+	LEAQ         (DX)(SI*2), CX
+	VMOVSS       X2, (CX)(SI*1)
+	ADDQ         $0x04, DX
+	ADDQ         rb+128(FP), AX
+	DECQ         BX
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q40TileIdx<>+0(SB)/2, $0x0000
+DATA q40TileIdx<>+2(SB)/2, $0x0012
+DATA q40TileIdx<>+4(SB)/2, $0x0024
+DATA q40TileIdx<>+6(SB)/2, $0x0036
+DATA q40TileIdx<>+8(SB)/2, $0x0009
+DATA q40TileIdx<>+10(SB)/2, $0x001b
+DATA q40TileIdx<>+12(SB)/2, $0x002d
+DATA q40TileIdx<>+14(SB)/2, $0x003f
+DATA q40TileIdx<>+16(SB)/2, $0x0000
+DATA q40TileIdx<>+18(SB)/2, $0x0000
+DATA q40TileIdx<>+20(SB)/2, $0x0000
+DATA q40TileIdx<>+22(SB)/2, $0x0000
+DATA q40TileIdx<>+24(SB)/2, $0x0000
+DATA q40TileIdx<>+26(SB)/2, $0x0000
+DATA q40TileIdx<>+28(SB)/2, $0x0000
+DATA q40TileIdx<>+30(SB)/2, $0x0000
+DATA q40TileIdx<>+32(SB)/2, $0x0000
+DATA q40TileIdx<>+34(SB)/2, $0x0000
+DATA q40TileIdx<>+36(SB)/2, $0x0000
+DATA q40TileIdx<>+38(SB)/2, $0x0000
+DATA q40TileIdx<>+40(SB)/2, $0x0000
+DATA q40TileIdx<>+42(SB)/2, $0x0000
+DATA q40TileIdx<>+44(SB)/2, $0x0000
+DATA q40TileIdx<>+46(SB)/2, $0x0000
+DATA q40TileIdx<>+48(SB)/2, $0x0000
+DATA q40TileIdx<>+50(SB)/2, $0x0000
+DATA q40TileIdx<>+52(SB)/2, $0x0000
+DATA q40TileIdx<>+54(SB)/2, $0x0000
+DATA q40TileIdx<>+56(SB)/2, $0x0000
+DATA q40TileIdx<>+58(SB)/2, $0x0000
+DATA q40TileIdx<>+60(SB)/2, $0x0000
+DATA q40TileIdx<>+62(SB)/2, $0x0000
+GLOBL q40TileIdx<>(SB), RODATA|NOPTR, $64
+
 // func dotF16AVX2(w []byte, x []float32) float32
 // Requires: AVX, F16C, FMA3, SSE
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-52

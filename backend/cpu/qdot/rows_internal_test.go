@@ -51,3 +51,64 @@ func TestRowsKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestTileKernels requires MatMul through each level's tile kernels to give,
+// for every (activation row, weight row) pair, the bits of the level's
+// one-row kernel, on random block bytes (any scales) for activation row
+// counts with and without a ragged tail of rows, widths with and without
+// whole groups of eight blocks, and enough weight rows to span several of
+// MatMul's weight blocks and goroutine shares.
+func TestTileKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	defer SetLevel(CurrentLevel())
+	tests := []struct {
+		cols, rows int
+		ns         []int
+	}{
+		{cols: 256, rows: 17, ns: []int{4, 5, 7}},
+		{cols: 288, rows: 3, ns: []int{4, 9}},   // one block past a group
+		{cols: 96, rows: 5, ns: []int{4, 6}},    // no whole group
+		{cols: 768, rows: 33, ns: []int{8, 13}}, // three groups
+		{cols: 256, rows: 1000, ns: []int{5}},   // several weight blocks
+		{cols: 2048, rows: 1, ns: []int{64}},
+	}
+	for _, lvl := range Supported() {
+		SetLevel(lvl)
+		for typ := range active.tile {
+			bs := typ.BlockSize()
+			for _, tc := range tests {
+				if tc.cols%bs != 0 {
+					continue
+				}
+				rb, _ := RowBytes(typ, tc.cols)
+				w := make([]byte, tc.rows*rb)
+				for i := range w {
+					w[i] = byte(rng.Uint32())
+				}
+				for _, n := range tc.ns {
+					x := make([]float32, n*tc.cols)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64())
+					}
+					clear(x[tc.cols : 2*tc.cols]) // a row of zeros
+					got := make([]float32, n*tc.rows)
+					if err := MatMul(typ, got, w, tc.rows, tc.cols, x, n); err != nil {
+						t.Fatal(err)
+					}
+					var a acts
+					a.prepare(typ, x, n, tc.cols)
+					for i := 0; i < n; i++ {
+						xr := a.row(i)
+						for r := 0; r < tc.rows; r++ {
+							want := active.dot[typ](w[r*rb:(r+1)*rb], &xr)
+							g := got[i*tc.rows+r]
+							if math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+								t.Fatalf("%v %v cols=%d rows=%d n=%d: activation row %d, weight row %d gives %v, one-row kernel %v", lvl, typ, tc.cols, tc.rows, n, i, r, g, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -224,6 +224,11 @@ func dotQ4_0VNNI8Rows(w []byte, qp []int8, dp []float32, cp []int32, dst []float
 //go:noescape
 func dotQ4_1VNNI8Rows(w []byte, qp []int8, dp []float32, mp []float32, dst []float32)
 
+// dotQ4_0VNNI8x4 dots nr consecutive Q4_0 rows of w with 4 activation rows tiled per group of eight blocks (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), weight rows rb bytes apart, activation row i of weight row r going to dst[i*stride+r].
+//
+//go:noescape
+func dotQ4_0VNNI8x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //
 //go:noescape

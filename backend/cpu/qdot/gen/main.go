@@ -51,6 +51,7 @@ func main() {
 		q41Wide()
 	}
 	rowsMode = false
+	q40Tile()
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -1022,6 +1023,155 @@ func q40Wide() {
 
 	Label("done")
 	finish(rs, []VecVirtual{acc})
+}
+
+// tileRows is the number of activation rows the tile kernels dot each
+// weight row with in one pass (acts.tileRows must match).
+const tileRows = 4
+
+// q40Tile writes dotQ4_0VNNI8x4, dotQ4_0VNNI8 for tileRows activation rows
+// at once: each group of eight weight blocks is unpacked and its scales
+// converted once, then dotted with the group of each activation row, with
+// one accumulator per activation row. Per activation row the instructions
+// on the accumulator are dotQ4_0VNNI8's (the integer sums are exact, the
+// float convert, scale product, FMA and final lane reduction the same
+// ones), so each result has the one-row kernel's bits.
+//
+// The activations come tiled (see acts.prepareTiles): per group, the
+// tileRows rows' 256 quants one after another, then likewise their scales
+// and corrections, so that every operand is at a constant offset from one
+// pointer. The kernel dots nr weight rows rb bytes apart (whose leading
+// whole groups it reads); activation row i of weight row r goes to
+// dst[i*stride+r].
+//
+// The unpacked weights (8 registers) and the accumulators (4) are pinned
+// to Y16-Y27, which only EVEX instructions reach (hence VPANDD), so that
+// the remaining virtual registers, which vphaddd and the VEX moves use,
+// fit in Y0-Y15.
+func q40Tile() {
+	TEXT("dotQ4_0VNNI8x4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc("dotQ4_0VNNI8x4 dots nr consecutive Q4_0 rows of w with 4 activation rows tiled per group of eight blocks (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), weight rows rb bytes apart, activation row i of weight row r going to dst[i*stride+r].")
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, dt, ct, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+
+	acc := []Register{Y16, Y17, Y18, Y19}
+	lo := []Register{Y20, Y21, Y22, Y23}
+	hi := []Register{Y24, Y25, Y26, Y27}
+	mask := broadcastD(0x0f0f0f0f)
+	idx := GLOBL("q40TileIdx", RODATA|NOPTR)
+	for k, b := range []int{0, 2, 4, 6, 1, 3, 5, 7} {
+		DATA(2*k, U16(9*b))
+	}
+	for k := 8; k < 32; k++ {
+		DATA(2*k, U16(0))
+	}
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), dt.Base)
+	Load(Param("ct").Base(), ct.Base)
+	Load(Param("ct").Len(), n)
+	SHRQ(U8(5), n) // groups of eight blocks of one activation row
+	for _, a := range acc {
+		VPXORD(a, a, a)
+	}
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	for _, o := range []int{0, 64, 128} {
+		PREFETCHT0(w.Offset(prefetchDist + o))
+	}
+	// The weight scales as dotQ4_0VNNI8 takes them.
+	scaleIdx, tab, sc := ZMM(), ZMM(), YMM()
+	VMOVDQU64(idx, scaleIdx)
+	VMOVDQU64(w, tab)
+	VPERMT2W(w.Offset(64), scaleIdx, tab)
+	VCVTPH2PS(tab.AsX(), sc)
+	for p := 0; p < 4; p++ {
+		a := w.Offset(36 * p)
+		raw := YMM()
+		VMOVDQU(a.Offset(2), raw.AsX())
+		VINSERTI128(U8(1), a.Offset(18+2), raw, raw)
+		VPANDD(mask, raw, lo[p])
+		VPSRLW(U8(4), raw, hi[p])
+		VPANDD(mask, hi[p], hi[p])
+	}
+	for i := 0; i < tileRows; i++ {
+		xq := q.Offset(256 * i)
+		pairs := make([]VecVirtual, 4)
+		for p := range pairs {
+			sum := YMM()
+			VPXOR(sum, sum, sum)
+			vpdpbusdR(xq.Offset(64*p), lo[p], sum)
+			vpdpbusdR(xq.Offset(64*p+32), hi[p], sum)
+			pairs[p] = sum
+		}
+		t, u := YMM(), YMM()
+		VPHADDD(pairs[1], pairs[0], t)
+		VPHADDD(pairs[3], pairs[2], u)
+		VPHADDD(u, t, t)
+		VPADDD(ct.Offset(32*i), t, t)
+		VCVTDQ2PS(t, t)
+		m := YMM()
+		VMULPS(dt.Offset(32*i), sc, m)
+		VFMADD231PS(t, m, acc[i])
+	}
+	ADDQ(U32(8*18), w.Base)
+	ADDQ(U32(tileRows*8*32), q.Base)
+	ADDQ(U32(tileRows*32), dt.Base)
+	ADDQ(U32(tileRows*32), ct.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	// dotQ4_0VNNI8's final reduction, per accumulator.
+	o := Mem{Base: dst}
+	for i, a := range acc {
+		v := YMM()
+		VMOVAPS(a, v)
+		hiX, loX := XMM(), XMM()
+		VEXTRACTF128(U8(1), v, hiX)
+		VADDPS(hiX, v.AsX(), hiX)
+		VMOVHLPS(hiX, hiX, loX)
+		VADDPS(loX, hiX, hiX)
+		VPSHUFD(U8(1), hiX, loX)
+		VADDSS(loX, hiX, hiX)
+		switch i {
+		case 0:
+			VMOVSS(hiX, o)
+		case 1, 2:
+			VMOVSS(hiX, Mem{Base: dst, Index: s4, Scale: uint8(i)})
+		case 3:
+			t := GP64()
+			LEAQ(Mem{Base: dst, Index: s4, Scale: 2}, t)
+			VMOVSS(hiX, Mem{Base: t, Index: s4, Scale: 1})
+		}
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// vpdpbusdR is vpdpbusd with a physical unsigned operand.
+func vpdpbusdR(s Mem, u Register, acc VecVirtual) {
+	Instruction(&ir.Instruction{Opcode: "VPDPBUSD", Operands: []Op{s, u, acc}, Inputs: []Op{u, acc, s}, Outputs: []Op{acc}, ISA: []string{"AVX512_VNNI", "AVX512VL"}})
 }
 
 // memSum emits memSumAVX2, the read loop of the MemRead benchmark: eight
