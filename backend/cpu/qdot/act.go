@@ -189,25 +189,39 @@ func (a *acts) prepareWide(n, nb int) {
 	}
 }
 
-// prepareTiles fills qt, dt and ct for weight type t (Q4_0; other types
-// need nothing) from the whole groups of eight blocks of qp, dp and cp:
-// for each whole tile of tileRows rows, group after group, the tile's rows'
-// 256 quants one after another, and likewise their 8 scales and 8
-// corrections, so that a tile kernel finds each operand at a fixed offset.
+// prepareTiles fills qt, dt and ct for the tile kernel of weight type t
+// (Q4_0 or Q8_0; other types need nothing): for each whole tile of
+// tileRows rows, unit after unit, the tile's rows' quants of the unit one
+// after another, and likewise their scales and corrections, so that a tile
+// kernel finds each operand at a fixed offset. Q4_0's unit is a whole
+// group of eight blocks of qp, dp and cp (256 quants, 8 scales, 8
+// corrections); Q8_0's is a block of q, dv and c (32 quants, its scale ×8,
+// 1 correction).
 func (a *acts) prepareTiles(t Type) {
-	if t != Q4_0 {
+	nb := a.cols / 32
+	var (
+		per, nq, nd, nc int // units a row, quants, scales and corrections a unit
+		dRow            int // scales a row
+		q               []int8
+		d               []float32
+		c               []int32
+	)
+	switch t {
+	case Q4_0:
+		per, nq, nd, nc, dRow, q, d, c = nb/8, 256, 8, 8, nb, a.qp, a.dp, a.cp
+	case Q8_0:
+		per, nq, nd, nc, dRow, q, d, c = nb, 32, 8, 1, 8*nb, a.q, a.dv, a.c
+	default:
 		return
 	}
-	nb := a.cols / 32
-	g := nb / 8
-	units := a.n / tileRows * tileRows * g // (tile, group, row) triples
-	a.qt, a.dt, a.ct = grow(a.qt, 256*units), grow(a.dt, 8*units), grow(a.ct, 8*units)
+	units := a.n / tileRows * tileRows * per // (tile, unit, row) triples
+	a.qt, a.dt, a.ct = grow(a.qt, nq*units), grow(a.dt, nd*units), grow(a.ct, nc*units)
 	for u := 0; u < units; u++ {
-		i, k := u%tileRows, u/tileRows%g
-		r := u/(tileRows*g)*tileRows + i
-		copy(a.qt[256*u:256*u+256], a.qp[r*a.cols+256*k:])
-		copy(a.dt[8*u:8*u+8], a.dp[r*nb+8*k:])
-		copy(a.ct[8*u:8*u+8], a.cp[r*nb+8*k:])
+		i, k := u%tileRows, u/tileRows%per
+		r := u/(tileRows*per)*tileRows + i
+		copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
+		copy(a.dt[nd*u:nd*u+nd], d[r*dRow+nd*k:])
+		copy(a.ct[nc*u:nc*u+nc], c[r*nb+nc*k:])
 	}
 }
 

@@ -86,8 +86,30 @@ func archLevels() (out []*kernelSet) {
 		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KVNNIRows(w, x.q, x.d, x.s, dst) },
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
-	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0}
+	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0, Q8_0: tileQ8_0}
 	return append(out, vnni)
+}
+
+// checkTile panics unless w is whole rows of rb bytes, i0 starts a whole
+// tile of a's rows and dst holds the tile's results: the assembly does not
+// check its bounds.
+func checkTile(w []byte, a *acts, i0 int, dst []float32, stride, rb int) {
+	nr := len(w) / rb
+	if len(w) != nr*rb || i0%tileRows != 0 || i0+tileRows > a.n || stride < nr || len(dst) < (tileRows-1)*stride+nr {
+		panic("qdot: tile kernel operands out of range")
+	}
+}
+
+// tileQ8_0 runs dotQ8_0VNNIx4 on tile i0 of a.
+func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	nb := a.cols / 32
+	rb := 34 * nb
+	if len(w) == 0 {
+		return
+	}
+	checkTile(w, a, i0, dst, stride, rb)
+	u0, u1 := i0*nb, (i0+tileRows)*nb
+	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[8*u0:8*u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
 }
 
 // tileQ4_0 runs dotQ4_0VNNI8x4 on the rows' whole groups of eight blocks
@@ -100,9 +122,7 @@ func tileQ4_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	if nr == 0 {
 		return
 	}
-	if len(w) != nr*rb || i0%tileRows != 0 || i0+tileRows > a.n || len(dst) < (tileRows-1)*stride+nr {
-		panic("qdot: tileQ4_0 operands out of range")
-	}
+	checkTile(w, a, i0, dst, stride, rb)
 	if g == 0 {
 		for i := 0; i < tileRows; i++ {
 			for r := 0; r < nr; r++ {

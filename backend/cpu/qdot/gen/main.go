@@ -52,6 +52,7 @@ func main() {
 	}
 	rowsMode = false
 	q40Tile()
+	q80Tile()
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -1134,27 +1135,10 @@ func q40Tile() {
 
 	Label("done")
 	// dotQ4_0VNNI8's final reduction, per accumulator.
-	o := Mem{Base: dst}
 	for i, a := range acc {
 		v := YMM()
 		VMOVAPS(a, v)
-		hiX, loX := XMM(), XMM()
-		VEXTRACTF128(U8(1), v, hiX)
-		VADDPS(hiX, v.AsX(), hiX)
-		VMOVHLPS(hiX, hiX, loX)
-		VADDPS(loX, hiX, hiX)
-		VPSHUFD(U8(1), hiX, loX)
-		VADDSS(loX, hiX, hiX)
-		switch i {
-		case 0:
-			VMOVSS(hiX, o)
-		case 1, 2:
-			VMOVSS(hiX, Mem{Base: dst, Index: s4, Scale: uint8(i)})
-		case 3:
-			t := GP64()
-			LEAQ(Mem{Base: dst, Index: s4, Scale: 2}, t)
-			VMOVSS(hiX, Mem{Base: t, Index: s4, Scale: 1})
-		}
+		storeLanes(v, dst, s4, i)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
@@ -1167,6 +1151,130 @@ func q40Tile() {
 	Label("norows")
 	VZEROUPPER()
 	RET()
+}
+
+// q80Tile writes dotQ8_0VNNIx4, the VNNI Q8_0 kernel of legacy32 for
+// tileRows activation rows at once: each weight block is loaded, biased
+// and its scale converted once, then dotted with the block of each
+// activation row. Each row keeps legacy32's two accumulators, fed in its
+// order (blocks of the four-block loop alternate, tail blocks go to the
+// first), so each result has the one-row kernel's bits.
+//
+// The activations come tiled (see acts.prepareTiles): per block, the
+// tileRows rows' 32 quants one after another, then likewise their scales
+// (×8) and corrections. The 2·tileRows accumulators are pinned to
+// Y16-Y23 (EVEX only), the rest fits in Y0-Y15.
+func q80Tile() {
+	TEXT("dotQ8_0VNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc("dotQ8_0VNNIx4 dots nr Q8_0 rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt ×8, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, dv, c, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+	acc := [][2]Register{{Y16, Y17}, {Y18, Y19}, {Y20, Y21}, {Y22, Y23}}
+	bias := broadcastD(0x80808080)
+
+	const unroll = 4
+	// block dots weight block k of the pass with the tile's rows, adding
+	// into accumulator a of each row.
+	block := func(k, a int) {
+		wv, sc := YMM(), YMM()
+		VMOVDQU(w.Offset(34*k+2), wv)
+		VPXOR(bias, wv, wv)
+		VPBROADCASTW(w.Offset(34*k), sc.AsX())
+		VCVTPH2PS(sc.AsX(), sc)
+		for i := 0; i < tileRows; i++ {
+			u := tileRows*k + i
+			isum, m := YMM(), YMM()
+			VMOVD(c.Offset(4*u), isum.AsX()) // clears the other lanes
+			vpdpbusd(q.Offset(32*u), wv, isum)
+			VCVTDQ2PS(isum, isum)
+			VMULPS(dv.Offset(32*u), sc, m)
+			VFMADD231PS(isum, m, acc[i][a])
+		}
+	}
+	advance := func(blocks int) {
+		ADDQ(U32(34*blocks), w.Base)
+		ADDQ(U32(tileRows*32*blocks), q.Base)
+		ADDQ(U32(tileRows*32*blocks), dv.Base)
+		ADDQ(U32(tileRows*4*blocks), c.Base)
+	}
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), dv.Base)
+	Load(Param("ct").Base(), c.Base)
+	Load(Param("ct").Len(), n)
+	SHRQ(U8(2), n) // blocks of one activation row
+	for _, a := range acc {
+		VPXORD(a[0], a[0], a[0])
+		VPXORD(a[1], a[1], a[1])
+	}
+	Label("loop")
+	CMPQ(n, U8(unroll))
+	JL(LabelRef("tail"))
+	for k := 0; k < unroll; k++ {
+		block(k, k%2)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), n)
+	JMP(LabelRef("loop"))
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	block(0, 0)
+	advance(1)
+	DECQ(n)
+	JMP(LabelRef("tail"))
+
+	Label("done")
+	for i, a := range acc {
+		v, v1 := YMM(), YMM()
+		VMOVAPS(a[0], v)
+		VMOVAPS(a[1], v1)
+		VADDPS(v1, v, v)
+		storeLanes(v, dst, s4, i)
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// storeLanes sums v's lanes as finish does and stores the sum to
+// dst[i*stride] (s4 = 4·stride, i < 4).
+func storeLanes(v VecVirtual, dst, s4 Register, i int) {
+	hiX, loX := XMM(), XMM()
+	VEXTRACTF128(U8(1), v, hiX)
+	VADDPS(hiX, v.AsX(), hiX)
+	VMOVHLPS(hiX, hiX, loX)
+	VADDPS(loX, hiX, hiX)
+	VPSHUFD(U8(1), hiX, loX)
+	VADDSS(loX, hiX, hiX)
+	switch i {
+	case 0:
+		VMOVSS(hiX, Mem{Base: dst})
+	case 1, 2:
+		VMOVSS(hiX, Mem{Base: dst, Index: s4, Scale: uint8(i)})
+	case 3:
+		t := GP64()
+		LEAQ(Mem{Base: dst, Index: s4, Scale: 2}, t)
+		VMOVSS(hiX, Mem{Base: t, Index: s4, Scale: 1})
+	}
 }
 
 // vpdpbusdR is vpdpbusd with a physical unsigned operand.
