@@ -190,27 +190,30 @@ func (a *acts) prepareWide(n, nb int) {
 }
 
 // prepareTiles fills qt, dt and ct for the tile kernel of weight type t
-// (Q4_0 or Q8_0; other types need nothing): for each whole tile of
+// (Q4_0, Q8_0 or Q4_K; other types need nothing): for each whole tile of
 // tileRows rows, unit after unit, the tile's rows' quants of the unit one
 // after another, and likewise their scales and corrections, so that a tile
 // kernel finds each operand at a fixed offset. Q4_0's unit is a whole
 // group of eight blocks of qp, dp and cp (256 quants, 8 scales, 8
 // corrections); Q8_0's is a block of q, dv and c (32 quants, its scale ×8,
-// 1 correction).
+// 1 correction); Q4_K's a block of q, d and s32 (256 quants, 1 scale, 8
+// sums of 32).
 func (a *acts) prepareTiles(t Type) {
 	nb := a.cols / 32
 	var (
 		per, nq, nd, nc int // units a row, quants, scales and corrections a unit
-		dRow            int // scales a row
+		dRow, cRow      int // scales and corrections a row
 		q               []int8
 		d               []float32
 		c               []int32
 	)
 	switch t {
 	case Q4_0:
-		per, nq, nd, nc, dRow, q, d, c = nb/8, 256, 8, 8, nb, a.qp, a.dp, a.cp
+		per, nq, nd, nc, dRow, cRow, q, d, c = nb/8, 256, 8, 8, nb, nb, a.qp, a.dp, a.cp
 	case Q8_0:
-		per, nq, nd, nc, dRow, q, d, c = nb, 32, 8, 1, 8*nb, a.q, a.dv, a.c
+		per, nq, nd, nc, dRow, cRow, q, d, c = nb, 32, 8, 1, 8*nb, nb, a.q, a.dv, a.c
+	case Q4_K:
+		per, nq, nd, nc, dRow, cRow, q, d, c = nb/8, 256, 1, 8, nb/8, nb, a.q, a.d, a.s32
 	default:
 		return
 	}
@@ -221,7 +224,7 @@ func (a *acts) prepareTiles(t Type) {
 		r := u/(tileRows*per)*tileRows + i
 		copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
 		copy(a.dt[nd*u:nd*u+nd], d[r*dRow+nd*k:])
-		copy(a.ct[nc*u:nc*u+nc], c[r*nb+nc*k:])
+		copy(a.ct[nc*u:nc*u+nc], c[r*cRow+nc*k:])
 	}
 }
 

@@ -86,7 +86,7 @@ func archLevels() (out []*kernelSet) {
 		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KVNNIRows(w, x.q, x.d, x.s, dst) },
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
-	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0, Q8_0: tileQ8_0}
+	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0, Q8_0: tileQ8_0, Q4_K: tileQ4_K}
 	return append(out, vnni)
 }
 
@@ -110,6 +110,18 @@ func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	checkTile(w, a, i0, dst, stride, rb)
 	u0, u1 := i0*nb, (i0+tileRows)*nb
 	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[8*u0:8*u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
+}
+
+// tileQ4_K runs dotQ4_KVNNIx4 on tile i0 of a.
+func tileQ4_K(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	nb := a.cols / 256
+	rb := 144 * nb
+	if len(w) == 0 {
+		return
+	}
+	checkTile(w, a, i0, dst, stride, rb)
+	u0, u1 := i0*nb, (i0+tileRows)*nb
+	dotQ4_KVNNIx4(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 }
 
 // tileQ4_0 runs dotQ4_0VNNI8x4 on the rows' whole groups of eight blocks

@@ -53,6 +53,7 @@ func main() {
 	rowsMode = false
 	q40Tile()
 	q80Tile()
+	q4KTile()
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -1241,6 +1242,135 @@ func q80Tile() {
 		VMOVAPS(a[1], v1)
 		VADDPS(v1, v, v)
 		storeLanes(v, dst, s4, i)
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// q4KTile writes dotQ4_KVNNIx4, the VNNI Q4_K kernel of q4K for tileRows
+// activation rows at once: per weight block the scales and mins are
+// unpacked, the nibbles split and the per-sub-block scale words broadcast
+// once, then each activation row's block is dotted with them. Per row the
+// integer sums are exact and the float work (converts, the products of the
+// scales, the two FMAs) is q4K's, so each result has the one-row kernel's
+// bits.
+//
+// The activations come tiled (see acts.prepareTiles): per block, the
+// tileRows rows' 256 quants one after another, then likewise their scales
+// (one each) and sums of 32 (eight each). The unpacked nibbles and the
+// broadcast scales (16 registers) are pinned to Y16-Y31 (EVEX only).
+func q4KTile() {
+	TEXT("dotQ4_KVNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc("dotQ4_KVNNIx4 dots nr Q4_K rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, d, sm, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	nib := []Register{Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23} // sub-block j's quants
+	scw := []Register{Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31} // sub-block j's scale words
+	mask := broadcastD(0x0f0f0f0f)
+	shuf := shufTables(isa{"VNNI", true})
+	kShuf := q4KScaleTables()
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), d.Base)
+	Load(Param("st").Base(), sm.Base)
+	Load(Param("dt").Len(), n)
+	SHRQ(U8(2), n) // blocks of one activation row
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+
+	// q4K's scale and min unpacking.
+	raw, pv, qv, p4 := XMM(), XMM(), XMM(), XMM()
+	VMOVDQU(w.Offset(4), raw)
+	VPSHUFB(kShuf[0], raw, pv)
+	VPSHUFB(kShuf[1], raw, qv)
+	VPSRLW(U8(4), pv, p4)
+	VPBLENDD(U8(8), p4, pv, pv)
+	VPAND(kShuf[2], pv, pv)
+	VPSRLW(U8(2), qv, qv)
+	VPAND(kShuf[3], qv, qv)
+	VPOR(qv, pv, pv)
+	sc := YMM()
+	VPMOVZXBW(pv, sc.AsX())
+	VINSERTI128(U8(1), sc.AsX(), sc, sc)
+	mins := YMM()
+	VPSRLDQ(U8(8), pv, pv)
+	VPMOVZXBD(pv, mins)
+	for j := range scw {
+		VPSHUFB(shuf[j], sc, scw[j])
+	}
+	for p := 0; p < 4; p++ {
+		raw := YMM()
+		VMOVDQU(w.Offset(16+32*p), raw)
+		VPANDD(mask, raw, nib[2*p])
+		VPSRLW(U8(4), raw, nib[2*p+1])
+		VPANDD(mask, nib[2*p+1], nib[2*p+1])
+	}
+	// d and dmin of the weights.
+	dw := XMM()
+	VMOVD(w, dw)
+	VCVTPH2PS(dw, dw)
+
+	for i := 0; i < tileRows; i++ {
+		xq := q.Offset(256 * i)
+		parts := []VecVirtual{YMM(), YMM()}
+		for _, v := range parts {
+			VPXOR(v, v, v)
+		}
+		for j := range nib {
+			p16 := YMM()
+			VPMADDUBSW(xq.Offset(32*j), nib[j], p16)
+			vpdpwssd(scw[j], p16, parts[j%2])
+		}
+		isum := parts[0]
+		VPADDD(parts[1], isum, isum)
+		mi := YMM()
+		VPMULLD(sm.Offset(32*i), mins, mi)
+		VCVTDQ2PS(isum, isum)
+		VCVTDQ2PS(mi, mi)
+		dx, dd, dm := XMM(), YMM(), YMM()
+		VBROADCASTSS(d.Offset(4*i), dd.AsX())
+		VMULPS(dd.AsX(), dw, dx)
+		VBROADCASTSS(dx, dd)
+		VMOVSHDUP(dx, dx)
+		VBROADCASTSS(dx, dm)
+		VFMADD231PS(isum, dd, acc[i])
+		VFNMADD231PS(mi, dm, acc[i])
+	}
+
+	ADDQ(U32(144), w.Base)
+	ADDQ(U32(tileRows*256), q.Base)
+	ADDQ(U32(tileRows*4), d.Base)
+	ADDQ(U32(tileRows*32), sm.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	for i, a := range acc {
+		storeLanes(a, dst, s4, i)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
