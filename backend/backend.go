@@ -175,3 +175,17 @@ func CheckDynUpdate(base, in, out tensor.Shape, axis int) error {
 	}
 	return nil
 }
+
+// MatMulB returns the shape a MatMul reads of its right operand stored
+// with shape stored: logical (the MatMul's Attrs.Shape, the leading rows
+// along axis -2 of each batch item) when set, else stored.
+func MatMulB(stored, logical tensor.Shape) (tensor.Shape, error) {
+	if logical == nil {
+		return stored, nil
+	}
+	r := len(stored)
+	if len(logical) != r || r < 2 || logical[r-1] != stored[r-1] || logical[r-2] > stored[r-2] || !logical[:r-2].Equal(stored[:r-2]) {
+		return nil, fmt.Errorf("%w: matmul operand %v read as %v", ErrUnsupported, stored, logical)
+	}
+	return logical, nil
+}

@@ -68,7 +68,7 @@ func attrKey(b *strings.Builder, v Value, limit, id int) bool {
 	if a == nil {
 		return true
 	}
-	fmt.Fprintf(b, "|%q|%v|%v|%d|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v", a.Name, a.DType, a.Axes, a.Axis, a.KeepDims, a.Perm, a.Shape, a.Starts, a.Steps, a.Pads, math.Float64bits(a.PadValue), a.Window, a.TransB, a.ConstB)
+	fmt.Fprintf(b, "|%q|%v|%v|%d|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v", a.Name, a.DType, a.Axes, a.Axis, a.KeepDims, a.Perm, a.Shape, a.Starts, a.Steps, a.Pads, math.Float64bits(a.PadValue), a.Window, a.TransB, a.ConstB, a.InPlace)
 	if a.Quant != nil {
 		fmt.Fprintf(b, "|quant%p", a.Quant)
 	}

@@ -10,17 +10,19 @@ import "github.com/aethertensor/aether/op"
 // it is constant (ConstB), so a backend can read it in place or repack it
 // once. A right operand that is itself a constant is marked
 // ConstB too: a backend packs it into its kernel's panel format on the
-// first run instead of on every run. A run-time update (DynUpdate) of a
-// leading slice of a value along the update's axis reads that value in
-// place instead of a copy of the slice (a cache's attended prefix).
+// first run instead of on every run. A right operand that is the leading
+// rows (axis -2) of another value is read in place too (the MatMul's
+// Attrs.Shape keeps its logical shape), and a run-time update (DynUpdate)
+// of a leading slice of a value along the update's axis reads that value
+// in place instead of a copy of the slice (a cache's attended prefix).
 // Results are unchanged.
 type Layout struct{}
 
 // Name returns "layout".
 func (Layout) Name() string { return "layout" }
 
-// Run rewrites every matmul over a transposed stored operand or a
-// constant one.
+// Run rewrites every matmul over a transposed operand, a leading slice of
+// rows or a constant, and every DynUpdate of a leading slice.
 func (Layout) Run(f *Func) (*Func, bool, error) {
 	f = f.Clone()
 	subst := map[int]int{}
@@ -35,32 +37,33 @@ func (Layout) Run(f *Func) (*Func, bool, error) {
 			}
 			continue
 		}
-		if v.Op != op.MatMul || (v.Attrs != nil && v.Attrs.TransB) {
+		if v.Op != op.MatMul {
 			continue
 		}
-		b := f.Values[v.In[1]]
-		if b.Op == op.Const && (v.Attrs == nil || !v.Attrs.ConstB) {
-			a := op.Attrs{}
-			if v.Attrs != nil {
-				a = *v.Attrs
-			}
-			a.ConstB = true
-			nv := v
-			nv.Attrs = &a
-			subst[id] = f.Add(nv)
-			continue
-		}
-		if b.Op != op.Permute || !swapsLastTwo(b.Attrs.Perm) {
-			continue
-		}
-		src := f.Values[b.In[0]]
 		a := op.Attrs{}
 		if v.Attrs != nil {
 			a = *v.Attrs
 		}
-		a.TransB, a.ConstB = true, src.Op == op.Const
+		in := v.In[1]
+		b := f.Values[in]
+		switch {
+		case b.Op == op.Const && !a.TransB && !a.ConstB:
+			a.ConstB = true
+		case b.Op == op.Permute && !a.TransB && a.Shape == nil && swapsLastTwo(b.Attrs.Perm):
+			in = b.In[0]
+			a.TransB, a.ConstB = true, f.Values[in].Op == op.Const
+		}
+		// A leading part of the rows as stored is read in place.
+		if p := f.Values[in]; p.Op == op.Slice && a.Shape == nil && isPrefix(p, f.Values[p.In[0]].Shape, len(p.Shape)-2) {
+			a.Shape = p.Shape.Clone()
+			in = p.In[0]
+			a.ConstB = f.Values[in].Op == op.Const
+		}
+		if in == v.In[1] && a.ConstB == (v.Attrs != nil && v.Attrs.ConstB) {
+			continue
+		}
 		nv := v
-		nv.In = []int{v.In[0], b.In[0]}
+		nv.In = []int{v.In[0], in}
 		nv.Attrs = &a
 		subst[id] = f.Add(nv)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 
@@ -205,6 +206,9 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		return nil, fmt.Errorf("graph: compile: %w", err)
 	}
 	p.fusion = sched
+	if err := checkInPlace(f); err != nil {
+		return nil, err
+	}
 	plan, err := p.planMemory(f, sched, dev)
 	if err != nil {
 		return nil, err
@@ -263,7 +267,11 @@ func (g *Graph) build(f *compiler.Func, dev backend.Device, fuse bool) (*Program
 		i := grp.Value
 		v := f.Values[i]
 		operand := backend.Operand{DType: v.DType, Shape: v.Shape}
-		if p.bufs[i], err = plan.buffer(i, operand); err != nil {
+		if isInPlace(v) {
+			// The update writes into the state's own buffer.
+			alias[i] = alias[v.In[0]]
+			p.bufs[i] = p.bufs[alias[i]]
+		} else if p.bufs[i], err = plan.buffer(i, operand); err != nil {
 			return nil, fmt.Errorf("graph: compile %v (value %d): %w", v.Op, i, err)
 		}
 		if grp.Fused == nil && grp.Reduce == nil && grp.Epilogue == nil && v.Op == op.Reshape && plan.isView(i) {
@@ -352,7 +360,7 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 		}
 		values[i] = memory.Value{
 			Bytes:   v.Shape.Size() * v.DType.Size(),
-			Planned: (v.Op == op.Placeholder && p.host == nil) || (!v.Op.Has(op.Leaf) && !v.Op.Has(op.Effect) && sched.Stored[i]),
+			Planned: (v.Op == op.Placeholder && p.host == nil) || (!v.Op.Has(op.Leaf) && !v.Op.Has(op.Effect) && !isInPlace(v) && sched.Stored[i]),
 		}
 	}
 	var steps []memory.Step
@@ -388,6 +396,34 @@ func (p *Program) planMemory(f *compiler.Func, sched *fusion.Plan, dev backend.D
 	}
 	p.memPlan = ap.plan
 	return ap, nil
+}
+
+// isInPlace reports whether v writes into its base state (UpdateSlice).
+func isInPlace(v compiler.Value) bool {
+	return v.Op == op.DynUpdate && v.Attrs != nil && v.Attrs.InPlace
+}
+
+// checkInPlace makes sure that the state an UpdateSlice writes during the
+// run is used by nothing else, so that no read sees the write early.
+func checkInPlace(f *compiler.Func) error {
+	for i, v := range f.Values {
+		if !isInPlace(v) {
+			continue
+		}
+		base := v.In[0]
+		if b := f.Values[base]; b.Op != op.Param && b.Op != op.Variable {
+			return errorf(ErrArg, "Compile: in-place update of a %v, not a param or variable", b.Op)
+		}
+		for j, u := range f.Values {
+			if j != i && slices.Contains(u.In, base) {
+				return errorf(ErrArg, "Compile: %q is updated in place and also used by %v", f.Values[base].Attrs.Name, u.Op)
+			}
+		}
+		if slices.Contains(f.Outputs, base) {
+			return errorf(ErrArg, "Compile: %q is updated in place and also an output", f.Values[base].Attrs.Name)
+		}
+	}
+	return nil
 }
 
 // sameIndexInputs returns the inputs of a fused kernel that it reads only

@@ -91,28 +91,59 @@ func (t Tensor) UpdateAt(axis int, start, x Tensor) Tensor {
 // v in the run, when the returned tensor (whose value is value) is among a
 // Program's outputs.
 func (g *Graph) AssignSlice(v, value Tensor, axis int, start Tensor) Tensor {
-	if _, ok := check("assign_slice", v, value, start); !ok {
+	value, a, ok := g.sliceWrite("assign_slice", v, value, axis, start)
+	if !ok {
 		return Tensor{g, -1}
 	}
+	return g.add(op.AssignSlice, &op.Attrs{Axis: a, Shape: v.Shape().Clone()}, value.DType(), value.Shape(), v, value, start.Reshape())
+}
+
+// UpdateSlice writes value into the parameter or variable v along axis at
+// the run-time position start (clamped so it fits) when the returned
+// tensor is computed, and returns v as written, for reads in the same
+// run: the append of a KV cache that attention then reads in place,
+// without a copy of the cache. Nothing else in a Program may read or
+// assign v (Compile reports ErrArg), so that no read can see the write
+// too early; the write happens only when the result is needed for the
+// Program's outputs.
+func (g *Graph) UpdateSlice(v, value Tensor, axis int, start Tensor) Tensor {
+	value, a, ok := g.sliceWrite("update_slice", v, value, axis, start)
+	if !ok {
+		return Tensor{g, -1}
+	}
+	s := v.Shape().Clone()
+	return g.add(op.DynUpdate, &op.Attrs{Axis: a, Shape: s, InPlace: true}, v.DType(), s, v, value, start.Reshape())
+}
+
+// sliceWrite validates a write of value into the state v along axis at a
+// run-time start, rounding an f32 value for half state, and returns the
+// value to write and the normalised axis.
+func (g *Graph) sliceWrite(name string, v, value Tensor, axis int, start Tensor) (Tensor, int, bool) {
+	if _, ok := check(name, v, value, start); !ok {
+		return value, 0, false
+	}
 	if c := v.Op(); c != op.Param && c != op.Variable {
-		return g.fail("assign_slice", errorf(ErrArg, "target is %v, not a param or variable", c))
+		g.fail(name, errorf(ErrArg, "target is %v, not a param or variable", c))
+		return value, 0, false
 	}
 	if d := v.DType(); isHalf(d) && value.DType() != d && (value.DType() == tensor.F32 || value.DType() == tensor.F64) {
 		value = value.StoreAs(d) // a write into half state rounds
 	}
 	a, ok := normAxis(axis, v.Rank())
 	if !ok || value.Rank() != v.Rank() || value.DType() != v.DType() {
-		return g.fail("assign_slice", errorf(ErrShape, "target %v%v, value %v%v, axis %d", v.DType(), v.Shape(), value.DType(), value.Shape(), axis))
+		g.fail(name, errorf(ErrShape, "target %v%v, value %v%v, axis %d", v.DType(), v.Shape(), value.DType(), value.Shape(), axis))
+		return value, 0, false
 	}
 	for i := range v.Shape() {
 		if (i == a && value.Shape()[i] > v.Shape()[i]) || (i != a && value.Shape()[i] != v.Shape()[i]) {
-			return g.fail("assign_slice", errorf(ErrShape, "value %v does not fit target %v along axis %d", value.Shape(), v.Shape(), axis))
+			g.fail(name, errorf(ErrShape, "value %v does not fit target %v along axis %d", value.Shape(), v.Shape(), axis))
+			return value, 0, false
 		}
 	}
-	if !checkStart(g, "assign_slice", start) {
-		return Tensor{g, -1}
+	if !checkStart(g, name, start) {
+		return value, 0, false
 	}
-	return g.add(op.AssignSlice, &op.Attrs{Axis: a, Shape: v.Shape().Clone()}, value.DType(), value.Shape(), v, value, start.Reshape())
+	return value, a, true
 }
 
 // isHalf reports whether d is a two-byte storage type.
@@ -123,6 +154,7 @@ func isHalf(d tensor.DType) bool { return d == tensor.F16 || d == tensor.BF16 }
 // is an error; Cast it to f32 first.
 var halfOps = map[string]bool{
 	"cast": true, "store_as": true, "assign": true, "assign_slice": true, "slice_at": true,
+	"update_slice": true, "update_at": true,
 	"reshape": true, "permute": true, "expand": true, "slice": true,
 }
 

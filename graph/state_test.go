@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"context"
+	"errors"
+	"math"
 	"testing"
 
 	"github.com/aethertensor/aether/graph"
@@ -137,5 +139,90 @@ func TestUpdateAt(t *testing.T) {
 		if x != float32(i) {
 			t.Fatalf("UpdateAt changed the variable: element %d = %v", i, x)
 		}
+	}
+}
+
+// TestUpdateSlice checks an in-place cache append: each run writes rows
+// into the variable before the same run reads its leading window (through
+// a matmul that reads the window in place and a sum), the write persists,
+// and a Program that also reads the variable otherwise does not compile.
+func TestUpdateSlice(t *testing.T) {
+	const ctxLen, dim, win = 8, 3, 5
+	g := graph.New()
+	cache := g.Variable("cache", tensor.MustZeros(tensor.F32, tensor.Shape{1, ctxLen, dim}))
+	rows := g.Placeholder("rows", tensor.F32, 1, 2, dim)
+	q := g.Placeholder("q", tensor.F32, 1, 1, dim)
+	pos := g.Placeholder("pos", tensor.I64)
+	upd := g.UpdateSlice(cache, rows, 1, pos)
+	window := upd.SliceAxis(1, 0, win, 1)
+	scores := q.MatMul(window.Transpose()) // [1, 1, win], keys read in place
+	mix := scores.MatMul(window)           // [1, 1, dim], values read in place
+	p, err := graph.Compile([]graph.Tensor{scores, mix, upd.Sum(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir := p.IR()
+	for _, v := range ir.Values {
+		if v.Op == op.Slice || v.Op == op.Permute {
+			t.Errorf("the window is copied (%v) instead of read in place", v.Op)
+		}
+	}
+	want := make([]float64, ctxLen*dim)
+	qv := tensor.NewF32([]float32{1, -2, 0.5}, 1, 1, dim)
+	for step, start := range []int{0, 2, 1, 3, 9} {
+		r := tensor.NewF32([]float32{float32(step), 1, 2, -1, float32(step) / 2, 3}, 1, 2, dim)
+		out, err := p.Run(context.Background(), graph.Feeds{"rows": r, "q": qv, "pos": tensor.Scalar(tensor.I64, float64(start))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := min(start, ctxLen-2)
+		for i, x := range r.Float32s() {
+			want[at*dim+i] = float64(x)
+		}
+		for w := 0; w < win; w++ {
+			s := 0.0
+			for j := range dim {
+				s += float64(qv.Float32s()[j]) * want[w*dim+j]
+			}
+			if got := out[0].Float32s()[w]; math.Abs(float64(got)-s) > 1e-5 {
+				t.Fatalf("step %d: score %d = %v, want %v", step, w, got, s)
+			}
+		}
+		for j := range dim {
+			m, s := 0.0, 0.0
+			for w := 0; w < win; w++ {
+				sc := 0.0
+				for i := range dim {
+					sc += float64(qv.Float32s()[i]) * want[w*dim+i]
+				}
+				m += sc * want[w*dim+j]
+			}
+			for w := 0; w < ctxLen; w++ {
+				s += want[w*dim+j]
+			}
+			if got := out[1].Float32s()[j]; math.Abs(float64(got)-m) > 1e-4 {
+				t.Fatalf("step %d: mix %d = %v, want %v", step, j, got, m)
+			}
+			if got := out[2].Float32s()[j]; math.Abs(float64(got)-s) > 1e-5 {
+				t.Fatalf("step %d: column sum %d = %v, want %v", step, j, got, s)
+			}
+		}
+	}
+	v, _ := g.Var("cache")
+	for i, x := range v.Value().Float32s() {
+		if float64(x) != want[i] {
+			t.Fatalf("cache[%d] = %v after the runs, want %v", i, x, want[i])
+		}
+	}
+
+	// The state may not be read besides its in-place update.
+	h := graph.New()
+	c2 := h.Variable("c", tensor.MustZeros(tensor.F32, tensor.Shape{4, 2}))
+	u := h.UpdateSlice(c2, h.Placeholder("r", tensor.F32, 1, 2), 0, h.Placeholder("at", tensor.I32))
+	if _, err := graph.Compile([]graph.Tensor{u, c2.Sum(0)}); !errors.Is(err, graph.ErrArg) {
+		t.Fatalf("compiling a read beside an in-place update: err = %v, want ErrArg", err)
+	}
+	if got := h.UpdateSlice(h.Placeholder("x", tensor.F32, 4, 2), h.Placeholder("r2", tensor.F32, 1, 2), 0, h.Placeholder("at2", tensor.I32)); got.Valid() {
+		t.Fatal("UpdateSlice of a placeholder succeeded")
 	}
 }

@@ -96,6 +96,7 @@ const (
 	// (base, x, start): base with x written at start. Attrs.Shape is the
 	// result's; base may be longer along Attrs.Axis, when the leading
 	// Attrs.Shape[Axis] entries are the result's (a prefix of a cache).
+	// With Attrs.InPlace the write goes into the base state itself.
 	DynUpdate
 
 	// Quantized weights (Attrs.Quant): kept in their GGUF block format.
@@ -272,9 +273,16 @@ type Attrs struct {
 	Window   Window
 	// TransB marks a MatMul whose second operand is stored transposed,
 	// [..., n, k]; ConstB says that operand never changes between runs,
-	// so a backend may repack it once. The Layout pass sets both.
+	// so a backend may repack it once. The Layout pass sets both, and a
+	// MatMul's Shape, when set, is its second operand's logical shape: the
+	// leading part along axis -2 of the operand as stored (a cache's
+	// attended prefix, read in place).
 	TransB bool
 	ConstB bool
+	// InPlace marks a DynUpdate that writes into its base, a Param or
+	// Variable read by nothing else in the program, during the run; its
+	// result is that state (Graph.UpdateSlice).
+	InPlace bool
 	// Quant is the weight matrix of QConst, QMatMul, QGather and QDequant.
 	Quant *tensor.Quantized
 }

@@ -6,7 +6,8 @@
 // registers; the bias and residual bind a placeholder when absent.
 //
 // meta: 0 M, 1 N, 2 K, 3 transB, 4 epilogue flags (1 bias, 2 residual,
-// 4 scale), 5 activation (0 none, 1 ReLU, 2 SiLU), 6 the scale's f32 bits.
+// 4 scale), 5 activation (0 none, 1 ReLU, 2 SiLU), 6 the scale's f32 bits,
+// 7 B's batch stride (K·N, or more when B is each item's leading rows).
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> c: array<T>;
@@ -53,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row0 = wid.y * 64u;
   let col0 = wid.x * 64u;
   let aBase = wid.z * M * K;
-  let bBase = wid.z * K * N;
+  let bBase = wid.z * m(7u);
   let tid = lid.y * 16u + lid.x;
   var acc: array<T, 16>;
   for (var k0 = 0u; k0 < K; k0 = k0 + 16u) {

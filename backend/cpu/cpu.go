@@ -177,7 +177,7 @@ func prepare(k backend.Kernel) (kernelFunc, error) {
 	case op.DynUnslice:
 		return dynUnsliceKernel(k.In[0].Shape, k.Out.Shape, a.Axis, true), nil
 	case op.DynUpdate:
-		return dynUpdateKernel(k.In[0].Shape, k.In[1].Shape, k.Out.Shape, a.Axis)
+		return dynUpdateKernel(k.In[0].Shape, k.In[1].Shape, k.Out.Shape, a.Axis, a.InPlace)
 	case op.AssignSlice:
 		// Launched after the run with the variable's buffer as output:
 		// in[0] is the value, in[1] the start.

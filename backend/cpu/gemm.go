@@ -45,6 +45,7 @@ type Epilogue[T float] struct {
 // allocates nothing in the steady state.
 type GEMM[T float] struct {
 	batch, m, k, n int
+	bStride        int // elements between B's batch items; 0: k*n
 	ks             kernelSet[T]
 	kc, mc, nc     int
 	job            gemmJob[T]
@@ -63,6 +64,20 @@ func NewGEMM[T float](batch, m, k, n int) (*GEMM[T], error) {
 	return g, nil
 }
 
+// newStridedGEMM prepares a GEMM whose B batch items lie bs elements
+// apart (bs >= k·n), each the leading k·n values of its item.
+func newStridedGEMM[T float](batch, m, k, n, bs int) (*GEMM[T], error) {
+	g, err := NewGEMM[T](batch, m, k, n)
+	if err != nil {
+		return nil, err
+	}
+	if bs < k*n {
+		return nil, fmt.Errorf("%w: batch stride %d for [%d, %d]", ErrGEMM, bs, k, n)
+	}
+	g.bStride = bs
+	return g, nil
+}
+
 // Kernels names the microkernel family the GEMM runs ("AVX512", "AVX2" or
 // "Go").
 func (g *GEMM[T]) Kernels() string { return g.ks.name }
@@ -70,10 +85,20 @@ func (g *GEMM[T]) Kernels() string { return g.ks.name }
 // Run computes c = a·b (then the epilogue, when ep is not nil). a, b and c
 // hold batch*m*k, batch*k*n and batch*m*n values; c must not overlap a or b.
 func (g *GEMM[T]) Run(c, a, b []T, ep *Epilogue[T]) error {
-	if len(b) != g.batch*g.k*g.n {
+	if len(b) != g.batch*g.strideB() {
 		return fmt.Errorf("%w: right operand of %d values for %d x [%d, %d]", ErrGEMM, len(b), g.batch, g.k, g.n)
 	}
-	return g.run(c, a, b, nil, ep)
+	return g.run(c, a, b, nil, g.strideB(), ep)
+}
+
+// strideB is the distance between B's batch items as Run and Pack read
+// them: k·n, or more when each item's leading rows are the operand (a
+// cache's attended prefix).
+func (g *GEMM[T]) strideB() int {
+	if g.bStride > 0 {
+		return g.bStride
+	}
+	return g.k * g.n
 }
 
 // PackedB is a GEMM's right operand packed once into the panels its
@@ -109,7 +134,8 @@ func (g *GEMM[T]) npad() int { return ceilDiv(g.n, g.ks.nr) * g.ks.nr }
 func (p *PackedB[T]) Pack(b []T, trans bool) error {
 	g := p.g
 	bt, k, n, nr, kc := g.batch, g.k, g.n, g.ks.nr, g.kc
-	if len(b) != bt*k*n {
+	bs := g.strideB()
+	if len(b) != bt*bs {
 		return fmt.Errorf("%w: right operand of %d values for %d x [%d, %d]", ErrGEMM, len(b), bt, k, n)
 	}
 	if g.streamsB() {
@@ -118,7 +144,7 @@ func (p *PackedB[T]) Pack(b []T, trans bool) error {
 			return nil
 		}
 		for bi := 0; bi < bt; bi++ {
-			src, dst := b[bi*n*k:(bi+1)*n*k], p.data[bi*k*n:(bi+1)*k*n]
+			src, dst := b[bi*bs:bi*bs+n*k], p.data[bi*k*n:(bi+1)*k*n]
 			for j := 0; j < n; j++ {
 				for q, v := range src[j*k : (j+1)*k] {
 					dst[q*n+j] = v
@@ -129,7 +155,7 @@ func (p *PackedB[T]) Pack(b []T, trans bool) error {
 	}
 	np := g.npad()
 	for bi := 0; bi < bt; bi++ {
-		src := b[bi*k*n : (bi+1)*k*n]
+		src := b[bi*bs : bi*bs+k*n]
 		dst := p.data[bi*k*np : (bi+1)*k*np]
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
@@ -151,14 +177,14 @@ func (g *GEMM[T]) RunPacked(c, a []T, b *PackedB[T], ep *Epilogue[T]) error {
 		return fmt.Errorf("%w: operand packed for another GEMM", ErrGEMM)
 	}
 	if g.streamsB() {
-		return g.run(c, a, b.data, nil, ep)
+		return g.run(c, a, b.data, nil, g.k*g.n, ep)
 	}
-	return g.run(c, a, nil, b.data, ep)
+	return g.run(c, a, nil, b.data, 0, ep)
 }
 
 // run checks the buffers and computes c = a·b with B unpacked in b or,
 // when pre is set, prepacked there.
-func (g *GEMM[T]) run(c, a, b, pre []T, ep *Epilogue[T]) error {
+func (g *GEMM[T]) run(c, a, b, pre []T, bs int, ep *Epilogue[T]) error {
 	bt, m, k, n := g.batch, g.m, g.k, g.n
 	if len(a) != bt*m*k || len(c) != bt*m*n {
 		return fmt.Errorf("%w: left operand of %d values and output of %d for [%d, %d, %d] x [%d, %d, %d]",
@@ -174,10 +200,10 @@ func (g *GEMM[T]) run(c, a, b, pre []T, ep *Epilogue[T]) error {
 	if !g.mu.TryLock() {
 		// Another goroutine is running this GEMM; use a private job.
 		j := &gemmJob[T]{g: g}
-		j.start(c, a, b, pre, ep)
+		j.start(c, a, b, pre, bs, ep)
 		return nil
 	}
-	g.job.start(c, a, b, pre, ep)
+	g.job.start(c, a, b, pre, bs, ep)
 	g.mu.Unlock()
 	return nil
 }
@@ -189,6 +215,7 @@ type gemmJob[T float] struct {
 	g                   *GEMM[T]
 	a, b, c             []T
 	pre                 []T // B prepacked (a PackedB's data), else nil
+	bs                  int // b's batch stride
 	ep                  *Epilogue[T]
 	per, gr, gc, chunks int
 	tasks               int
@@ -197,9 +224,9 @@ type gemmJob[T float] struct {
 	rowUnits, colUnits  int
 }
 
-func (j *gemmJob[T]) start(c, a, b, pre []T, ep *Epilogue[T]) {
+func (j *gemmJob[T]) start(c, a, b, pre []T, bs int, ep *Epilogue[T]) {
 	g := j.g
-	j.a, j.b, j.c, j.pre, j.ep = a, b, c, pre, ep
+	j.a, j.b, j.c, j.pre, j.ep, j.bs = a, b, c, pre, ep, bs
 	j.direct = g.streamsB()
 	j.kcEff = g.kc
 	switch {
@@ -276,7 +303,7 @@ func (j *gemmJob[T]) block(bi, i0, i1, j0, j1 int, buf *gemmBuf[T]) {
 	if j.pre != nil {
 		pre = j.pre[bi*k*np : (bi+1)*k*np]
 	} else {
-		b = j.b[bi*k*n : (bi+1)*k*n]
+		b = j.b[bi*j.bs : bi*j.bs+k*n]
 	}
 	if k == 0 {
 		for i := i0; i < i1; i++ {

@@ -11,43 +11,49 @@ import (
 
 // matmulKernel multiplies [..., m, k] by [..., k, n] (or by [..., n, k]
 // stored transposed) with equal batch axes: floats through a prepared GEMM,
-// integers through a plain loop.
+// integers through a plain loop. With attrs.Shape, the right operand is
+// the leading rows of each batch item as stored.
 func matmulKernel(a, b backend.Operand, attrs *op.Attrs, ep *kernel.Epilogue) (kernelFunc, error) {
 	r := len(a.Shape)
-	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
+	lb, err := backend.MatMulB(b.Shape, attrs.Shape)
+	if err != nil {
+		return nil, err
+	}
+	m, k, n := a.Shape[r-2], a.Shape[r-1], lb[r-1]
 	batch := a.Shape[:r-2].Size()
+	bs := b.Shape[r-2] * b.Shape[r-1] // B's batch stride as stored
 	if attrs.TransB {
-		n = b.Shape[r-2]
+		n = lb[r-2]
 		switch a.DType {
 		case tensor.F32:
-			return transBKernel[float32](batch, m, k, n, attrs.ConstB, newEpi[float32](ep))
+			return transBKernel[float32](batch, m, k, n, bs, attrs.ConstB, newEpi[float32](ep))
 		case tensor.F64:
-			return transBKernel[float64](batch, m, k, n, attrs.ConstB, newEpi[float64](ep))
+			return transBKernel[float64](batch, m, k, n, bs, attrs.ConstB, newEpi[float64](ep))
 		}
 		return nil, unsupported(op.MatMul, a.DType)
 	}
 	switch a.DType {
 	case tensor.F32:
-		return gemmKernel[float32](batch, m, k, n, attrs.ConstB, newEpi[float32](ep))
+		return gemmKernel[float32](batch, m, k, n, bs, attrs.ConstB, newEpi[float32](ep))
 	case tensor.F64:
-		return gemmKernel[float64](batch, m, k, n, attrs.ConstB, newEpi[float64](ep))
+		return gemmKernel[float64](batch, m, k, n, bs, attrs.ConstB, newEpi[float64](ep))
 	}
 	if ep != nil {
 		return nil, unsupported(op.MatMul, a.DType)
 	}
 	switch a.DType {
 	case tensor.I32:
-		return matmul[int32](batch, m, k, n), nil
+		return matmul[int32](batch, m, k, n, bs), nil
 	case tensor.I64:
-		return matmul[int64](batch, m, k, n), nil
+		return matmul[int64](batch, m, k, n, bs), nil
 	}
 	return nil, unsupported(op.MatMul, a.DType)
 }
 
 // gemmKernel multiplies through a prepared GEMM; a constant right operand
 // is packed into the GEMM's panels on the first run only.
-func gemmKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFunc, error) {
-	g, err := NewGEMM[T](batch, m, k, n)
+func gemmKernel[T float](batch, m, k, n, bs int, constB bool, ep *epi[T]) (kernelFunc, error) {
+	g, err := newStridedGEMM[T](batch, m, k, n, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +70,7 @@ func gemmKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFun
 	var packedFrom *T
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		b := typed[T](in[1])
-		if len(b) == batch*k*n && packedFrom != &b[0] {
+		if len(b) == batch*bs && packedFrom != &b[0] {
 			if err := pb.Pack(b, false); err != nil {
 				return err
 			}
@@ -137,14 +143,14 @@ func (e *Epilogue[T]) apply(c []T, n int) {
 
 // matmul runs row by row in i-k-j order so the inner loop streams a row of
 // b into a row of c; rows of all batches are shared out across cores.
-func matmul[T number](batch, m, k, n int) kernelFunc {
+func matmul[T number](batch, m, k, n, bs int) kernelFunc {
 	var a, b, c []T
 	body := rangeFunc(func(lo, hi int) {
 		for row := lo; row < hi; row++ {
 			bi := row / m
 			ar := a[row*k : (row+1)*k]
 			cr := c[row*n : (row+1)*n]
-			bb := b[bi*k*n : (bi+1)*k*n]
+			bb := b[bi*bs : bi*bs+k*n]
 			for j := range cr {
 				cr[j] = 0
 			}
@@ -169,7 +175,7 @@ func matmul[T number](batch, m, k, n int) kernelFunc {
 // scratch buffer, instead of packing A into panels for tiles that would
 // be mostly outside the product.
 func fewColumnsKernel[T float](g *GEMM[T], ep *epi[T]) kernelFunc {
-	batch, m, k, n := g.batch, g.m, g.k, g.n
+	batch, m, k, n, bs := g.batch, g.m, g.k, g.n, g.strideB()
 	dots := g.ks.dots
 	bt := make([]T, batch*n*k)
 	var a, c []T
@@ -182,11 +188,11 @@ func fewColumnsKernel[T float](g *GEMM[T], ep *epi[T]) kernelFunc {
 	return func(in []*tensor.Array, out *tensor.Array) error {
 		b := typed[T](in[1])
 		a, c = typed[T](in[0]), typed[T](out)
-		if len(a) != batch*m*k || len(b) != batch*k*n || len(c) != batch*m*n {
+		if len(a) != batch*m*k || len(b) != batch*bs || len(c) != batch*m*n {
 			return fmt.Errorf("%w: operands of %d, %d and %d values for %d x [%d, %d] x [%d, %d]", ErrGEMM, len(a), len(b), len(c), batch, m, k, k, n)
 		}
 		for bi := range batch {
-			src, dst := b[bi*k*n:(bi+1)*k*n], bt[bi*n*k:(bi+1)*n*k]
+			src, dst := b[bi*bs:bi*bs+k*n], bt[bi*n*k:(bi+1)*n*k]
 			for p := range k {
 				for j, v := range src[p*n : (p+1)*n] {
 					dst[j*k+p] = v
@@ -206,8 +212,8 @@ func fewColumnsKernel[T float](g *GEMM[T], ep *epi[T]) kernelFunc {
 // products straight over the stored rows; more rows pack the operand
 // straight from its stored order into the GEMM's panels, once for a
 // constant operand.
-func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelFunc, error) {
-	g, err := NewGEMM[T](batch, m, k, n)
+func transBKernel[T float](batch, m, k, n, bs int, constB bool, ep *epi[T]) (kernelFunc, error) {
+	g, err := newStridedGEMM[T](batch, m, k, n, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +222,8 @@ func transBKernel[T float](batch, m, k, n int, constB bool, ep *epi[T]) (kernelF
 	var ct []T // few rows: C transposed, [batch, n, m]
 	dots := rangeFunc(func(lo, hi int) {
 		for cell := lo; cell < hi; cell++ {
-			bi := cell / n
-			kern(k, b[cell*k:(cell+1)*k], a[bi*m*k:], k, m, ct[cell*m:(cell+1)*m])
+			bi, j := cell/n, cell%n
+			kern(k, b[bi*bs+j*k:bi*bs+(j+1)*k], a[bi*m*k:], k, m, ct[cell*m:(cell+1)*m])
 		}
 	})
 	var pb *PackedB[T]

@@ -446,15 +446,21 @@ func startOf(a *tensor.Array, size, n int) int {
 }
 
 // dynUpdateKernel copies base's leading out-shaped part, then writes x
-// into it at a run-time start.
-func dynUpdateKernel(base, in, out tensor.Shape, axis int) (kernelFunc, error) {
+// into it at a run-time start; in place, the output is the base and only
+// x is written.
+func dynUpdateKernel(base, in, out tensor.Shape, axis int, inPlace bool) (kernelFunc, error) {
 	if err := backend.CheckDynUpdate(base, in, out, axis); err != nil {
 		return nil, err
 	}
+	if inPlace && !base.Equal(out) {
+		return nil, fmt.Errorf("%w: in-place dyn_update of %v into %v", backend.ErrUnsupported, out, base)
+	}
 	bv, dv, sv := contiguous(base), contiguous(out), contiguous(in)
 	return func(x []*tensor.Array, y *tensor.Array) error {
-		if err := move(out, y, dv, x[0], bv); err != nil {
-			return err
+		if !inPlace {
+			if err := move(out, y, dv, x[0], bv); err != nil {
+				return err
+			}
 		}
 		v := dv
 		v.off = startOf(x[2], in[axis], out[axis]) * dv.st[axis]

@@ -110,7 +110,8 @@ type dispatch struct {
 type launch struct {
 	d      *Device
 	steps  []dispatch
-	update bool // the output is partly written: its contents must be resident
+	update bool   // the output is partly written: its contents must be resident
+	bound  []bool // inputs some dispatch binds
 	dummy  bool
 	faults bool        // a shader reports index faults
 	read   []memory.ID // scratch; after a run, the buffers it read
@@ -131,7 +132,9 @@ func (d *Device) Prepare(k backend.Kernel) (backend.Launch, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &launch{d: d, update: k.Fused == nil && k.Reduce == nil && k.Op == op.AssignSlice}
+	inPlace := k.Op == op.DynUpdate && k.Attrs != nil && k.Attrs.InPlace
+	l := &launch{d: d, update: k.Fused == nil && k.Reduce == nil && (k.Op == op.AssignSlice || inPlace)}
+	l.bound = make([]bool, len(k.In))
 	for _, p := range passes {
 		if n := len(p.args); n > int(d.limits.MaxStorageBuffersPerShaderStage) {
 			return nil, fmt.Errorf("%w: a kernel binding %d storage buffers (the adapter allows %d)", backend.ErrUnsupported, n, d.limits.MaxStorageBuffersPerShaderStage)
@@ -153,6 +156,9 @@ func (d *Device) Prepare(k backend.Kernel) (backend.Launch, error) {
 		for _, a := range p.args {
 			l.dummy = l.dummy || a == argDummy
 			l.faults = l.faults || a == argFault
+			if a >= 0 && a < len(l.bound) {
+				l.bound[a] = true
+			}
 		}
 		l.steps = append(l.steps, st)
 	}
@@ -186,15 +192,18 @@ func (l *launch) Run(in []backend.Buffer, out backend.Buffer) error {
 		return err
 	}
 	l.bufs, l.read = l.bufs[:0], l.read[:0]
-	for _, b := range in {
+	for i, b := range in {
 		x, err := buf(b)
 		if err != nil {
 			return err
 		}
+		l.bufs = append(l.bufs, x)
 		if x.s == ob.s {
+			if i < len(l.bound) && !l.bound[i] {
+				continue // an in-place update's base: the output itself
+			}
 			return fmt.Errorf("wgpu: a kernel reads and writes one buffer")
 		}
-		l.bufs = append(l.bufs, x)
 		l.read = append(l.read, x.s.id)
 	}
 	if l.dummy {

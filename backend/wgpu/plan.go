@@ -215,8 +215,13 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		if err := backend.CheckDynUpdate(base, in, out, a.Axis); err != nil {
 			return nil, err
 		}
-		ps, err := p.copy(out, contiguous(base), contiguous(out), nil)
-		if err != nil {
+		var ps []pass
+		var err error
+		if a.InPlace {
+			if !base.Equal(out) {
+				return nil, fmt.Errorf("%w: in-place dyn_update of %v into %v", backend.ErrUnsupported, out, base)
+			}
+		} else if ps, err = p.copy(out, contiguous(base), contiguous(out), nil); err != nil {
 			return nil, err
 		}
 		d := &dynamic{side: 2, stride: out.Strides()[a.Axis], lim: out[a.Axis] - in[a.Axis]}
@@ -249,7 +254,7 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		}
 		return p.axisKernel("softmax", k.In[0], a.Axis, log)
 	case op.MatMul:
-		return p.matmul(k.In[0], k.In[1], a.TransB, k.Epilogue)
+		return p.matmul(k.In[0], k.In[1], a.TransB, a.Shape, k.Epilogue)
 	case op.Gather:
 		outer, d, inner := split(k.In[0].Shape, a.Axis)
 		j := k.In[1].Shape.Size()
@@ -568,7 +573,9 @@ func (p planner) axisKernel(name string, in backend.Operand, axis int, flag uint
 
 // matmul plans a batched product: 64×64 output tiles, batches in z, with
 // a fused epilogue applied to each value as it leaves the registers.
-func (p planner) matmul(a, b backend.Operand, transB bool, ep *kernel.Epilogue) ([]pass, error) {
+// matmul plans C = A·B; a non-nil logical shape is B's leading rows of
+// each batch item as stored (Layout's in-place prefix).
+func (p planner) matmul(a, b backend.Operand, transB bool, logical tensor.Shape, ep *kernel.Epilogue) ([]pass, error) {
 	elem, _ := elemType(a.DType)
 	if elem == "u32" {
 		return nil, fmt.Errorf("%w: matmul of bool on webgpu", backend.ErrUnsupported)
@@ -577,9 +584,13 @@ func (p planner) matmul(a, b backend.Operand, transB bool, ep *kernel.Epilogue) 
 		return nil, fmt.Errorf("%w: matmul epilogue on %v on webgpu", backend.ErrUnsupported, a.DType)
 	}
 	r := len(a.Shape)
-	m, k, n := a.Shape[r-2], a.Shape[r-1], b.Shape[r-1]
+	lb, err := backend.MatMulB(b.Shape, logical)
+	if err != nil {
+		return nil, err
+	}
+	m, k, n := a.Shape[r-2], a.Shape[r-1], lb[r-1]
 	if transB {
-		n = b.Shape[r-2]
+		n = lb[r-2]
 	}
 	batch := a.Shape[:r-2].Size()
 	if batch*m*n == 0 {
@@ -593,7 +604,7 @@ func (p planner) matmul(a, b backend.Operand, transB bool, ep *kernel.Epilogue) 
 		tb = 1
 	}
 	// The bias and residual follow the operands among the inputs.
-	meta := []uint32{u(m), u(n), u(k), tb, 0, 0, 0}
+	meta := []uint32{u(m), u(n), u(k), tb, 0, 0, 0, u(b.Shape[r-2] * b.Shape[r-1])}
 	args := []int{0, 1, argOut, argDummy, argDummy}
 	if ep != nil {
 		if ep.Scaled {

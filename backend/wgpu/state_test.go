@@ -161,6 +161,52 @@ func TestAssignSliceMatchesCPU(t *testing.T) {
 	}
 }
 
+// kvAttend appends two rows per step to a [2, 8, 3] cache in place
+// (UpdateSlice) and attends to its leading five rows through matmuls
+// that read them in place, returning every step's scores and mixes and
+// the cache afterwards.
+func kvAttend(t *testing.T, dev backend.Device) []float64 {
+	g := graph.New()
+	cache := g.Variable("cache", tensor.MustZeros(tensor.F32, tensor.Shape{2, 8, 3}))
+	rows := g.Placeholder("rows", tensor.F32, 2, 2, 3)
+	q := g.Placeholder("q", tensor.F32, 2, 1, 3)
+	pos := g.Placeholder("pos", tensor.I64)
+	win := g.UpdateSlice(cache, rows, 1, pos).SliceAxis(1, 0, 5, 1)
+	s := q.MatMul(win.Transpose())
+	p, err := graph.Compile([]graph.Tensor{s, s.MatMul(win)}, graph.OnDevice(dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res []float64
+	for i, at := range []int64{0, 2, 1, 3, 7} {
+		r := tensor.MustZeros(tensor.F32, tensor.Shape{2, 2, 3})
+		for j, d := 0, r.Float32s(); j < len(d); j++ {
+			d[j] = float32(i+1) * float32(j%5-2) / 4
+		}
+		qv := tensor.NewF32([]float32{1, -0.5, 2, 0.25, 1, -1}, 2, 1, 3)
+		start, _ := tensor.NewI64([]int64{at}).Reshape()
+		out, err := p.Run(context.Background(), graph.Feeds{"rows": r, "q": qv, "pos": start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, out[0].ToFloat64()...)
+		res = append(res, out[1].ToFloat64()...)
+	}
+	syncHost(t, dev)
+	v, _ := g.Var("cache")
+	return append(res, v.Value().ToFloat64()...)
+}
+
+func TestUpdateSliceMatchesCPU(t *testing.T) {
+	d := device(t)
+	want, got := kvAttend(t, cpu.New()), kvAttend(t, d)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+			t.Fatalf("value %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
 // train runs gradient-descent steps of a two-layer network and returns
 // the parameters' host values afterwards.
 func train(t *testing.T, dev backend.Device) [][]float64 {

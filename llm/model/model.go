@@ -357,7 +357,8 @@ func arange(g *graph.Graph, n int, dims ...int) graph.Tensor {
 
 // forward records the model over a chunk of n tokens at run-time position
 // pos, attending to the first cache rows of the cache, and returns the
-// logits of row last (or the only row) followed by the cache writes.
+// logits of row last (or the only row); computing them writes the
+// chunk's keys and values into the cache.
 func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Tensor {
 	g, c := m.g, m.cfg
 	qpos := arange(g, n, n).Add(pos) // [n] absolute positions of the chunk
@@ -384,7 +385,6 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 	if c.EmbedScale != 1 {
 		x = x.Scale(c.EmbedScale)
 	}
-	var writes []graph.Tensor
 	for i := range m.layers {
 		ly := &m.layers[i]
 		h := m.normOf(x, ly.attnNorm)
@@ -413,25 +413,15 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 			q, k, v = roundHalf(q), roundHalf(k), roundHalf(v)
 		}
 
-		// The cache is [kvHeads, position, dim]; this chunk's rows are
-		// written after the run, so attention reads them from k and v.
+		// The cache is [kvHeads, position, dim]. This chunk's rows go into
+		// it now (a half cache rounds them), and attention reads its first
+		// rows in place, without a copy.
 		kt, vt := k.Permute(1, 0, 2), v.Permute(1, 0, 2) // [kvHeads, n, dim]
-		if m.kv != tensor.F32 {
-			// Round once: the rows attended now are the rows stored.
-			kh, vh := kt.StoreAs(m.kv), vt.StoreAs(m.kv)
-			writes = append(writes, g.AssignSlice(ly.kCache, kh, 1, pos), g.AssignSlice(ly.vCache, vh, 1, pos))
-			kt, vt = kh.Cast(tensor.F32), vh.Cast(tensor.F32)
-		} else {
-			writes = append(writes, g.AssignSlice(ly.kCache, kt, 1, pos), g.AssignSlice(ly.vCache, vt, 1, pos))
+		kAll, vAll := g.UpdateSlice(ly.kCache, kt, 1, pos), g.UpdateSlice(ly.vCache, vt, 1, pos)
+		if cache < kAll.Shape()[1] {
+			kAll, vAll = kAll.SliceAxis(1, 0, cache, 1), vAll.SliceAxis(1, 0, cache, 1)
 		}
-		kc, vc := ly.kCache, ly.vCache
-		if cache < kc.Shape()[1] {
-			kc, vc = kc.SliceAxis(1, 0, cache, 1), vc.SliceAxis(1, 0, cache, 1)
-		}
-		kc, vc = kc.Cast(tensor.F32), vc.Cast(tensor.F32) // widens a half cache; a no-op on f32
-		// The attended cache with this chunk's rows in place (the state
-		// itself is written after the run).
-		kAll, vAll := kc.UpdateAt(1, pos, kt), vc.UpdateAt(1, pos, vt)
+		kAll, vAll = kAll.Cast(tensor.F32), vAll.Cast(tensor.F32) // widens a half cache; a no-op on f32
 
 		grp := c.Heads / c.KVHeads
 		// Query head h uses key/value head h/grp, as in llama.cpp.
@@ -508,7 +498,7 @@ func (m *Model) forward(tokens, pos, last graph.Tensor, n, cache int) []graph.Te
 	if c.FinalSoftcap > 0 {
 		logits = logits.Scale(1 / c.FinalSoftcap).Tanh().Scale(c.FinalSoftcap)
 	}
-	return append([]graph.Tensor{logits}, writes...)
+	return []graph.Tensor{logits}
 }
 
 // Reset clears the cache (not needed between sequences, since Forward
