@@ -624,6 +624,16 @@ func errsOps() []errsOp {
 		errsOp{"assign_var", func(g *graph.Graph, a, _ graph.Tensor) graph.Tensor {
 			return g.Assign(g.Variable("v", tensor.NewF64([]float64{1, 2, 3}, 3)), a)
 		}},
+		errsOp{"update_at", func(g *graph.Graph, a, b graph.Tensor) graph.Tensor { return a.UpdateAt(0, b, a) }},
+		errsOp{"update_at_rows", func(g *graph.Graph, a, b graph.Tensor) graph.Tensor {
+			return a.UpdateAt(-1, g.Scalar(tensor.I64, 1), b)
+		}},
+		errsOp{"update_slice", func(g *graph.Graph, a, b graph.Tensor) graph.Tensor {
+			return g.UpdateSlice(a, b, 0, g.Scalar(tensor.I64, 0))
+		}},
+		errsOp{"update_slice_var", func(g *graph.Graph, a, b graph.Tensor) graph.Tensor {
+			return g.UpdateSlice(g.Variable("v", tensor.NewF64([]float64{1, 2, 3}, 3)), a, 0, b)
+		}},
 		errsOp{"full_neg", func(g *graph.Graph, _, _ graph.Tensor) graph.Tensor { return g.Full(tensor.F64, 1, -2) }},
 		errsOp{"full_invalid", func(g *graph.Graph, _, _ graph.Tensor) graph.Tensor { return g.Full(tensor.DType(77), 1, 2) }},
 		errsOp{"placeholder_neg", func(g *graph.Graph, _, _ graph.Tensor) graph.Tensor { return g.Placeholder("p", tensor.F64, -1) }},
