@@ -95,6 +95,34 @@ func ExampleGraph_Assign() {
 	// stored: 3
 }
 
+// A decode loop's cache: each run appends a row at a fed position and
+// reads the rows so far in place, the new one included.
+func ExampleGraph_UpdateSlice() {
+	g := graph.New()
+	cache := g.Variable("cache", tensor.MustZeros(tensor.F64, tensor.Shape{4, 2}))
+	row := g.Placeholder("row", tensor.F64, 1, 2)
+	pos := g.Placeholder("pos", tensor.I64)
+	total := g.UpdateSlice(cache, row, 0, pos).Sum(0)
+	prog, err := graph.Compile([]graph.Tensor{total})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i := range 3 {
+		r := tensor.NewF64([]float64{float64(i + 1), 10}, 1, 2)
+		out, err := prog.Run(context.Background(), graph.Feeds{"row": r, "pos": tensor.Scalar(tensor.I64, float64(i))})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(out[0].ToFloat64())
+	}
+	// Output:
+	// [1 10]
+	// [3 20]
+	// [6 30]
+}
+
 // Slice follows Python's rules, negative steps included; Pad and Concat
 // build new tensors from pieces.
 func ExampleTensor_Slice() {
