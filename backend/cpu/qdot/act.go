@@ -37,18 +37,20 @@ type acts struct {
 	dp []float32
 	cp []int32
 	mp []float32
-	// For the tile kernels (dotQ4_0VNNI8x4): the whole tiles of tileRows
-	// rows of qp, dp and cp, interleaved per group of eight blocks (see
-	// prepareTiles).
-	qt   []int8
-	dt   []float32
-	ct   []int32
-	rows []row // scratch for MatMul's per-row views
+	// For the tile kernels: the activation rows of MatMul's tiles
+	// interleaved per unit (see prepareTiles).
+	qt    []int8
+	dt    []float32
+	ct    []int32
+	rows  []row      // scratch for MatMul's per-row views
+	tiles []tileSpan // scratch for MatMul's tiles
 }
 
-// tileRows is the number of activation rows a tile kernel dots each weight
-// row with in one pass.
-const tileRows = 4
+// tileSpan is one tile of MatMul's activation rows, i0 to i0+k.rows-1.
+type tileSpan struct {
+	i0 int
+	k  *tileKernel
+}
 
 // row is one activation row.
 type row struct {
@@ -189,16 +191,17 @@ func (a *acts) prepareWide(n, nb int) {
 	}
 }
 
-// prepareTiles fills qt, dt and ct for the tile kernel of weight type t
-// (Q4_0, Q8_0 or Q4_K; other types need nothing): for each whole tile of
-// tileRows rows, unit after unit, the tile's rows' quants of the unit one
+// prepareTiles fills qt, dt and ct for the tiles of weight type t's tile
+// kernels (Q4_0, Q8_0 or Q4_K; other types need nothing): for each tile,
+// unit after unit, the quants of the unit in each of the tile's rows one
 // after another, and likewise their scales and corrections, so that a tile
-// kernel finds each operand at a fixed offset. Q4_0's unit is a whole
-// group of eight blocks of qp, dp and cp (256 quants, 8 scales, 8
-// corrections); Q8_0's is a block of q, dv and c (32 quants, its scale ×8,
-// 1 correction); Q4_K's a block of q, d and s32 (256 quants, 1 scale, 8
-// sums of 32).
-func (a *acts) prepareTiles(t Type) {
+// kernel finds each operand at a fixed offset. The tile from row i0 starts
+// at unit i0·(units a row) whatever its size. Q4_0's unit is a whole group
+// of eight blocks of qp, dp and cp (256 quants, 8 scales, 8 corrections);
+// Q8_0's is a block of q, dv and c (32 quants, its scale ×8, 1
+// correction); Q4_K's a block of q, d and s32 (256 quants, 1 scale, 8 sums
+// of 32).
+func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	nb := a.cols / 32
 	var (
 		per, nq, nd, nc int // units a row, quants, scales and corrections a unit
@@ -217,14 +220,21 @@ func (a *acts) prepareTiles(t Type) {
 	default:
 		return
 	}
-	units := a.n / tileRows * tileRows * per // (tile, unit, row) triples
+	if len(tiles) == 0 {
+		return
+	}
+	last := tiles[len(tiles)-1]
+	units := (last.i0 + last.k.rows) * per
 	a.qt, a.dt, a.ct = grow(a.qt, nq*units), grow(a.dt, nd*units), grow(a.ct, nc*units)
-	for u := 0; u < units; u++ {
-		i, k := u%tileRows, u/tileRows%per
-		r := u/(tileRows*per)*tileRows + i
-		copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
-		copy(a.dt[nd*u:nd*u+nd], d[r*dRow+nd*k:])
-		copy(a.ct[nc*u:nc*u+nc], c[r*cRow+nc*k:])
+	for _, tl := range tiles {
+		for k := 0; k < per; k++ {
+			for i := 0; i < tl.k.rows; i++ {
+				u, r := tl.i0*per+k*tl.k.rows+i, tl.i0+i
+				copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
+				copy(a.dt[nd*u:nd*u+nd], d[r*dRow+nd*k:])
+				copy(a.ct[nc*u:nc*u+nc], c[r*cRow+nc*k:])
+			}
+		}
 	}
 }
 

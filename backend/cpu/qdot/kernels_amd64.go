@@ -86,72 +86,79 @@ func archLevels() (out []*kernelSet) {
 		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KVNNIRows(w, x.q, x.d, x.s, dst) },
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
-	vnni.tile = map[Type]tileFunc{Q4_0: tileQ4_0, Q8_0: tileQ8_0, Q4_K: tileQ4_K}
+	vnni.tile = map[Type][]tileKernel{
+		Q4_0: {{4, tileQ4_0(4, dotQ4_0VNNI8x4)}},
+		Q8_0: {{4, tileQ8_0}},
+		Q4_K: {{4, tileQ4_K}},
+	}
 	return append(out, vnni)
 }
 
-// checkTile panics unless w is whole rows of rb bytes, i0 starts a whole
-// tile of a's rows and dst holds the tile's results: the assembly does not
+// checkTile panics unless w is whole rows of rb bytes, rows i0 to
+// i0+tr-1 are a's and dst holds the tile's results: the assembly does not
 // check its bounds.
-func checkTile(w []byte, a *acts, i0 int, dst []float32, stride, rb int) {
+func checkTile(w []byte, a *acts, i0, tr int, dst []float32, stride, rb int) {
 	nr := len(w) / rb
-	if len(w) != nr*rb || i0%tileRows != 0 || i0+tileRows > a.n || stride < nr || len(dst) < (tileRows-1)*stride+nr {
+	if len(w) != nr*rb || i0 < 0 || i0+tr > a.n || stride < nr || len(dst) < (tr-1)*stride+nr {
 		panic("qdot: tile kernel operands out of range")
 	}
 }
 
-// tileQ8_0 runs dotQ8_0VNNIx4 on tile i0 of a.
+// tileQ8_0 runs dotQ8_0VNNIx4 on the tile of 4 rows from i0.
 func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	nb := a.cols / 32
 	rb := 34 * nb
 	if len(w) == 0 {
 		return
 	}
-	checkTile(w, a, i0, dst, stride, rb)
-	u0, u1 := i0*nb, (i0+tileRows)*nb
+	checkTile(w, a, i0, 4, dst, stride, rb)
+	u0, u1 := i0*nb, (i0+4)*nb
 	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[8*u0:8*u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
 }
 
-// tileQ4_K runs dotQ4_KVNNIx4 on tile i0 of a.
+// tileQ4_K runs dotQ4_KVNNIx4 on the tile of 4 rows from i0.
 func tileQ4_K(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	nb := a.cols / 256
 	rb := 144 * nb
 	if len(w) == 0 {
 		return
 	}
-	checkTile(w, a, i0, dst, stride, rb)
-	u0, u1 := i0*nb, (i0+tileRows)*nb
+	checkTile(w, a, i0, 4, dst, stride, rb)
+	u0, u1 := i0*nb, (i0+4)*nb
 	dotQ4_KVNNIx4(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 }
 
-// tileQ4_0 runs dotQ4_0VNNI8x4 on the rows' whole groups of eight blocks
-// and adds the remaining blocks' dotQ4_0VNNI as dotQ4_0Wide does.
-func tileQ4_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
-	nb := a.cols / 32
-	rb := 18 * nb
-	nr := len(w) / rb
-	g := nb / 8
-	if nr == 0 {
-		return
-	}
-	checkTile(w, a, i0, dst, stride, rb)
-	if g == 0 {
-		for i := 0; i < tileRows; i++ {
-			for r := 0; r < nr; r++ {
-				dst[i*stride+r] = dotQ4_0Wide(w[r*rb:(r+1)*rb], &a.rows[i0+i])
-			}
+// tileQ4_0 returns the tile function of kernel k, dotQ4_0VNNI8 for tr
+// activation rows: k dots the rows' whole groups of eight blocks, and the
+// remaining blocks' dotQ4_0VNNI is added as dotQ4_0Wide does.
+func tileQ4_0(tr int, k func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr, rb, stride int)) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+		nb := a.cols / 32
+		rb := 18 * nb
+		nr := len(w) / rb
+		g := nb / 8
+		if nr == 0 {
+			return
 		}
-		return
-	}
-	u0, u1 := i0*g, (i0+tileRows)*g
-	dotQ4_0VNNI8x4(w, a.qt[256*u0:256*u1], a.dt[8*u0:8*u1], a.ct[8*u0:8*u1], dst, nr, rb, stride)
-	if 8*g == nb {
-		return
-	}
-	for i := 0; i < tileRows; i++ {
-		x := &a.rows[i0+i]
-		for r := 0; r < nr; r++ {
-			dst[i*stride+r] += dotQ4_0VNNI(w[r*rb+18*8*g:(r+1)*rb], x.q[32*8*g:], x.dv[8*8*g:], x.c[8*g:])
+		checkTile(w, a, i0, tr, dst, stride, rb)
+		if g == 0 {
+			for i := 0; i < tr; i++ {
+				for r := 0; r < nr; r++ {
+					dst[i*stride+r] = dotQ4_0Wide(w[r*rb:(r+1)*rb], &a.rows[i0+i])
+				}
+			}
+			return
+		}
+		u0, u1 := i0*g, (i0+tr)*g
+		k(w, a.qt[256*u0:256*u1], a.dt[8*u0:8*u1], a.ct[8*u0:8*u1], dst, nr, rb, stride)
+		if 8*g == nb {
+			return
+		}
+		for i := 0; i < tr; i++ {
+			x := &a.rows[i0+i]
+			for r := 0; r < nr; r++ {
+				dst[i*stride+r] += dotQ4_0VNNI(w[r*rb+18*8*g:(r+1)*rb], x.q[32*8*g:], x.dv[8*8*g:], x.c[8*g:])
+			}
 		}
 	}
 }

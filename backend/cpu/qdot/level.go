@@ -42,16 +42,19 @@ type kernelSet struct {
 	// len(dst) consecutive weight rows with one activation row, the bits
 	// of dot row by row in one call.
 	rows map[Type]rowsFunc
-	// tile holds, for the types that have one, a kernel that dots weight
-	// rows with tileRows activation rows at once (see tileFunc).
-	tile map[Type]tileFunc
+	// tile holds, for the types that have them, kernels that dot weight
+	// rows with several activation rows at once, largest tile first.
+	tile map[Type][]tileKernel
 }
 
-// tileFunc dots the consecutive weight rows in w with activation rows i0
-// to i0+tileRows-1 of a (prepared by prepareTiles), the result of
-// activation row i0+i and weight row r going to dst[i*stride+r], with the
-// bits of dot for every pair.
-type tileFunc func(w []byte, a *acts, i0 int, dst []float32, stride int)
+// tileKernel dots the consecutive weight rows in w with activation rows i0
+// to i0+rows-1 of a (tiled by prepareTiles), the result of activation row
+// i0+i and weight row r going to dst[i*stride+r], with the bits of dot
+// for every pair.
+type tileKernel struct {
+	rows int
+	dot  func(w []byte, a *acts, i0 int, dst []float32, stride int)
+}
 
 // rowsFunc dots the len(dst) consecutive weight rows in w with x, row r's
 // result going to dst[r].

@@ -65,18 +65,26 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 		// One kernel call per share of rows.
 		work = func(r0, r1 int) { rk(w[r0*rb:r1*rb], &xs[0], dst[r0:r1]) }
 	}
-	if tk := active.tile[t]; tk != nil && n >= tileRows {
+	if tks := active.tile[t]; len(tks) > 0 && n >= tks[len(tks)-1].rows {
 		// Each weight row is unpacked once per tile of activation rows
 		// instead of once per row. A block of weight rows (in the L2
 		// cache) meets every tile (in L1) before the next block is read.
-		a.prepareTiles(t)
-		nt := n / tileRows * tileRows
+		// Tiles are as large as the kernels allow; the remaining rows
+		// take the one-row kernel.
+		tiles, nt := a.tiles[:0], 0
+		for k := range tks {
+			for ; nt+tks[k].rows <= n; nt += tks[k].rows {
+				tiles = append(tiles, tileSpan{nt, &tks[k]})
+			}
+		}
+		a.tiles = tiles
+		a.prepareTiles(t, tiles)
 		blk := max(1, tileBlockBytes/rb)
 		work = func(r0, r1 int) {
 			for b0 := r0; b0 < r1; b0 += blk {
 				b1 := min(b0+blk, r1)
-				for i0 := 0; i0 < nt; i0 += tileRows {
-					tk(w[b0*rb:b1*rb], a, i0, dst[i0*rows+b0:], rows)
+				for _, tl := range tiles {
+					tl.k.dot(w[b0*rb:b1*rb], a, tl.i0, dst[tl.i0*rows+b0:], rows)
 				}
 				for r := b0; r < b1; r++ {
 					wr := w[r*rb : (r+1)*rb]

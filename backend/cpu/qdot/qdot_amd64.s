@@ -7417,7 +7417,7 @@ loop:
 	PREFETCHT0  8192(CX)
 	PREFETCHT0  8256(CX)
 	PREFETCHT0  8320(CX)
-	VMOVDQU64   q40TileIdx<>+0(SB), Z1
+	VMOVDQU64   q40TileIdx4<>+0(SB), Z1
 	VMOVDQU64   (CX), Z6
 	VPERMT2W    64(CX), Z1, Z6
 	VCVTPH2PS   X6, Y1
@@ -7525,6 +7525,7 @@ loop:
 	JMP         loop
 
 done:
+	MOVQ         DX, CX
 	VMOVAPS      Y16, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X2
@@ -7532,7 +7533,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y17, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X2
@@ -7540,7 +7542,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)(SI*1)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y18, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X2
@@ -7548,7 +7551,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)(SI*2)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y19, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X2
@@ -7556,8 +7560,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	LEAQ         (DX)(SI*2), CX
-	VMOVSS       X2, (CX)(SI*1)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	ADDQ         $0x04, DX
 	ADDQ         rb+128(FP), AX
 	DECQ         BX
@@ -7567,39 +7571,39 @@ norows:
 	VZEROUPPER
 	RET
 
-DATA q40TileIdx<>+0(SB)/2, $0x0000
-DATA q40TileIdx<>+2(SB)/2, $0x0012
-DATA q40TileIdx<>+4(SB)/2, $0x0024
-DATA q40TileIdx<>+6(SB)/2, $0x0036
-DATA q40TileIdx<>+8(SB)/2, $0x0009
-DATA q40TileIdx<>+10(SB)/2, $0x001b
-DATA q40TileIdx<>+12(SB)/2, $0x002d
-DATA q40TileIdx<>+14(SB)/2, $0x003f
-DATA q40TileIdx<>+16(SB)/2, $0x0000
-DATA q40TileIdx<>+18(SB)/2, $0x0000
-DATA q40TileIdx<>+20(SB)/2, $0x0000
-DATA q40TileIdx<>+22(SB)/2, $0x0000
-DATA q40TileIdx<>+24(SB)/2, $0x0000
-DATA q40TileIdx<>+26(SB)/2, $0x0000
-DATA q40TileIdx<>+28(SB)/2, $0x0000
-DATA q40TileIdx<>+30(SB)/2, $0x0000
-DATA q40TileIdx<>+32(SB)/2, $0x0000
-DATA q40TileIdx<>+34(SB)/2, $0x0000
-DATA q40TileIdx<>+36(SB)/2, $0x0000
-DATA q40TileIdx<>+38(SB)/2, $0x0000
-DATA q40TileIdx<>+40(SB)/2, $0x0000
-DATA q40TileIdx<>+42(SB)/2, $0x0000
-DATA q40TileIdx<>+44(SB)/2, $0x0000
-DATA q40TileIdx<>+46(SB)/2, $0x0000
-DATA q40TileIdx<>+48(SB)/2, $0x0000
-DATA q40TileIdx<>+50(SB)/2, $0x0000
-DATA q40TileIdx<>+52(SB)/2, $0x0000
-DATA q40TileIdx<>+54(SB)/2, $0x0000
-DATA q40TileIdx<>+56(SB)/2, $0x0000
-DATA q40TileIdx<>+58(SB)/2, $0x0000
-DATA q40TileIdx<>+60(SB)/2, $0x0000
-DATA q40TileIdx<>+62(SB)/2, $0x0000
-GLOBL q40TileIdx<>(SB), RODATA|NOPTR, $64
+DATA q40TileIdx4<>+0(SB)/2, $0x0000
+DATA q40TileIdx4<>+2(SB)/2, $0x0012
+DATA q40TileIdx4<>+4(SB)/2, $0x0024
+DATA q40TileIdx4<>+6(SB)/2, $0x0036
+DATA q40TileIdx4<>+8(SB)/2, $0x0009
+DATA q40TileIdx4<>+10(SB)/2, $0x001b
+DATA q40TileIdx4<>+12(SB)/2, $0x002d
+DATA q40TileIdx4<>+14(SB)/2, $0x003f
+DATA q40TileIdx4<>+16(SB)/2, $0x0000
+DATA q40TileIdx4<>+18(SB)/2, $0x0000
+DATA q40TileIdx4<>+20(SB)/2, $0x0000
+DATA q40TileIdx4<>+22(SB)/2, $0x0000
+DATA q40TileIdx4<>+24(SB)/2, $0x0000
+DATA q40TileIdx4<>+26(SB)/2, $0x0000
+DATA q40TileIdx4<>+28(SB)/2, $0x0000
+DATA q40TileIdx4<>+30(SB)/2, $0x0000
+DATA q40TileIdx4<>+32(SB)/2, $0x0000
+DATA q40TileIdx4<>+34(SB)/2, $0x0000
+DATA q40TileIdx4<>+36(SB)/2, $0x0000
+DATA q40TileIdx4<>+38(SB)/2, $0x0000
+DATA q40TileIdx4<>+40(SB)/2, $0x0000
+DATA q40TileIdx4<>+42(SB)/2, $0x0000
+DATA q40TileIdx4<>+44(SB)/2, $0x0000
+DATA q40TileIdx4<>+46(SB)/2, $0x0000
+DATA q40TileIdx4<>+48(SB)/2, $0x0000
+DATA q40TileIdx4<>+50(SB)/2, $0x0000
+DATA q40TileIdx4<>+52(SB)/2, $0x0000
+DATA q40TileIdx4<>+54(SB)/2, $0x0000
+DATA q40TileIdx4<>+56(SB)/2, $0x0000
+DATA q40TileIdx4<>+58(SB)/2, $0x0000
+DATA q40TileIdx4<>+60(SB)/2, $0x0000
+DATA q40TileIdx4<>+62(SB)/2, $0x0000
+GLOBL q40TileIdx4<>(SB), RODATA|NOPTR, $64
 
 // func dotQ8_0VNNIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 // Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3
@@ -7772,6 +7776,7 @@ tail:
 	JMP          tail
 
 done:
+	MOVQ         DX, CX
 	VMOVAPS      Y16, Y1
 	VMOVAPS      Y17, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7781,7 +7786,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y18, Y1
 	VMOVAPS      Y19, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7791,7 +7797,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)(SI*1)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y20, Y1
 	VMOVAPS      Y21, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7801,7 +7808,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	VMOVSS       X2, (DX)(SI*2)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	VMOVAPS      Y22, Y1
 	VMOVAPS      Y23, Y2
 	VADDPS       Y2, Y1, Y1
@@ -7811,8 +7819,8 @@ done:
 	VADDPS       X1, X2, X2
 	VPSHUFD      $0x01, X2, X1
 	VADDSS       X1, X2, X2
-	LEAQ         (DX)(SI*2), CX
-	VMOVSS       X2, (CX)(SI*1)
+	VMOVSS       X2, (CX)
+	ADDQ         SI, CX
 	ADDQ         $0x04, DX
 	ADDQ         rb+128(FP), AX
 	DECQ         BX
@@ -8014,35 +8022,39 @@ loop:
 	JMP          loop
 
 done:
+	MOVQ         DX, CX
 	VEXTRACTF128 $0x01, Y0, X5
 	VADDPS       X5, X0, X5
 	VMOVHLPS     X5, X5, X0
 	VADDPS       X0, X5, X5
 	VPSHUFD      $0x01, X5, X0
 	VADDSS       X0, X5, X5
-	VMOVSS       X5, (DX)
+	VMOVSS       X5, (CX)
+	ADDQ         SI, CX
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPS       X0, X1, X0
 	VMOVHLPS     X0, X0, X1
 	VADDPS       X1, X0, X0
 	VPSHUFD      $0x01, X0, X1
 	VADDSS       X1, X0, X0
-	VMOVSS       X0, (DX)(SI*1)
+	VMOVSS       X0, (CX)
+	ADDQ         SI, CX
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDPS       X0, X2, X0
 	VMOVHLPS     X0, X0, X1
 	VADDPS       X1, X0, X0
 	VPSHUFD      $0x01, X0, X1
 	VADDSS       X1, X0, X0
-	VMOVSS       X0, (DX)(SI*2)
+	VMOVSS       X0, (CX)
+	ADDQ         SI, CX
 	VEXTRACTF128 $0x01, Y3, X0
 	VADDPS       X0, X3, X0
 	VMOVHLPS     X0, X0, X1
 	VADDPS       X1, X0, X0
 	VPSHUFD      $0x01, X0, X1
 	VADDSS       X1, X0, X0
-	LEAQ         (DX)(SI*2), CX
-	VMOVSS       X0, (CX)(SI*1)
+	VMOVSS       X0, (CX)
+	ADDQ         SI, CX
 	ADDQ         $0x04, DX
 	ADDQ         rb+128(FP), AX
 	DECQ         BX

@@ -51,7 +51,7 @@ func main() {
 		q41Wide()
 	}
 	rowsMode = false
-	q40Tile()
+	q40Tile(4) // 8 rows measured slower: 8 rows of 4096 quants fill L1
 	q80Tile()
 	q4KTile()
 	halfKernel("F16")
@@ -1027,8 +1027,9 @@ func q40Wide() {
 	finish(rs, []VecVirtual{acc})
 }
 
-// tileRows is the number of activation rows the tile kernels dot each
-// weight row with in one pass (acts.tileRows must match).
+// tileRows is the number of activation rows the Q8_0 and Q4_K tile
+// kernels dot each weight row with in one pass (acts.tileRows must match);
+// q40Tile takes it as an argument.
 const tileRows = 4
 
 // q40Tile writes dotQ4_0VNNI8x4, dotQ4_0VNNI8 for tileRows activation rows
@@ -1050,10 +1051,11 @@ const tileRows = 4
 // to Y16-Y27, which only EVEX instructions reach (hence VPANDD), so that
 // the remaining virtual registers, which vphaddd and the VEX moves use,
 // fit in Y0-Y15.
-func q40Tile() {
-	TEXT("dotQ4_0VNNI8x4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+func q40Tile(tileRows int) {
+	name := fmt.Sprintf("dotQ4_0VNNI8x%d", tileRows)
+	TEXT(name, NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
-	Doc("dotQ4_0VNNI8x4 dots nr consecutive Q4_0 rows of w with 4 activation rows tiled per group of eight blocks (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), weight rows rb bytes apart, activation row i of weight row r going to dst[i*stride+r].")
+	Doc(name + fmt.Sprintf(" dots nr consecutive Q4_0 rows of w with %d activation rows", tileRows) + " tiled per group of eight blocks (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), weight rows rb bytes apart, activation row i of weight row r going to dst[i*stride+r].")
 	wrow := Load(Param("w").Base(), GP64())
 	w := Mem{Base: GP64()}
 	dst := Load(Param("dst").Base(), GP64())
@@ -1062,11 +1064,12 @@ func q40Tile() {
 	SHLQ(U8(2), s4)
 	q, dt, ct, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
 
-	acc := []Register{Y16, Y17, Y18, Y19}
-	lo := []Register{Y20, Y21, Y22, Y23}
-	hi := []Register{Y24, Y25, Y26, Y27}
+	// Accumulators from Y16 up, then the unpacked weights.
+	acc := []Register{Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23}[:tileRows]
+	unpacked := []Register{Y20, Y21, Y22, Y23, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31}[tileRows-4:]
+	lo, hi := unpacked[:4], unpacked[4:8]
 	mask := broadcastD(0x0f0f0f0f)
-	idx := GLOBL("q40TileIdx", RODATA|NOPTR)
+	idx := GLOBL(fmt.Sprintf("q40TileIdx%d", tileRows), RODATA|NOPTR)
 	for k, b := range []int{0, 2, 4, 6, 1, 3, 5, 7} {
 		DATA(2*k, U16(9*b))
 	}
@@ -1082,7 +1085,12 @@ func q40Tile() {
 	Load(Param("dt").Base(), dt.Base)
 	Load(Param("ct").Base(), ct.Base)
 	Load(Param("ct").Len(), n)
-	SHRQ(U8(5), n) // groups of eight blocks of one activation row
+	// Groups of eight blocks of one activation row: 8·tileRows
+	// corrections each.
+	if tileRows != 4 && tileRows != 8 {
+		panic("q40Tile: tileRows must be 4 or 8")
+	}
+	SHRQ(U8(map[int]int{4: 5, 8: 6}[tileRows]), n)
 	for _, a := range acc {
 		VPXORD(a, a, a)
 	}
@@ -1136,10 +1144,12 @@ func q40Tile() {
 
 	Label("done")
 	// dotQ4_0VNNI8's final reduction, per accumulator.
-	for i, a := range acc {
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
 		v := YMM()
 		VMOVAPS(a, v)
-		storeLanes(v, dst, s4, i)
+		storeLanes(v, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
@@ -1236,12 +1246,14 @@ func q80Tile() {
 	JMP(LabelRef("tail"))
 
 	Label("done")
-	for i, a := range acc {
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
 		v, v1 := YMM(), YMM()
 		VMOVAPS(a[0], v)
 		VMOVAPS(a[1], v1)
 		VADDPS(v1, v, v)
-		storeLanes(v, dst, s4, i)
+		storeLanes(v, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
@@ -1369,8 +1381,10 @@ func q4KTile() {
 	JMP(LabelRef("loop"))
 
 	Label("done")
-	for i, a := range acc {
-		storeLanes(a, dst, s4, i)
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
+		storeLanes(a, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
@@ -1385,9 +1399,9 @@ func q4KTile() {
 	RET()
 }
 
-// storeLanes sums v's lanes as finish does and stores the sum to
-// dst[i*stride] (s4 = 4·stride, i < 4).
-func storeLanes(v VecVirtual, dst, s4 Register, i int) {
+// storeLanes sums v's lanes as finish does, stores the sum to (out) and
+// advances out by s4 bytes (one output row).
+func storeLanes(v VecVirtual, out, s4 Register) {
 	hiX, loX := XMM(), XMM()
 	VEXTRACTF128(U8(1), v, hiX)
 	VADDPS(hiX, v.AsX(), hiX)
@@ -1395,16 +1409,8 @@ func storeLanes(v VecVirtual, dst, s4 Register, i int) {
 	VADDPS(loX, hiX, hiX)
 	VPSHUFD(U8(1), hiX, loX)
 	VADDSS(loX, hiX, hiX)
-	switch i {
-	case 0:
-		VMOVSS(hiX, Mem{Base: dst})
-	case 1, 2:
-		VMOVSS(hiX, Mem{Base: dst, Index: s4, Scale: uint8(i)})
-	case 3:
-		t := GP64()
-		LEAQ(Mem{Base: dst, Index: s4, Scale: 2}, t)
-		VMOVSS(hiX, Mem{Base: t, Index: s4, Scale: 1})
-	}
+	VMOVSS(hiX, Mem{Base: out})
+	ADDQ(s4, out)
 }
 
 // vpdpbusdR is vpdpbusd with a physical unsigned operand.
