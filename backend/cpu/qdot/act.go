@@ -223,6 +223,9 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	if len(tiles) == 0 {
 		return
 	}
+	if t == Q4_0 && tiles[0].k.lanes {
+		q = a.q // rearranged per dword below
+	}
 	last := tiles[len(tiles)-1]
 	units := (last.i0 + last.k.rows) * per
 	a.qt, a.dt, a.ct = grow(a.qt, nq*units), grow(a.dt, nd*units), grow(a.ct, nc*units)
@@ -230,13 +233,34 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 		for k := 0; k < per; k++ {
 			for i := 0; i < tl.k.rows; i++ {
 				u, r := tl.i0*per+k*tl.k.rows+i, tl.i0+i
-				copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
+				if tl.k.lanes {
+					src, dst := q[r*a.cols+nq*k:r*a.cols+nq*k+nq], a.qt[nq*u:nq*u+nq]
+					for j, o := range q40Lanes {
+						d, s := dst[4*j:4*j+4], src[o:o+4]
+						d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+					}
+				} else {
+					copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
+				}
 				copy(a.dt[nd*u:nd*u+nd], d[r*dRow+nd*k:])
 				copy(a.ct[nc*u:nc*u+nc], c[r*cRow+nc*k:])
 			}
 		}
 	}
 }
+
+// q40Lanes is the order of the 64 dwords of a group's 256 quants in the
+// tiles of dotQ4_0VBMIx4 (the generator's q40LaneOrder): dword 16c+L is
+// elements e..e+3 of block wideOrder[L%8], e = {0, 16, 8, 24}[c] +
+// 4·(L/8); q40Lanes holds the offset of its first byte in the group.
+var q40Lanes = func() (o [64]int) {
+	for c := 0; c < 4; c++ {
+		for l := 0; l < 16; l++ {
+			o[16*c+l] = 32*wideOrder[l%8] + [4]int{0, 16, 8, 24}[c] + 4*(l/8)
+		}
+	}
+	return o
+}()
 
 func grow[T any](s []T, n int) []T {
 	if cap(s) >= n {

@@ -87,9 +87,12 @@ func archLevels() (out []*kernelSet) {
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
 	vnni.tile = map[Type][]tileKernel{
-		Q4_0: {{4, tileQ4_0(4, dotQ4_0VNNI8x4)}},
-		Q8_0: {{4, tileQ8_0}},
-		Q4_K: {{4, tileQ4_K}},
+		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4)}},
+		Q8_0: {{rows: 4, dot: tileQ8_0}},
+		Q4_K: {{rows: 4, dot: tileQ4_K}},
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
+		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4), lanes: true}}
 	}
 	return append(out, vnni)
 }

@@ -54,6 +54,8 @@ type kernelSet struct {
 type tileKernel struct {
 	rows int
 	dot  func(w []byte, a *acts, i0 int, dst []float32, stride int)
+	// lanes lays Q4_0 groups out in q40Lanes order instead of qp's.
+	lanes bool
 }
 
 // rowsFunc dots the len(dst) consecutive weight rows in w with x, row r's

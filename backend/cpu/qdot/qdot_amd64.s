@@ -7605,6 +7605,445 @@ DATA q40TileIdx4<>+60(SB)/2, $0x0000
 DATA q40TileIdx4<>+62(SB)/2, $0x0000
 GLOBL q40TileIdx4<>(SB), RODATA|NOPTR, $64
 
+// func dotQ4_0VBMIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_0VBMIx4(SB), NOSPLIT, $0-144
+	MOVQ         w_base+0(FP), AX
+	MOVQ         dst_base+96(FP), DX
+	MOVQ         nr+120(FP), BX
+	MOVQ         stride+136(FP), SI
+	SHLQ         $0x02, SI
+	MOVL         $0x0f0f0f0f, CX
+	VPBROADCASTD CX, Z0
+	MOVQ         $0xf0000000f0000000, CX
+	KMOVQ        CX, K1
+	TESTQ        BX, BX
+	JZ           norows
+
+row:
+	MOVQ   AX, CX
+	MOVQ   qt_base+24(FP), DI
+	MOVQ   dt_base+48(FP), R8
+	MOVQ   ct_base+72(FP), R9
+	MOVQ   ct_len+80(FP), R10
+	SHRQ   $0x05, R10
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+loop:
+	TESTQ         R10, R10
+	JZ            done
+	PREFETCHT0    8192(CX)
+	PREFETCHT0    8256(CX)
+	PREFETCHT0    8320(CX)
+	VMOVDQU64     (CX), Z5
+	VMOVDQU64     q40LaneIdx0false<>+0(SB), Z6
+	VPERMI2B      64(CX), Z5, Z6
+	VMOVDQU64     q40LaneIdx0true<>+0(SB), Z7
+	VPERMB        80(CX), Z7, K1, Z6
+	VPANDD        Z0, Z6, Z7
+	VPSRLW        $0x04, Z6, Z6
+	VPANDD        Z0, Z6, Z6
+	VMOVDQU64     q40LaneIdx1false<>+0(SB), Z12
+	VPERMI2B      64(CX), Z5, Z12
+	VMOVDQU64     q40LaneIdx1true<>+0(SB), Z13
+	VPERMB        80(CX), Z13, K1, Z12
+	VPANDD        Z0, Z12, Z13
+	VPSRLW        $0x04, Z12, Z12
+	VPANDD        Z0, Z12, Z12
+	VMOVDQU64     q40LaneScaleIdx<>+0(SB), Z14
+	VPERMI2W      64(CX), Z5, Z14
+	VCVTPH2PS     X14, Y5
+	VMOVDQU       (R9), Y8
+	VPDPBUSD      (DI), Z7, Z8
+	VPDPBUSD      64(DI), Z6, Z8
+	VPDPBUSD      128(DI), Z13, Z8
+	VPDPBUSD      192(DI), Z12, Z8
+	VEXTRACTI64X4 $0x01, Z8, Y9
+	VPADDD        Y8, Y9, Y9
+	VCVTDQ2PS     Y9, Y9
+	VMULPS        (R8), Y5, Y8
+	VFMADD231PS   Y9, Y8, Y1
+	VMOVDQU       32(R9), Y9
+	VPDPBUSD      256(DI), Z7, Z9
+	VPDPBUSD      320(DI), Z6, Z9
+	VPDPBUSD      384(DI), Z13, Z9
+	VPDPBUSD      448(DI), Z12, Z9
+	VEXTRACTI64X4 $0x01, Z9, Y8
+	VPADDD        Y9, Y8, Y8
+	VCVTDQ2PS     Y8, Y8
+	VMULPS        32(R8), Y5, Y9
+	VFMADD231PS   Y8, Y9, Y2
+	VMOVDQU       64(R9), Y10
+	VPDPBUSD      512(DI), Z7, Z10
+	VPDPBUSD      576(DI), Z6, Z10
+	VPDPBUSD      640(DI), Z13, Z10
+	VPDPBUSD      704(DI), Z12, Z10
+	VEXTRACTI64X4 $0x01, Z10, Y8
+	VPADDD        Y10, Y8, Y8
+	VCVTDQ2PS     Y8, Y8
+	VMULPS        64(R8), Y5, Y9
+	VFMADD231PS   Y8, Y9, Y3
+	VMOVDQU       96(R9), Y11
+	VPDPBUSD      768(DI), Z7, Z11
+	VPDPBUSD      832(DI), Z6, Z11
+	VPDPBUSD      896(DI), Z13, Z11
+	VPDPBUSD      960(DI), Z12, Z11
+	VEXTRACTI64X4 $0x01, Z11, Y6
+	VPADDD        Y11, Y6, Y6
+	VCVTDQ2PS     Y6, Y6
+	VMULPS        96(R8), Y5, Y5
+	VFMADD231PS   Y6, Y5, Y4
+	ADDQ          $0x00000090, CX
+	ADDQ          $0x00000400, DI
+	ADDQ          $0x00000080, R8
+	ADDQ          $0x00000080, R9
+	DECQ          R10
+	JMP           loop
+
+done:
+	MOVQ         DX, CX
+	VEXTRACTF128 $0x01, Y1, X5
+	VADDPS       X5, X1, X5
+	VMOVHLPS     X5, X5, X1
+	VADDPS       X1, X5, X5
+	VPSHUFD      $0x01, X5, X1
+	VADDSS       X1, X5, X5
+	VMOVSS       X5, (CX)
+	ADDQ         SI, CX
+	VEXTRACTF128 $0x01, Y2, X1
+	VADDPS       X1, X2, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VPSHUFD      $0x01, X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VEXTRACTF128 $0x01, Y3, X1
+	VADDPS       X1, X3, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VPSHUFD      $0x01, X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VPSHUFD      $0x01, X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	ADDQ         $0x04, DX
+	ADDQ         rb+128(FP), AX
+	DECQ         BX
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q40LaneIdx0false<>+0(SB)/1, $0x02
+DATA q40LaneIdx0false<>+1(SB)/1, $0x03
+DATA q40LaneIdx0false<>+2(SB)/1, $0x04
+DATA q40LaneIdx0false<>+3(SB)/1, $0x05
+DATA q40LaneIdx0false<>+4(SB)/1, $0x26
+DATA q40LaneIdx0false<>+5(SB)/1, $0x27
+DATA q40LaneIdx0false<>+6(SB)/1, $0x28
+DATA q40LaneIdx0false<>+7(SB)/1, $0x29
+DATA q40LaneIdx0false<>+8(SB)/1, $0x4a
+DATA q40LaneIdx0false<>+9(SB)/1, $0x4b
+DATA q40LaneIdx0false<>+10(SB)/1, $0x4c
+DATA q40LaneIdx0false<>+11(SB)/1, $0x4d
+DATA q40LaneIdx0false<>+12(SB)/1, $0x6e
+DATA q40LaneIdx0false<>+13(SB)/1, $0x6f
+DATA q40LaneIdx0false<>+14(SB)/1, $0x70
+DATA q40LaneIdx0false<>+15(SB)/1, $0x71
+DATA q40LaneIdx0false<>+16(SB)/1, $0x14
+DATA q40LaneIdx0false<>+17(SB)/1, $0x15
+DATA q40LaneIdx0false<>+18(SB)/1, $0x16
+DATA q40LaneIdx0false<>+19(SB)/1, $0x17
+DATA q40LaneIdx0false<>+20(SB)/1, $0x38
+DATA q40LaneIdx0false<>+21(SB)/1, $0x39
+DATA q40LaneIdx0false<>+22(SB)/1, $0x3a
+DATA q40LaneIdx0false<>+23(SB)/1, $0x3b
+DATA q40LaneIdx0false<>+24(SB)/1, $0x5c
+DATA q40LaneIdx0false<>+25(SB)/1, $0x5d
+DATA q40LaneIdx0false<>+26(SB)/1, $0x5e
+DATA q40LaneIdx0false<>+27(SB)/1, $0x5f
+DATA q40LaneIdx0false<>+28(SB)/1, $0x00
+DATA q40LaneIdx0false<>+29(SB)/1, $0x00
+DATA q40LaneIdx0false<>+30(SB)/1, $0x00
+DATA q40LaneIdx0false<>+31(SB)/1, $0x00
+DATA q40LaneIdx0false<>+32(SB)/1, $0x06
+DATA q40LaneIdx0false<>+33(SB)/1, $0x07
+DATA q40LaneIdx0false<>+34(SB)/1, $0x08
+DATA q40LaneIdx0false<>+35(SB)/1, $0x09
+DATA q40LaneIdx0false<>+36(SB)/1, $0x2a
+DATA q40LaneIdx0false<>+37(SB)/1, $0x2b
+DATA q40LaneIdx0false<>+38(SB)/1, $0x2c
+DATA q40LaneIdx0false<>+39(SB)/1, $0x2d
+DATA q40LaneIdx0false<>+40(SB)/1, $0x4e
+DATA q40LaneIdx0false<>+41(SB)/1, $0x4f
+DATA q40LaneIdx0false<>+42(SB)/1, $0x50
+DATA q40LaneIdx0false<>+43(SB)/1, $0x51
+DATA q40LaneIdx0false<>+44(SB)/1, $0x72
+DATA q40LaneIdx0false<>+45(SB)/1, $0x73
+DATA q40LaneIdx0false<>+46(SB)/1, $0x74
+DATA q40LaneIdx0false<>+47(SB)/1, $0x75
+DATA q40LaneIdx0false<>+48(SB)/1, $0x18
+DATA q40LaneIdx0false<>+49(SB)/1, $0x19
+DATA q40LaneIdx0false<>+50(SB)/1, $0x1a
+DATA q40LaneIdx0false<>+51(SB)/1, $0x1b
+DATA q40LaneIdx0false<>+52(SB)/1, $0x3c
+DATA q40LaneIdx0false<>+53(SB)/1, $0x3d
+DATA q40LaneIdx0false<>+54(SB)/1, $0x3e
+DATA q40LaneIdx0false<>+55(SB)/1, $0x3f
+DATA q40LaneIdx0false<>+56(SB)/1, $0x60
+DATA q40LaneIdx0false<>+57(SB)/1, $0x61
+DATA q40LaneIdx0false<>+58(SB)/1, $0x62
+DATA q40LaneIdx0false<>+59(SB)/1, $0x63
+DATA q40LaneIdx0false<>+60(SB)/1, $0x00
+DATA q40LaneIdx0false<>+61(SB)/1, $0x00
+DATA q40LaneIdx0false<>+62(SB)/1, $0x00
+DATA q40LaneIdx0false<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx0false<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx0true<>+0(SB)/1, $0x00
+DATA q40LaneIdx0true<>+1(SB)/1, $0x00
+DATA q40LaneIdx0true<>+2(SB)/1, $0x00
+DATA q40LaneIdx0true<>+3(SB)/1, $0x00
+DATA q40LaneIdx0true<>+4(SB)/1, $0x00
+DATA q40LaneIdx0true<>+5(SB)/1, $0x00
+DATA q40LaneIdx0true<>+6(SB)/1, $0x00
+DATA q40LaneIdx0true<>+7(SB)/1, $0x00
+DATA q40LaneIdx0true<>+8(SB)/1, $0x00
+DATA q40LaneIdx0true<>+9(SB)/1, $0x00
+DATA q40LaneIdx0true<>+10(SB)/1, $0x00
+DATA q40LaneIdx0true<>+11(SB)/1, $0x00
+DATA q40LaneIdx0true<>+12(SB)/1, $0x00
+DATA q40LaneIdx0true<>+13(SB)/1, $0x00
+DATA q40LaneIdx0true<>+14(SB)/1, $0x00
+DATA q40LaneIdx0true<>+15(SB)/1, $0x00
+DATA q40LaneIdx0true<>+16(SB)/1, $0x00
+DATA q40LaneIdx0true<>+17(SB)/1, $0x00
+DATA q40LaneIdx0true<>+18(SB)/1, $0x00
+DATA q40LaneIdx0true<>+19(SB)/1, $0x00
+DATA q40LaneIdx0true<>+20(SB)/1, $0x00
+DATA q40LaneIdx0true<>+21(SB)/1, $0x00
+DATA q40LaneIdx0true<>+22(SB)/1, $0x00
+DATA q40LaneIdx0true<>+23(SB)/1, $0x00
+DATA q40LaneIdx0true<>+24(SB)/1, $0x00
+DATA q40LaneIdx0true<>+25(SB)/1, $0x00
+DATA q40LaneIdx0true<>+26(SB)/1, $0x00
+DATA q40LaneIdx0true<>+27(SB)/1, $0x00
+DATA q40LaneIdx0true<>+28(SB)/1, $0x30
+DATA q40LaneIdx0true<>+29(SB)/1, $0x31
+DATA q40LaneIdx0true<>+30(SB)/1, $0x32
+DATA q40LaneIdx0true<>+31(SB)/1, $0x33
+DATA q40LaneIdx0true<>+32(SB)/1, $0x00
+DATA q40LaneIdx0true<>+33(SB)/1, $0x00
+DATA q40LaneIdx0true<>+34(SB)/1, $0x00
+DATA q40LaneIdx0true<>+35(SB)/1, $0x00
+DATA q40LaneIdx0true<>+36(SB)/1, $0x00
+DATA q40LaneIdx0true<>+37(SB)/1, $0x00
+DATA q40LaneIdx0true<>+38(SB)/1, $0x00
+DATA q40LaneIdx0true<>+39(SB)/1, $0x00
+DATA q40LaneIdx0true<>+40(SB)/1, $0x00
+DATA q40LaneIdx0true<>+41(SB)/1, $0x00
+DATA q40LaneIdx0true<>+42(SB)/1, $0x00
+DATA q40LaneIdx0true<>+43(SB)/1, $0x00
+DATA q40LaneIdx0true<>+44(SB)/1, $0x00
+DATA q40LaneIdx0true<>+45(SB)/1, $0x00
+DATA q40LaneIdx0true<>+46(SB)/1, $0x00
+DATA q40LaneIdx0true<>+47(SB)/1, $0x00
+DATA q40LaneIdx0true<>+48(SB)/1, $0x00
+DATA q40LaneIdx0true<>+49(SB)/1, $0x00
+DATA q40LaneIdx0true<>+50(SB)/1, $0x00
+DATA q40LaneIdx0true<>+51(SB)/1, $0x00
+DATA q40LaneIdx0true<>+52(SB)/1, $0x00
+DATA q40LaneIdx0true<>+53(SB)/1, $0x00
+DATA q40LaneIdx0true<>+54(SB)/1, $0x00
+DATA q40LaneIdx0true<>+55(SB)/1, $0x00
+DATA q40LaneIdx0true<>+56(SB)/1, $0x00
+DATA q40LaneIdx0true<>+57(SB)/1, $0x00
+DATA q40LaneIdx0true<>+58(SB)/1, $0x00
+DATA q40LaneIdx0true<>+59(SB)/1, $0x00
+DATA q40LaneIdx0true<>+60(SB)/1, $0x34
+DATA q40LaneIdx0true<>+61(SB)/1, $0x35
+DATA q40LaneIdx0true<>+62(SB)/1, $0x36
+DATA q40LaneIdx0true<>+63(SB)/1, $0x37
+GLOBL q40LaneIdx0true<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx1false<>+0(SB)/1, $0x0a
+DATA q40LaneIdx1false<>+1(SB)/1, $0x0b
+DATA q40LaneIdx1false<>+2(SB)/1, $0x0c
+DATA q40LaneIdx1false<>+3(SB)/1, $0x0d
+DATA q40LaneIdx1false<>+4(SB)/1, $0x2e
+DATA q40LaneIdx1false<>+5(SB)/1, $0x2f
+DATA q40LaneIdx1false<>+6(SB)/1, $0x30
+DATA q40LaneIdx1false<>+7(SB)/1, $0x31
+DATA q40LaneIdx1false<>+8(SB)/1, $0x52
+DATA q40LaneIdx1false<>+9(SB)/1, $0x53
+DATA q40LaneIdx1false<>+10(SB)/1, $0x54
+DATA q40LaneIdx1false<>+11(SB)/1, $0x55
+DATA q40LaneIdx1false<>+12(SB)/1, $0x76
+DATA q40LaneIdx1false<>+13(SB)/1, $0x77
+DATA q40LaneIdx1false<>+14(SB)/1, $0x78
+DATA q40LaneIdx1false<>+15(SB)/1, $0x79
+DATA q40LaneIdx1false<>+16(SB)/1, $0x1c
+DATA q40LaneIdx1false<>+17(SB)/1, $0x1d
+DATA q40LaneIdx1false<>+18(SB)/1, $0x1e
+DATA q40LaneIdx1false<>+19(SB)/1, $0x1f
+DATA q40LaneIdx1false<>+20(SB)/1, $0x40
+DATA q40LaneIdx1false<>+21(SB)/1, $0x41
+DATA q40LaneIdx1false<>+22(SB)/1, $0x42
+DATA q40LaneIdx1false<>+23(SB)/1, $0x43
+DATA q40LaneIdx1false<>+24(SB)/1, $0x64
+DATA q40LaneIdx1false<>+25(SB)/1, $0x65
+DATA q40LaneIdx1false<>+26(SB)/1, $0x66
+DATA q40LaneIdx1false<>+27(SB)/1, $0x67
+DATA q40LaneIdx1false<>+28(SB)/1, $0x00
+DATA q40LaneIdx1false<>+29(SB)/1, $0x00
+DATA q40LaneIdx1false<>+30(SB)/1, $0x00
+DATA q40LaneIdx1false<>+31(SB)/1, $0x00
+DATA q40LaneIdx1false<>+32(SB)/1, $0x0e
+DATA q40LaneIdx1false<>+33(SB)/1, $0x0f
+DATA q40LaneIdx1false<>+34(SB)/1, $0x10
+DATA q40LaneIdx1false<>+35(SB)/1, $0x11
+DATA q40LaneIdx1false<>+36(SB)/1, $0x32
+DATA q40LaneIdx1false<>+37(SB)/1, $0x33
+DATA q40LaneIdx1false<>+38(SB)/1, $0x34
+DATA q40LaneIdx1false<>+39(SB)/1, $0x35
+DATA q40LaneIdx1false<>+40(SB)/1, $0x56
+DATA q40LaneIdx1false<>+41(SB)/1, $0x57
+DATA q40LaneIdx1false<>+42(SB)/1, $0x58
+DATA q40LaneIdx1false<>+43(SB)/1, $0x59
+DATA q40LaneIdx1false<>+44(SB)/1, $0x7a
+DATA q40LaneIdx1false<>+45(SB)/1, $0x7b
+DATA q40LaneIdx1false<>+46(SB)/1, $0x7c
+DATA q40LaneIdx1false<>+47(SB)/1, $0x7d
+DATA q40LaneIdx1false<>+48(SB)/1, $0x20
+DATA q40LaneIdx1false<>+49(SB)/1, $0x21
+DATA q40LaneIdx1false<>+50(SB)/1, $0x22
+DATA q40LaneIdx1false<>+51(SB)/1, $0x23
+DATA q40LaneIdx1false<>+52(SB)/1, $0x44
+DATA q40LaneIdx1false<>+53(SB)/1, $0x45
+DATA q40LaneIdx1false<>+54(SB)/1, $0x46
+DATA q40LaneIdx1false<>+55(SB)/1, $0x47
+DATA q40LaneIdx1false<>+56(SB)/1, $0x68
+DATA q40LaneIdx1false<>+57(SB)/1, $0x69
+DATA q40LaneIdx1false<>+58(SB)/1, $0x6a
+DATA q40LaneIdx1false<>+59(SB)/1, $0x6b
+DATA q40LaneIdx1false<>+60(SB)/1, $0x00
+DATA q40LaneIdx1false<>+61(SB)/1, $0x00
+DATA q40LaneIdx1false<>+62(SB)/1, $0x00
+DATA q40LaneIdx1false<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx1false<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx1true<>+0(SB)/1, $0x00
+DATA q40LaneIdx1true<>+1(SB)/1, $0x00
+DATA q40LaneIdx1true<>+2(SB)/1, $0x00
+DATA q40LaneIdx1true<>+3(SB)/1, $0x00
+DATA q40LaneIdx1true<>+4(SB)/1, $0x00
+DATA q40LaneIdx1true<>+5(SB)/1, $0x00
+DATA q40LaneIdx1true<>+6(SB)/1, $0x00
+DATA q40LaneIdx1true<>+7(SB)/1, $0x00
+DATA q40LaneIdx1true<>+8(SB)/1, $0x00
+DATA q40LaneIdx1true<>+9(SB)/1, $0x00
+DATA q40LaneIdx1true<>+10(SB)/1, $0x00
+DATA q40LaneIdx1true<>+11(SB)/1, $0x00
+DATA q40LaneIdx1true<>+12(SB)/1, $0x00
+DATA q40LaneIdx1true<>+13(SB)/1, $0x00
+DATA q40LaneIdx1true<>+14(SB)/1, $0x00
+DATA q40LaneIdx1true<>+15(SB)/1, $0x00
+DATA q40LaneIdx1true<>+16(SB)/1, $0x00
+DATA q40LaneIdx1true<>+17(SB)/1, $0x00
+DATA q40LaneIdx1true<>+18(SB)/1, $0x00
+DATA q40LaneIdx1true<>+19(SB)/1, $0x00
+DATA q40LaneIdx1true<>+20(SB)/1, $0x00
+DATA q40LaneIdx1true<>+21(SB)/1, $0x00
+DATA q40LaneIdx1true<>+22(SB)/1, $0x00
+DATA q40LaneIdx1true<>+23(SB)/1, $0x00
+DATA q40LaneIdx1true<>+24(SB)/1, $0x00
+DATA q40LaneIdx1true<>+25(SB)/1, $0x00
+DATA q40LaneIdx1true<>+26(SB)/1, $0x00
+DATA q40LaneIdx1true<>+27(SB)/1, $0x00
+DATA q40LaneIdx1true<>+28(SB)/1, $0x38
+DATA q40LaneIdx1true<>+29(SB)/1, $0x39
+DATA q40LaneIdx1true<>+30(SB)/1, $0x3a
+DATA q40LaneIdx1true<>+31(SB)/1, $0x3b
+DATA q40LaneIdx1true<>+32(SB)/1, $0x00
+DATA q40LaneIdx1true<>+33(SB)/1, $0x00
+DATA q40LaneIdx1true<>+34(SB)/1, $0x00
+DATA q40LaneIdx1true<>+35(SB)/1, $0x00
+DATA q40LaneIdx1true<>+36(SB)/1, $0x00
+DATA q40LaneIdx1true<>+37(SB)/1, $0x00
+DATA q40LaneIdx1true<>+38(SB)/1, $0x00
+DATA q40LaneIdx1true<>+39(SB)/1, $0x00
+DATA q40LaneIdx1true<>+40(SB)/1, $0x00
+DATA q40LaneIdx1true<>+41(SB)/1, $0x00
+DATA q40LaneIdx1true<>+42(SB)/1, $0x00
+DATA q40LaneIdx1true<>+43(SB)/1, $0x00
+DATA q40LaneIdx1true<>+44(SB)/1, $0x00
+DATA q40LaneIdx1true<>+45(SB)/1, $0x00
+DATA q40LaneIdx1true<>+46(SB)/1, $0x00
+DATA q40LaneIdx1true<>+47(SB)/1, $0x00
+DATA q40LaneIdx1true<>+48(SB)/1, $0x00
+DATA q40LaneIdx1true<>+49(SB)/1, $0x00
+DATA q40LaneIdx1true<>+50(SB)/1, $0x00
+DATA q40LaneIdx1true<>+51(SB)/1, $0x00
+DATA q40LaneIdx1true<>+52(SB)/1, $0x00
+DATA q40LaneIdx1true<>+53(SB)/1, $0x00
+DATA q40LaneIdx1true<>+54(SB)/1, $0x00
+DATA q40LaneIdx1true<>+55(SB)/1, $0x00
+DATA q40LaneIdx1true<>+56(SB)/1, $0x00
+DATA q40LaneIdx1true<>+57(SB)/1, $0x00
+DATA q40LaneIdx1true<>+58(SB)/1, $0x00
+DATA q40LaneIdx1true<>+59(SB)/1, $0x00
+DATA q40LaneIdx1true<>+60(SB)/1, $0x3c
+DATA q40LaneIdx1true<>+61(SB)/1, $0x3d
+DATA q40LaneIdx1true<>+62(SB)/1, $0x3e
+DATA q40LaneIdx1true<>+63(SB)/1, $0x3f
+GLOBL q40LaneIdx1true<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneScaleIdx<>+0(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+2(SB)/2, $0x0012
+DATA q40LaneScaleIdx<>+4(SB)/2, $0x0024
+DATA q40LaneScaleIdx<>+6(SB)/2, $0x0036
+DATA q40LaneScaleIdx<>+8(SB)/2, $0x0009
+DATA q40LaneScaleIdx<>+10(SB)/2, $0x001b
+DATA q40LaneScaleIdx<>+12(SB)/2, $0x002d
+DATA q40LaneScaleIdx<>+14(SB)/2, $0x003f
+DATA q40LaneScaleIdx<>+16(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+18(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+20(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+22(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+24(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+26(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+28(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+30(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+32(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+34(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+36(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+38(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+40(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+42(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+44(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+46(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+48(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+50(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+52(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+54(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+56(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+58(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+60(SB)/2, $0x0000
+DATA q40LaneScaleIdx<>+62(SB)/2, $0x0000
+GLOBL q40LaneScaleIdx<>(SB), RODATA|NOPTR, $64
+
 // func dotQ8_0VNNIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 // Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3
 TEXT ·dotQ8_0VNNIx4(SB), NOSPLIT, $0-144

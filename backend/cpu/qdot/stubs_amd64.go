@@ -229,6 +229,11 @@ func dotQ4_1VNNI8Rows(w []byte, qp []int8, dp []float32, mp []float32, dst []flo
 //go:noescape
 func dotQ4_0VNNI8x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 
+// dotQ4_0VBMIx4 dots nr Q4_0 rows of w, rb bytes apart (their whole groups of eight blocks), with 4 activation rows tiled per group in q40LaneOrder (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), activation row i of weight row r going to dst[i*stride+r].
+//
+//go:noescape
+func dotQ4_0VBMIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+
 // dotQ8_0VNNIx4 dots nr Q8_0 rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt ×8, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].
 //
 //go:noescape

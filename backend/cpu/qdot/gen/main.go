@@ -52,6 +52,7 @@ func main() {
 	}
 	rowsMode = false
 	q40Tile(4) // 8 rows measured slower: 8 rows of 4096 quants fill L1
+	q40Lanes()
 	q80Tile()
 	q4KTile()
 	halfKernel("F16")
@@ -1150,6 +1151,161 @@ func q40Tile(tileRows int) {
 		v := YMM()
 		VMOVAPS(a, v)
 		storeLanes(v, out, s4)
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// q40LaneOrder is the order of the 64 dwords of a group of eight Q4_0
+// blocks in q40Lanes' four 512-bit operands, as (block, first element):
+// operand c (0-3) holds in lane L (0-15) elements e..e+3 of block
+// wideOrder[L%8] with e = {0, 16, 8, 24}[c] + 4·(L/8). The activation tiles
+// of dotQ4_0VBMIx4 are laid out in this order too (acts.prepareTiles
+// keeps a copy of the table: q40Lanes).
+func q40LaneOrder(c, lane int) (block, elem int) {
+	wideOrder := []int{0, 2, 4, 6, 1, 3, 5, 7}
+	return wideOrder[lane%8], []int{0, 16, 8, 24}[c] + 4*(lane/8)
+}
+
+// q40Lanes writes dotQ4_0VBMIx4, dotQ4_0VNNI8x4 with the nibbles rearranged
+// so that no vphaddd is needed: two byte permutations (vpermi2b over the
+// group's first 128 bytes, a masked vpermb for block 7 beyond them) gather
+// for each block its quant bytes 0-7 into one 512-bit register and 8-15
+// into another, lane L and lane 8+L holding the same block, the block in
+// lane L of dotQ4_0VNNI8's int32 sums. Masked and shifted, they give four
+// registers of nibbles (q40LaneOrder), and an activation row's block sums
+// are then four 512-bit vpdpbusd into a register holding the corrections,
+// plus its upper half added to its lower: the int32 sums of dotQ4_0VNNI8x4
+// in the same lanes, so the float work and the results are bit for bit the
+// same.
+func q40Lanes() {
+	TEXT("dotQ4_0VBMIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc("dotQ4_0VBMIx4 dots nr Q4_0 rows of w, rb bytes apart (their whole groups of eight blocks), with 4 activation rows tiled per group in q40LaneOrder (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), activation row i of weight row r going to dst[i*stride+r].")
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, dt, ct, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+
+	// Byte indices: idx[h] into the group's bytes 0-127 for quant bytes
+	// 8h..8h+7 of blocks 0-6, idx7[h] into bytes 80-143 for block 7.
+	var idx, idx7 [2]Mem
+	for h := 0; h < 2; h++ {
+		for seven, m := range []*Mem{&idx[h], &idx7[h]} {
+			*m = GLOBL(fmt.Sprintf("q40LaneIdx%d%v", h, seven == 1), RODATA|NOPTR)
+			for L := 0; L < 16; L++ {
+				b, _ := q40LaneOrder(0, L)
+				for k := 0; k < 4; k++ {
+					src := 18*b + 2 + 8*h + 4*(L/8) + k
+					switch {
+					case seven == 1 && b == 7:
+						src -= 80
+					case seven == 1 || b == 7:
+						src = 0 // not used
+					}
+					DATA(4*L+k, U8(src))
+				}
+			}
+		}
+	}
+	scaleIdx := GLOBL("q40LaneScaleIdx", RODATA|NOPTR)
+	for k := 0; k < 8; k++ {
+		b, _ := q40LaneOrder(0, k)
+		DATA(2*k, U16(9*b))
+	}
+	for k := 8; k < 32; k++ {
+		DATA(2*k, U16(0))
+	}
+	mask := ZMM()
+	{
+		g := GP32()
+		MOVL(U32(0x0f0f0f0f), g)
+		VPBROADCASTD(g, mask)
+	}
+	// Bytes of the lanes of block 7: lanes 7 and 15.
+	k7 := K()
+	{
+		g := GP64()
+		MOVQ(U64(0xf<<28|0xf<<60), g)
+		KMOVQ(g, k7)
+	}
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), dt.Base)
+	Load(Param("ct").Base(), ct.Base)
+	Load(Param("ct").Len(), n)
+	SHRQ(U8(5), n) // groups of eight blocks of one activation row
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	for _, o := range []int{0, 64, 128} {
+		PREFETCHT0(w.Offset(prefetchDist + o))
+	}
+	t0 := ZMM()
+	VMOVDQU64(w, t0)
+	nib := make([]VecVirtual, 4) // q40LaneOrder's operands 0-3
+	for h := 0; h < 2; h++ {
+		z, i7 := ZMM(), ZMM()
+		VMOVDQU64(idx[h], z)
+		VPERMI2B(w.Offset(64), t0, z)
+		VMOVDQU64(idx7[h], i7)
+		VPERMB(w.Offset(80), i7, k7, z)
+		lo, hi := ZMM(), ZMM()
+		VPANDD(mask, z, lo)
+		VPSRLW(U8(4), z, hi)
+		VPANDD(mask, hi, hi)
+		nib[2*h], nib[2*h+1] = lo, hi
+	}
+	// The weight scales in dotQ4_0VNNI8's order.
+	tab, sc := ZMM(), YMM()
+	VMOVDQU64(scaleIdx, tab)
+	VPERMI2W(w.Offset(64), t0, tab)
+	VCVTPH2PS(tab.AsX(), sc)
+	for i := 0; i < 4; i++ {
+		z := ZMM()
+		VMOVDQU(ct.Offset(32*i), z.AsY()) // clears the upper half
+		for c := 0; c < 4; c++ {
+			vpdpbusd(q.Offset(256*i+64*c), nib[c], z)
+		}
+		t, m := YMM(), YMM()
+		VEXTRACTI64X4(U8(1), z, t)
+		VPADDD(z.AsY(), t, t)
+		VCVTDQ2PS(t, t)
+		VMULPS(dt.Offset(32*i), sc, m)
+		VFMADD231PS(t, m, acc[i])
+	}
+	ADDQ(U32(8*18), w.Base)
+	ADDQ(U32(4*8*32), q.Base)
+	ADDQ(U32(4*32), dt.Base)
+	ADDQ(U32(4*32), ct.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
+		storeLanes(a, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
