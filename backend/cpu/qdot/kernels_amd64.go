@@ -87,12 +87,12 @@ func archLevels() (out []*kernelSet) {
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KVNNIRows(w, x.q, x.d, x.s, dst) },
 	}
 	vnni.tile = map[Type][]tileKernel{
-		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4)}},
+		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4, nil)}},
 		Q8_0: {{rows: 4, dot: tileQ8_0}},
 		Q4_K: {{rows: 4, dot: tileQ4_K}},
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
-		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4), lanes: true}}
+		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4, dotQ4_0VBMI2x4), lanes: true}}
 	}
 	return append(out, vnni)
 }
@@ -131,10 +131,14 @@ func tileQ4_K(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	dotQ4_KVNNIx4(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 }
 
+// q40TileAsm is the signature of the Q4_0 tile kernels.
+type q40TileAsm func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr, rb, stride int)
+
 // tileQ4_0 returns the tile function of kernel k, dotQ4_0VNNI8 for tr
 // activation rows: k dots the rows' whole groups of eight blocks, and the
-// remaining blocks' dotQ4_0VNNI is added as dotQ4_0Wide does.
-func tileQ4_0(tr int, k func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr, rb, stride int)) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+// remaining blocks' dotQ4_0VNNI is added as dotQ4_0Wide does. k2, if not
+// nil, is k for pairs of weight rows; k then takes only an odd last row.
+func tileQ4_0(tr int, k, k2 q40TileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 		nb := a.cols / 32
 		rb := 18 * nb
@@ -153,7 +157,16 @@ func tileQ4_0(tr int, k func(w []byte, qt []int8, dt []float32, ct []int32, dst 
 			return
 		}
 		u0, u1 := i0*g, (i0+tr)*g
-		k(w, a.qt[256*u0:256*u1], a.dt[8*u0:8*u1], a.ct[8*u0:8*u1], dst, nr, rb, stride)
+		qt, dt, ct := a.qt[256*u0:256*u1], a.dt[8*u0:8*u1], a.ct[8*u0:8*u1]
+		if k2 != nil && nr >= 2 {
+			even := nr &^ 1
+			k2(w[:even*rb], qt, dt, ct, dst, even, rb, stride)
+			if even < nr {
+				k(w[even*rb:], qt, dt, ct, dst[even:], 1, rb, stride)
+			}
+		} else {
+			k(w, qt, dt, ct, dst, nr, rb, stride)
+		}
 		if 8*g == nb {
 			return
 		}

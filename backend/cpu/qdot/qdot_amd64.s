@@ -7609,440 +7609,1011 @@ GLOBL q40TileIdx4<>(SB), RODATA|NOPTR, $64
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ4_0VBMIx4(SB), NOSPLIT, $0-144
 	MOVQ         w_base+0(FP), AX
-	MOVQ         dst_base+96(FP), DX
-	MOVQ         nr+120(FP), BX
-	MOVQ         stride+136(FP), SI
-	SHLQ         $0x02, SI
-	MOVL         $0x0f0f0f0f, CX
-	VPBROADCASTD CX, Z0
-	MOVQ         $0xf0000000f0000000, CX
-	KMOVQ        CX, K1
-	TESTQ        BX, BX
+	MOVQ         rb+128(FP), CX
+	MOVQ         dst_base+96(FP), BX
+	MOVQ         nr+120(FP), SI
+	MOVQ         stride+136(FP), DI
+	SHLQ         $0x02, DI
+	MOVL         $0x0f0f0f0f, DX
+	VPBROADCASTD DX, Z0
+	MOVQ         $0xf0000000f0000000, DX
+	KMOVQ        DX, K1
+	TESTQ        SI, SI
 	JZ           norows
 
 row:
-	MOVQ   AX, CX
-	MOVQ   qt_base+24(FP), DI
-	MOVQ   dt_base+48(FP), R8
-	MOVQ   ct_base+72(FP), R9
-	MOVQ   ct_len+80(FP), R10
-	SHRQ   $0x05, R10
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
+	MOVQ   AX, DX
+	MOVQ   qt_base+24(FP), R8
+	MOVQ   dt_base+48(FP), R9
+	MOVQ   ct_base+72(FP), R10
+	MOVQ   ct_len+80(FP), R11
+	SHRQ   $0x05, R11
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
 
 loop:
-	TESTQ         R10, R10
+	TESTQ         R11, R11
 	JZ            done
-	PREFETCHT0    8192(CX)
-	PREFETCHT0    8256(CX)
-	PREFETCHT0    8320(CX)
-	VMOVDQU64     (CX), Z5
-	VMOVDQU64     q40LaneIdx0false<>+0(SB), Z6
-	VPERMI2B      64(CX), Z5, Z6
-	VMOVDQU64     q40LaneIdx0true<>+0(SB), Z7
-	VPERMB        80(CX), Z7, K1, Z6
+	PREFETCHT0    8192(DX)
+	PREFETCHT0    8256(DX)
+	PREFETCHT0    8320(DX)
+	VMOVDQU64     (DX), Z5
+	VMOVDQU64     q40LaneIdx0false1<>+0(SB), Z6
+	VPERMI2B      64(DX), Z5, Z6
+	VMOVDQU64     q40LaneIdx0true1<>+0(SB), Z7
+	VPERMB        80(DX), Z7, K1, Z6
 	VPANDD        Z0, Z6, Z7
 	VPSRLW        $0x04, Z6, Z6
 	VPANDD        Z0, Z6, Z6
-	VMOVDQU64     q40LaneIdx1false<>+0(SB), Z12
-	VPERMI2B      64(CX), Z5, Z12
-	VMOVDQU64     q40LaneIdx1true<>+0(SB), Z13
-	VPERMB        80(CX), Z13, K1, Z12
+	VMOVDQU64     q40LaneIdx1false1<>+0(SB), Z12
+	VPERMI2B      64(DX), Z5, Z12
+	VMOVDQU64     q40LaneIdx1true1<>+0(SB), Z13
+	VPERMB        80(DX), Z13, K1, Z12
 	VPANDD        Z0, Z12, Z13
 	VPSRLW        $0x04, Z12, Z12
 	VPANDD        Z0, Z12, Z12
-	VMOVDQU64     q40LaneScaleIdx<>+0(SB), Z14
-	VPERMI2W      64(CX), Z5, Z14
+	VMOVDQU64     q40LaneScaleIdx1<>+0(SB), Z14
+	VPERMI2W      64(DX), Z5, Z14
 	VCVTPH2PS     X14, Y5
-	VMOVDQU       (R9), Y8
-	VPDPBUSD      (DI), Z7, Z8
-	VPDPBUSD      64(DI), Z6, Z8
-	VPDPBUSD      128(DI), Z13, Z8
-	VPDPBUSD      192(DI), Z12, Z8
+	VMOVDQU32     (R10), Y8
+	VPDPBUSD      (R8), Z7, Z8
+	VPDPBUSD      64(R8), Z6, Z8
+	VPDPBUSD      128(R8), Z13, Z8
+	VPDPBUSD      192(R8), Z12, Z8
 	VEXTRACTI64X4 $0x01, Z8, Y9
 	VPADDD        Y8, Y9, Y9
 	VCVTDQ2PS     Y9, Y9
-	VMULPS        (R8), Y5, Y8
+	VMULPS        (R9), Y5, Y8
 	VFMADD231PS   Y9, Y8, Y1
-	VMOVDQU       32(R9), Y9
-	VPDPBUSD      256(DI), Z7, Z9
-	VPDPBUSD      320(DI), Z6, Z9
-	VPDPBUSD      384(DI), Z13, Z9
-	VPDPBUSD      448(DI), Z12, Z9
+	VMOVDQU32     32(R10), Y9
+	VPDPBUSD      256(R8), Z7, Z9
+	VPDPBUSD      320(R8), Z6, Z9
+	VPDPBUSD      384(R8), Z13, Z9
+	VPDPBUSD      448(R8), Z12, Z9
 	VEXTRACTI64X4 $0x01, Z9, Y8
 	VPADDD        Y9, Y8, Y8
 	VCVTDQ2PS     Y8, Y8
-	VMULPS        32(R8), Y5, Y9
+	VMULPS        32(R9), Y5, Y9
 	VFMADD231PS   Y8, Y9, Y2
-	VMOVDQU       64(R9), Y10
-	VPDPBUSD      512(DI), Z7, Z10
-	VPDPBUSD      576(DI), Z6, Z10
-	VPDPBUSD      640(DI), Z13, Z10
-	VPDPBUSD      704(DI), Z12, Z10
+	VMOVDQU32     64(R10), Y10
+	VPDPBUSD      512(R8), Z7, Z10
+	VPDPBUSD      576(R8), Z6, Z10
+	VPDPBUSD      640(R8), Z13, Z10
+	VPDPBUSD      704(R8), Z12, Z10
 	VEXTRACTI64X4 $0x01, Z10, Y8
 	VPADDD        Y10, Y8, Y8
 	VCVTDQ2PS     Y8, Y8
-	VMULPS        64(R8), Y5, Y9
+	VMULPS        64(R9), Y5, Y9
 	VFMADD231PS   Y8, Y9, Y3
-	VMOVDQU       96(R9), Y11
-	VPDPBUSD      768(DI), Z7, Z11
-	VPDPBUSD      832(DI), Z6, Z11
-	VPDPBUSD      896(DI), Z13, Z11
-	VPDPBUSD      960(DI), Z12, Z11
+	VMOVDQU32     96(R10), Y11
+	VPDPBUSD      768(R8), Z7, Z11
+	VPDPBUSD      832(R8), Z6, Z11
+	VPDPBUSD      896(R8), Z13, Z11
+	VPDPBUSD      960(R8), Z12, Z11
 	VEXTRACTI64X4 $0x01, Z11, Y6
 	VPADDD        Y11, Y6, Y6
 	VCVTDQ2PS     Y6, Y6
-	VMULPS        96(R8), Y5, Y5
+	VMULPS        96(R9), Y5, Y5
 	VFMADD231PS   Y6, Y5, Y4
-	ADDQ          $0x00000090, CX
-	ADDQ          $0x00000400, DI
-	ADDQ          $0x00000080, R8
+	ADDQ          $0x00000090, DX
+	ADDQ          $0x00000400, R8
 	ADDQ          $0x00000080, R9
-	DECQ          R10
+	ADDQ          $0x00000080, R10
+	DECQ          R11
 	JMP           loop
 
 done:
-	MOVQ         DX, CX
-	VEXTRACTF128 $0x01, Y1, X5
-	VADDPS       X5, X1, X5
-	VMOVHLPS     X5, X5, X1
-	VADDPS       X1, X5, X5
-	VPSHUFD      $0x01, X5, X1
-	VADDSS       X1, X5, X5
-	VMOVSS       X5, (CX)
-	ADDQ         SI, CX
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X1, X2, X1
-	VMOVHLPS     X1, X1, X2
-	VADDPS       X2, X1, X1
-	VPSHUFD      $0x01, X1, X2
-	VADDSS       X2, X1, X1
-	VMOVSS       X1, (CX)
-	ADDQ         SI, CX
-	VEXTRACTF128 $0x01, Y3, X1
-	VADDPS       X1, X3, X1
-	VMOVHLPS     X1, X1, X2
-	VADDPS       X2, X1, X1
-	VPSHUFD      $0x01, X1, X2
-	VADDSS       X2, X1, X1
-	VMOVSS       X1, (CX)
-	ADDQ         SI, CX
-	VEXTRACTF128 $0x01, Y4, X1
-	VADDPS       X1, X4, X1
-	VMOVHLPS     X1, X1, X2
-	VADDPS       X2, X1, X1
-	VPSHUFD      $0x01, X1, X2
-	VADDSS       X2, X1, X1
-	VMOVSS       X1, (CX)
-	ADDQ         SI, CX
-	ADDQ         $0x04, DX
-	ADDQ         rb+128(FP), AX
-	DECQ         BX
+	MOVQ         BX, DX
+	VMOVAPS      Y1, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X6
+	VMOVHLPS     X6, X6, X5
+	VADDPS       X5, X6, X6
+	VPSHUFD      $0x01, X6, X5
+	VADDSS       X5, X6, X6
+	VMOVSS       X6, (DX)
+	ADDQ         DI, DX
+	VMOVAPS      Y2, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X6
+	VMOVHLPS     X6, X6, X5
+	VADDPS       X5, X6, X6
+	VPSHUFD      $0x01, X6, X5
+	VADDSS       X5, X6, X6
+	VMOVSS       X6, (DX)
+	ADDQ         DI, DX
+	VMOVAPS      Y3, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X6
+	VMOVHLPS     X6, X6, X5
+	VADDPS       X5, X6, X6
+	VPSHUFD      $0x01, X6, X5
+	VADDSS       X5, X6, X6
+	VMOVSS       X6, (DX)
+	ADDQ         DI, DX
+	VMOVAPS      Y4, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X6
+	VMOVHLPS     X6, X6, X5
+	VADDPS       X5, X6, X6
+	VPSHUFD      $0x01, X6, X5
+	VADDSS       X5, X6, X6
+	VMOVSS       X6, (DX)
+	ADDQ         DI, DX
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	SUBQ         $0x01, SI
 	JNZ          row
 
 norows:
 	VZEROUPPER
 	RET
 
-DATA q40LaneIdx0false<>+0(SB)/1, $0x02
-DATA q40LaneIdx0false<>+1(SB)/1, $0x03
-DATA q40LaneIdx0false<>+2(SB)/1, $0x04
-DATA q40LaneIdx0false<>+3(SB)/1, $0x05
-DATA q40LaneIdx0false<>+4(SB)/1, $0x26
-DATA q40LaneIdx0false<>+5(SB)/1, $0x27
-DATA q40LaneIdx0false<>+6(SB)/1, $0x28
-DATA q40LaneIdx0false<>+7(SB)/1, $0x29
-DATA q40LaneIdx0false<>+8(SB)/1, $0x4a
-DATA q40LaneIdx0false<>+9(SB)/1, $0x4b
-DATA q40LaneIdx0false<>+10(SB)/1, $0x4c
-DATA q40LaneIdx0false<>+11(SB)/1, $0x4d
-DATA q40LaneIdx0false<>+12(SB)/1, $0x6e
-DATA q40LaneIdx0false<>+13(SB)/1, $0x6f
-DATA q40LaneIdx0false<>+14(SB)/1, $0x70
-DATA q40LaneIdx0false<>+15(SB)/1, $0x71
-DATA q40LaneIdx0false<>+16(SB)/1, $0x14
-DATA q40LaneIdx0false<>+17(SB)/1, $0x15
-DATA q40LaneIdx0false<>+18(SB)/1, $0x16
-DATA q40LaneIdx0false<>+19(SB)/1, $0x17
-DATA q40LaneIdx0false<>+20(SB)/1, $0x38
-DATA q40LaneIdx0false<>+21(SB)/1, $0x39
-DATA q40LaneIdx0false<>+22(SB)/1, $0x3a
-DATA q40LaneIdx0false<>+23(SB)/1, $0x3b
-DATA q40LaneIdx0false<>+24(SB)/1, $0x5c
-DATA q40LaneIdx0false<>+25(SB)/1, $0x5d
-DATA q40LaneIdx0false<>+26(SB)/1, $0x5e
-DATA q40LaneIdx0false<>+27(SB)/1, $0x5f
-DATA q40LaneIdx0false<>+28(SB)/1, $0x00
-DATA q40LaneIdx0false<>+29(SB)/1, $0x00
-DATA q40LaneIdx0false<>+30(SB)/1, $0x00
-DATA q40LaneIdx0false<>+31(SB)/1, $0x00
-DATA q40LaneIdx0false<>+32(SB)/1, $0x06
-DATA q40LaneIdx0false<>+33(SB)/1, $0x07
-DATA q40LaneIdx0false<>+34(SB)/1, $0x08
-DATA q40LaneIdx0false<>+35(SB)/1, $0x09
-DATA q40LaneIdx0false<>+36(SB)/1, $0x2a
-DATA q40LaneIdx0false<>+37(SB)/1, $0x2b
-DATA q40LaneIdx0false<>+38(SB)/1, $0x2c
-DATA q40LaneIdx0false<>+39(SB)/1, $0x2d
-DATA q40LaneIdx0false<>+40(SB)/1, $0x4e
-DATA q40LaneIdx0false<>+41(SB)/1, $0x4f
-DATA q40LaneIdx0false<>+42(SB)/1, $0x50
-DATA q40LaneIdx0false<>+43(SB)/1, $0x51
-DATA q40LaneIdx0false<>+44(SB)/1, $0x72
-DATA q40LaneIdx0false<>+45(SB)/1, $0x73
-DATA q40LaneIdx0false<>+46(SB)/1, $0x74
-DATA q40LaneIdx0false<>+47(SB)/1, $0x75
-DATA q40LaneIdx0false<>+48(SB)/1, $0x18
-DATA q40LaneIdx0false<>+49(SB)/1, $0x19
-DATA q40LaneIdx0false<>+50(SB)/1, $0x1a
-DATA q40LaneIdx0false<>+51(SB)/1, $0x1b
-DATA q40LaneIdx0false<>+52(SB)/1, $0x3c
-DATA q40LaneIdx0false<>+53(SB)/1, $0x3d
-DATA q40LaneIdx0false<>+54(SB)/1, $0x3e
-DATA q40LaneIdx0false<>+55(SB)/1, $0x3f
-DATA q40LaneIdx0false<>+56(SB)/1, $0x60
-DATA q40LaneIdx0false<>+57(SB)/1, $0x61
-DATA q40LaneIdx0false<>+58(SB)/1, $0x62
-DATA q40LaneIdx0false<>+59(SB)/1, $0x63
-DATA q40LaneIdx0false<>+60(SB)/1, $0x00
-DATA q40LaneIdx0false<>+61(SB)/1, $0x00
-DATA q40LaneIdx0false<>+62(SB)/1, $0x00
-DATA q40LaneIdx0false<>+63(SB)/1, $0x00
-GLOBL q40LaneIdx0false<>(SB), RODATA|NOPTR, $64
+DATA q40LaneIdx0false1<>+0(SB)/1, $0x02
+DATA q40LaneIdx0false1<>+1(SB)/1, $0x03
+DATA q40LaneIdx0false1<>+2(SB)/1, $0x04
+DATA q40LaneIdx0false1<>+3(SB)/1, $0x05
+DATA q40LaneIdx0false1<>+4(SB)/1, $0x26
+DATA q40LaneIdx0false1<>+5(SB)/1, $0x27
+DATA q40LaneIdx0false1<>+6(SB)/1, $0x28
+DATA q40LaneIdx0false1<>+7(SB)/1, $0x29
+DATA q40LaneIdx0false1<>+8(SB)/1, $0x4a
+DATA q40LaneIdx0false1<>+9(SB)/1, $0x4b
+DATA q40LaneIdx0false1<>+10(SB)/1, $0x4c
+DATA q40LaneIdx0false1<>+11(SB)/1, $0x4d
+DATA q40LaneIdx0false1<>+12(SB)/1, $0x6e
+DATA q40LaneIdx0false1<>+13(SB)/1, $0x6f
+DATA q40LaneIdx0false1<>+14(SB)/1, $0x70
+DATA q40LaneIdx0false1<>+15(SB)/1, $0x71
+DATA q40LaneIdx0false1<>+16(SB)/1, $0x14
+DATA q40LaneIdx0false1<>+17(SB)/1, $0x15
+DATA q40LaneIdx0false1<>+18(SB)/1, $0x16
+DATA q40LaneIdx0false1<>+19(SB)/1, $0x17
+DATA q40LaneIdx0false1<>+20(SB)/1, $0x38
+DATA q40LaneIdx0false1<>+21(SB)/1, $0x39
+DATA q40LaneIdx0false1<>+22(SB)/1, $0x3a
+DATA q40LaneIdx0false1<>+23(SB)/1, $0x3b
+DATA q40LaneIdx0false1<>+24(SB)/1, $0x5c
+DATA q40LaneIdx0false1<>+25(SB)/1, $0x5d
+DATA q40LaneIdx0false1<>+26(SB)/1, $0x5e
+DATA q40LaneIdx0false1<>+27(SB)/1, $0x5f
+DATA q40LaneIdx0false1<>+28(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+29(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+30(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+31(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+32(SB)/1, $0x06
+DATA q40LaneIdx0false1<>+33(SB)/1, $0x07
+DATA q40LaneIdx0false1<>+34(SB)/1, $0x08
+DATA q40LaneIdx0false1<>+35(SB)/1, $0x09
+DATA q40LaneIdx0false1<>+36(SB)/1, $0x2a
+DATA q40LaneIdx0false1<>+37(SB)/1, $0x2b
+DATA q40LaneIdx0false1<>+38(SB)/1, $0x2c
+DATA q40LaneIdx0false1<>+39(SB)/1, $0x2d
+DATA q40LaneIdx0false1<>+40(SB)/1, $0x4e
+DATA q40LaneIdx0false1<>+41(SB)/1, $0x4f
+DATA q40LaneIdx0false1<>+42(SB)/1, $0x50
+DATA q40LaneIdx0false1<>+43(SB)/1, $0x51
+DATA q40LaneIdx0false1<>+44(SB)/1, $0x72
+DATA q40LaneIdx0false1<>+45(SB)/1, $0x73
+DATA q40LaneIdx0false1<>+46(SB)/1, $0x74
+DATA q40LaneIdx0false1<>+47(SB)/1, $0x75
+DATA q40LaneIdx0false1<>+48(SB)/1, $0x18
+DATA q40LaneIdx0false1<>+49(SB)/1, $0x19
+DATA q40LaneIdx0false1<>+50(SB)/1, $0x1a
+DATA q40LaneIdx0false1<>+51(SB)/1, $0x1b
+DATA q40LaneIdx0false1<>+52(SB)/1, $0x3c
+DATA q40LaneIdx0false1<>+53(SB)/1, $0x3d
+DATA q40LaneIdx0false1<>+54(SB)/1, $0x3e
+DATA q40LaneIdx0false1<>+55(SB)/1, $0x3f
+DATA q40LaneIdx0false1<>+56(SB)/1, $0x60
+DATA q40LaneIdx0false1<>+57(SB)/1, $0x61
+DATA q40LaneIdx0false1<>+58(SB)/1, $0x62
+DATA q40LaneIdx0false1<>+59(SB)/1, $0x63
+DATA q40LaneIdx0false1<>+60(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+61(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+62(SB)/1, $0x00
+DATA q40LaneIdx0false1<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx0false1<>(SB), RODATA|NOPTR, $64
 
-DATA q40LaneIdx0true<>+0(SB)/1, $0x00
-DATA q40LaneIdx0true<>+1(SB)/1, $0x00
-DATA q40LaneIdx0true<>+2(SB)/1, $0x00
-DATA q40LaneIdx0true<>+3(SB)/1, $0x00
-DATA q40LaneIdx0true<>+4(SB)/1, $0x00
-DATA q40LaneIdx0true<>+5(SB)/1, $0x00
-DATA q40LaneIdx0true<>+6(SB)/1, $0x00
-DATA q40LaneIdx0true<>+7(SB)/1, $0x00
-DATA q40LaneIdx0true<>+8(SB)/1, $0x00
-DATA q40LaneIdx0true<>+9(SB)/1, $0x00
-DATA q40LaneIdx0true<>+10(SB)/1, $0x00
-DATA q40LaneIdx0true<>+11(SB)/1, $0x00
-DATA q40LaneIdx0true<>+12(SB)/1, $0x00
-DATA q40LaneIdx0true<>+13(SB)/1, $0x00
-DATA q40LaneIdx0true<>+14(SB)/1, $0x00
-DATA q40LaneIdx0true<>+15(SB)/1, $0x00
-DATA q40LaneIdx0true<>+16(SB)/1, $0x00
-DATA q40LaneIdx0true<>+17(SB)/1, $0x00
-DATA q40LaneIdx0true<>+18(SB)/1, $0x00
-DATA q40LaneIdx0true<>+19(SB)/1, $0x00
-DATA q40LaneIdx0true<>+20(SB)/1, $0x00
-DATA q40LaneIdx0true<>+21(SB)/1, $0x00
-DATA q40LaneIdx0true<>+22(SB)/1, $0x00
-DATA q40LaneIdx0true<>+23(SB)/1, $0x00
-DATA q40LaneIdx0true<>+24(SB)/1, $0x00
-DATA q40LaneIdx0true<>+25(SB)/1, $0x00
-DATA q40LaneIdx0true<>+26(SB)/1, $0x00
-DATA q40LaneIdx0true<>+27(SB)/1, $0x00
-DATA q40LaneIdx0true<>+28(SB)/1, $0x30
-DATA q40LaneIdx0true<>+29(SB)/1, $0x31
-DATA q40LaneIdx0true<>+30(SB)/1, $0x32
-DATA q40LaneIdx0true<>+31(SB)/1, $0x33
-DATA q40LaneIdx0true<>+32(SB)/1, $0x00
-DATA q40LaneIdx0true<>+33(SB)/1, $0x00
-DATA q40LaneIdx0true<>+34(SB)/1, $0x00
-DATA q40LaneIdx0true<>+35(SB)/1, $0x00
-DATA q40LaneIdx0true<>+36(SB)/1, $0x00
-DATA q40LaneIdx0true<>+37(SB)/1, $0x00
-DATA q40LaneIdx0true<>+38(SB)/1, $0x00
-DATA q40LaneIdx0true<>+39(SB)/1, $0x00
-DATA q40LaneIdx0true<>+40(SB)/1, $0x00
-DATA q40LaneIdx0true<>+41(SB)/1, $0x00
-DATA q40LaneIdx0true<>+42(SB)/1, $0x00
-DATA q40LaneIdx0true<>+43(SB)/1, $0x00
-DATA q40LaneIdx0true<>+44(SB)/1, $0x00
-DATA q40LaneIdx0true<>+45(SB)/1, $0x00
-DATA q40LaneIdx0true<>+46(SB)/1, $0x00
-DATA q40LaneIdx0true<>+47(SB)/1, $0x00
-DATA q40LaneIdx0true<>+48(SB)/1, $0x00
-DATA q40LaneIdx0true<>+49(SB)/1, $0x00
-DATA q40LaneIdx0true<>+50(SB)/1, $0x00
-DATA q40LaneIdx0true<>+51(SB)/1, $0x00
-DATA q40LaneIdx0true<>+52(SB)/1, $0x00
-DATA q40LaneIdx0true<>+53(SB)/1, $0x00
-DATA q40LaneIdx0true<>+54(SB)/1, $0x00
-DATA q40LaneIdx0true<>+55(SB)/1, $0x00
-DATA q40LaneIdx0true<>+56(SB)/1, $0x00
-DATA q40LaneIdx0true<>+57(SB)/1, $0x00
-DATA q40LaneIdx0true<>+58(SB)/1, $0x00
-DATA q40LaneIdx0true<>+59(SB)/1, $0x00
-DATA q40LaneIdx0true<>+60(SB)/1, $0x34
-DATA q40LaneIdx0true<>+61(SB)/1, $0x35
-DATA q40LaneIdx0true<>+62(SB)/1, $0x36
-DATA q40LaneIdx0true<>+63(SB)/1, $0x37
-GLOBL q40LaneIdx0true<>(SB), RODATA|NOPTR, $64
+DATA q40LaneIdx0true1<>+0(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+1(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+2(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+3(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+4(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+5(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+6(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+7(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+8(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+9(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+10(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+11(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+12(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+13(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+14(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+15(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+16(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+17(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+18(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+19(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+20(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+21(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+22(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+23(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+24(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+25(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+26(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+27(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+28(SB)/1, $0x30
+DATA q40LaneIdx0true1<>+29(SB)/1, $0x31
+DATA q40LaneIdx0true1<>+30(SB)/1, $0x32
+DATA q40LaneIdx0true1<>+31(SB)/1, $0x33
+DATA q40LaneIdx0true1<>+32(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+33(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+34(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+35(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+36(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+37(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+38(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+39(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+40(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+41(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+42(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+43(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+44(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+45(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+46(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+47(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+48(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+49(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+50(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+51(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+52(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+53(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+54(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+55(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+56(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+57(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+58(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+59(SB)/1, $0x00
+DATA q40LaneIdx0true1<>+60(SB)/1, $0x34
+DATA q40LaneIdx0true1<>+61(SB)/1, $0x35
+DATA q40LaneIdx0true1<>+62(SB)/1, $0x36
+DATA q40LaneIdx0true1<>+63(SB)/1, $0x37
+GLOBL q40LaneIdx0true1<>(SB), RODATA|NOPTR, $64
 
-DATA q40LaneIdx1false<>+0(SB)/1, $0x0a
-DATA q40LaneIdx1false<>+1(SB)/1, $0x0b
-DATA q40LaneIdx1false<>+2(SB)/1, $0x0c
-DATA q40LaneIdx1false<>+3(SB)/1, $0x0d
-DATA q40LaneIdx1false<>+4(SB)/1, $0x2e
-DATA q40LaneIdx1false<>+5(SB)/1, $0x2f
-DATA q40LaneIdx1false<>+6(SB)/1, $0x30
-DATA q40LaneIdx1false<>+7(SB)/1, $0x31
-DATA q40LaneIdx1false<>+8(SB)/1, $0x52
-DATA q40LaneIdx1false<>+9(SB)/1, $0x53
-DATA q40LaneIdx1false<>+10(SB)/1, $0x54
-DATA q40LaneIdx1false<>+11(SB)/1, $0x55
-DATA q40LaneIdx1false<>+12(SB)/1, $0x76
-DATA q40LaneIdx1false<>+13(SB)/1, $0x77
-DATA q40LaneIdx1false<>+14(SB)/1, $0x78
-DATA q40LaneIdx1false<>+15(SB)/1, $0x79
-DATA q40LaneIdx1false<>+16(SB)/1, $0x1c
-DATA q40LaneIdx1false<>+17(SB)/1, $0x1d
-DATA q40LaneIdx1false<>+18(SB)/1, $0x1e
-DATA q40LaneIdx1false<>+19(SB)/1, $0x1f
-DATA q40LaneIdx1false<>+20(SB)/1, $0x40
-DATA q40LaneIdx1false<>+21(SB)/1, $0x41
-DATA q40LaneIdx1false<>+22(SB)/1, $0x42
-DATA q40LaneIdx1false<>+23(SB)/1, $0x43
-DATA q40LaneIdx1false<>+24(SB)/1, $0x64
-DATA q40LaneIdx1false<>+25(SB)/1, $0x65
-DATA q40LaneIdx1false<>+26(SB)/1, $0x66
-DATA q40LaneIdx1false<>+27(SB)/1, $0x67
-DATA q40LaneIdx1false<>+28(SB)/1, $0x00
-DATA q40LaneIdx1false<>+29(SB)/1, $0x00
-DATA q40LaneIdx1false<>+30(SB)/1, $0x00
-DATA q40LaneIdx1false<>+31(SB)/1, $0x00
-DATA q40LaneIdx1false<>+32(SB)/1, $0x0e
-DATA q40LaneIdx1false<>+33(SB)/1, $0x0f
-DATA q40LaneIdx1false<>+34(SB)/1, $0x10
-DATA q40LaneIdx1false<>+35(SB)/1, $0x11
-DATA q40LaneIdx1false<>+36(SB)/1, $0x32
-DATA q40LaneIdx1false<>+37(SB)/1, $0x33
-DATA q40LaneIdx1false<>+38(SB)/1, $0x34
-DATA q40LaneIdx1false<>+39(SB)/1, $0x35
-DATA q40LaneIdx1false<>+40(SB)/1, $0x56
-DATA q40LaneIdx1false<>+41(SB)/1, $0x57
-DATA q40LaneIdx1false<>+42(SB)/1, $0x58
-DATA q40LaneIdx1false<>+43(SB)/1, $0x59
-DATA q40LaneIdx1false<>+44(SB)/1, $0x7a
-DATA q40LaneIdx1false<>+45(SB)/1, $0x7b
-DATA q40LaneIdx1false<>+46(SB)/1, $0x7c
-DATA q40LaneIdx1false<>+47(SB)/1, $0x7d
-DATA q40LaneIdx1false<>+48(SB)/1, $0x20
-DATA q40LaneIdx1false<>+49(SB)/1, $0x21
-DATA q40LaneIdx1false<>+50(SB)/1, $0x22
-DATA q40LaneIdx1false<>+51(SB)/1, $0x23
-DATA q40LaneIdx1false<>+52(SB)/1, $0x44
-DATA q40LaneIdx1false<>+53(SB)/1, $0x45
-DATA q40LaneIdx1false<>+54(SB)/1, $0x46
-DATA q40LaneIdx1false<>+55(SB)/1, $0x47
-DATA q40LaneIdx1false<>+56(SB)/1, $0x68
-DATA q40LaneIdx1false<>+57(SB)/1, $0x69
-DATA q40LaneIdx1false<>+58(SB)/1, $0x6a
-DATA q40LaneIdx1false<>+59(SB)/1, $0x6b
-DATA q40LaneIdx1false<>+60(SB)/1, $0x00
-DATA q40LaneIdx1false<>+61(SB)/1, $0x00
-DATA q40LaneIdx1false<>+62(SB)/1, $0x00
-DATA q40LaneIdx1false<>+63(SB)/1, $0x00
-GLOBL q40LaneIdx1false<>(SB), RODATA|NOPTR, $64
+DATA q40LaneIdx1false1<>+0(SB)/1, $0x0a
+DATA q40LaneIdx1false1<>+1(SB)/1, $0x0b
+DATA q40LaneIdx1false1<>+2(SB)/1, $0x0c
+DATA q40LaneIdx1false1<>+3(SB)/1, $0x0d
+DATA q40LaneIdx1false1<>+4(SB)/1, $0x2e
+DATA q40LaneIdx1false1<>+5(SB)/1, $0x2f
+DATA q40LaneIdx1false1<>+6(SB)/1, $0x30
+DATA q40LaneIdx1false1<>+7(SB)/1, $0x31
+DATA q40LaneIdx1false1<>+8(SB)/1, $0x52
+DATA q40LaneIdx1false1<>+9(SB)/1, $0x53
+DATA q40LaneIdx1false1<>+10(SB)/1, $0x54
+DATA q40LaneIdx1false1<>+11(SB)/1, $0x55
+DATA q40LaneIdx1false1<>+12(SB)/1, $0x76
+DATA q40LaneIdx1false1<>+13(SB)/1, $0x77
+DATA q40LaneIdx1false1<>+14(SB)/1, $0x78
+DATA q40LaneIdx1false1<>+15(SB)/1, $0x79
+DATA q40LaneIdx1false1<>+16(SB)/1, $0x1c
+DATA q40LaneIdx1false1<>+17(SB)/1, $0x1d
+DATA q40LaneIdx1false1<>+18(SB)/1, $0x1e
+DATA q40LaneIdx1false1<>+19(SB)/1, $0x1f
+DATA q40LaneIdx1false1<>+20(SB)/1, $0x40
+DATA q40LaneIdx1false1<>+21(SB)/1, $0x41
+DATA q40LaneIdx1false1<>+22(SB)/1, $0x42
+DATA q40LaneIdx1false1<>+23(SB)/1, $0x43
+DATA q40LaneIdx1false1<>+24(SB)/1, $0x64
+DATA q40LaneIdx1false1<>+25(SB)/1, $0x65
+DATA q40LaneIdx1false1<>+26(SB)/1, $0x66
+DATA q40LaneIdx1false1<>+27(SB)/1, $0x67
+DATA q40LaneIdx1false1<>+28(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+29(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+30(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+31(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+32(SB)/1, $0x0e
+DATA q40LaneIdx1false1<>+33(SB)/1, $0x0f
+DATA q40LaneIdx1false1<>+34(SB)/1, $0x10
+DATA q40LaneIdx1false1<>+35(SB)/1, $0x11
+DATA q40LaneIdx1false1<>+36(SB)/1, $0x32
+DATA q40LaneIdx1false1<>+37(SB)/1, $0x33
+DATA q40LaneIdx1false1<>+38(SB)/1, $0x34
+DATA q40LaneIdx1false1<>+39(SB)/1, $0x35
+DATA q40LaneIdx1false1<>+40(SB)/1, $0x56
+DATA q40LaneIdx1false1<>+41(SB)/1, $0x57
+DATA q40LaneIdx1false1<>+42(SB)/1, $0x58
+DATA q40LaneIdx1false1<>+43(SB)/1, $0x59
+DATA q40LaneIdx1false1<>+44(SB)/1, $0x7a
+DATA q40LaneIdx1false1<>+45(SB)/1, $0x7b
+DATA q40LaneIdx1false1<>+46(SB)/1, $0x7c
+DATA q40LaneIdx1false1<>+47(SB)/1, $0x7d
+DATA q40LaneIdx1false1<>+48(SB)/1, $0x20
+DATA q40LaneIdx1false1<>+49(SB)/1, $0x21
+DATA q40LaneIdx1false1<>+50(SB)/1, $0x22
+DATA q40LaneIdx1false1<>+51(SB)/1, $0x23
+DATA q40LaneIdx1false1<>+52(SB)/1, $0x44
+DATA q40LaneIdx1false1<>+53(SB)/1, $0x45
+DATA q40LaneIdx1false1<>+54(SB)/1, $0x46
+DATA q40LaneIdx1false1<>+55(SB)/1, $0x47
+DATA q40LaneIdx1false1<>+56(SB)/1, $0x68
+DATA q40LaneIdx1false1<>+57(SB)/1, $0x69
+DATA q40LaneIdx1false1<>+58(SB)/1, $0x6a
+DATA q40LaneIdx1false1<>+59(SB)/1, $0x6b
+DATA q40LaneIdx1false1<>+60(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+61(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+62(SB)/1, $0x00
+DATA q40LaneIdx1false1<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx1false1<>(SB), RODATA|NOPTR, $64
 
-DATA q40LaneIdx1true<>+0(SB)/1, $0x00
-DATA q40LaneIdx1true<>+1(SB)/1, $0x00
-DATA q40LaneIdx1true<>+2(SB)/1, $0x00
-DATA q40LaneIdx1true<>+3(SB)/1, $0x00
-DATA q40LaneIdx1true<>+4(SB)/1, $0x00
-DATA q40LaneIdx1true<>+5(SB)/1, $0x00
-DATA q40LaneIdx1true<>+6(SB)/1, $0x00
-DATA q40LaneIdx1true<>+7(SB)/1, $0x00
-DATA q40LaneIdx1true<>+8(SB)/1, $0x00
-DATA q40LaneIdx1true<>+9(SB)/1, $0x00
-DATA q40LaneIdx1true<>+10(SB)/1, $0x00
-DATA q40LaneIdx1true<>+11(SB)/1, $0x00
-DATA q40LaneIdx1true<>+12(SB)/1, $0x00
-DATA q40LaneIdx1true<>+13(SB)/1, $0x00
-DATA q40LaneIdx1true<>+14(SB)/1, $0x00
-DATA q40LaneIdx1true<>+15(SB)/1, $0x00
-DATA q40LaneIdx1true<>+16(SB)/1, $0x00
-DATA q40LaneIdx1true<>+17(SB)/1, $0x00
-DATA q40LaneIdx1true<>+18(SB)/1, $0x00
-DATA q40LaneIdx1true<>+19(SB)/1, $0x00
-DATA q40LaneIdx1true<>+20(SB)/1, $0x00
-DATA q40LaneIdx1true<>+21(SB)/1, $0x00
-DATA q40LaneIdx1true<>+22(SB)/1, $0x00
-DATA q40LaneIdx1true<>+23(SB)/1, $0x00
-DATA q40LaneIdx1true<>+24(SB)/1, $0x00
-DATA q40LaneIdx1true<>+25(SB)/1, $0x00
-DATA q40LaneIdx1true<>+26(SB)/1, $0x00
-DATA q40LaneIdx1true<>+27(SB)/1, $0x00
-DATA q40LaneIdx1true<>+28(SB)/1, $0x38
-DATA q40LaneIdx1true<>+29(SB)/1, $0x39
-DATA q40LaneIdx1true<>+30(SB)/1, $0x3a
-DATA q40LaneIdx1true<>+31(SB)/1, $0x3b
-DATA q40LaneIdx1true<>+32(SB)/1, $0x00
-DATA q40LaneIdx1true<>+33(SB)/1, $0x00
-DATA q40LaneIdx1true<>+34(SB)/1, $0x00
-DATA q40LaneIdx1true<>+35(SB)/1, $0x00
-DATA q40LaneIdx1true<>+36(SB)/1, $0x00
-DATA q40LaneIdx1true<>+37(SB)/1, $0x00
-DATA q40LaneIdx1true<>+38(SB)/1, $0x00
-DATA q40LaneIdx1true<>+39(SB)/1, $0x00
-DATA q40LaneIdx1true<>+40(SB)/1, $0x00
-DATA q40LaneIdx1true<>+41(SB)/1, $0x00
-DATA q40LaneIdx1true<>+42(SB)/1, $0x00
-DATA q40LaneIdx1true<>+43(SB)/1, $0x00
-DATA q40LaneIdx1true<>+44(SB)/1, $0x00
-DATA q40LaneIdx1true<>+45(SB)/1, $0x00
-DATA q40LaneIdx1true<>+46(SB)/1, $0x00
-DATA q40LaneIdx1true<>+47(SB)/1, $0x00
-DATA q40LaneIdx1true<>+48(SB)/1, $0x00
-DATA q40LaneIdx1true<>+49(SB)/1, $0x00
-DATA q40LaneIdx1true<>+50(SB)/1, $0x00
-DATA q40LaneIdx1true<>+51(SB)/1, $0x00
-DATA q40LaneIdx1true<>+52(SB)/1, $0x00
-DATA q40LaneIdx1true<>+53(SB)/1, $0x00
-DATA q40LaneIdx1true<>+54(SB)/1, $0x00
-DATA q40LaneIdx1true<>+55(SB)/1, $0x00
-DATA q40LaneIdx1true<>+56(SB)/1, $0x00
-DATA q40LaneIdx1true<>+57(SB)/1, $0x00
-DATA q40LaneIdx1true<>+58(SB)/1, $0x00
-DATA q40LaneIdx1true<>+59(SB)/1, $0x00
-DATA q40LaneIdx1true<>+60(SB)/1, $0x3c
-DATA q40LaneIdx1true<>+61(SB)/1, $0x3d
-DATA q40LaneIdx1true<>+62(SB)/1, $0x3e
-DATA q40LaneIdx1true<>+63(SB)/1, $0x3f
-GLOBL q40LaneIdx1true<>(SB), RODATA|NOPTR, $64
+DATA q40LaneIdx1true1<>+0(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+1(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+2(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+3(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+4(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+5(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+6(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+7(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+8(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+9(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+10(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+11(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+12(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+13(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+14(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+15(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+16(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+17(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+18(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+19(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+20(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+21(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+22(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+23(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+24(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+25(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+26(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+27(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+28(SB)/1, $0x38
+DATA q40LaneIdx1true1<>+29(SB)/1, $0x39
+DATA q40LaneIdx1true1<>+30(SB)/1, $0x3a
+DATA q40LaneIdx1true1<>+31(SB)/1, $0x3b
+DATA q40LaneIdx1true1<>+32(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+33(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+34(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+35(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+36(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+37(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+38(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+39(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+40(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+41(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+42(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+43(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+44(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+45(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+46(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+47(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+48(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+49(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+50(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+51(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+52(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+53(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+54(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+55(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+56(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+57(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+58(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+59(SB)/1, $0x00
+DATA q40LaneIdx1true1<>+60(SB)/1, $0x3c
+DATA q40LaneIdx1true1<>+61(SB)/1, $0x3d
+DATA q40LaneIdx1true1<>+62(SB)/1, $0x3e
+DATA q40LaneIdx1true1<>+63(SB)/1, $0x3f
+GLOBL q40LaneIdx1true1<>(SB), RODATA|NOPTR, $64
 
-DATA q40LaneScaleIdx<>+0(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+2(SB)/2, $0x0012
-DATA q40LaneScaleIdx<>+4(SB)/2, $0x0024
-DATA q40LaneScaleIdx<>+6(SB)/2, $0x0036
-DATA q40LaneScaleIdx<>+8(SB)/2, $0x0009
-DATA q40LaneScaleIdx<>+10(SB)/2, $0x001b
-DATA q40LaneScaleIdx<>+12(SB)/2, $0x002d
-DATA q40LaneScaleIdx<>+14(SB)/2, $0x003f
-DATA q40LaneScaleIdx<>+16(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+18(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+20(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+22(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+24(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+26(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+28(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+30(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+32(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+34(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+36(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+38(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+40(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+42(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+44(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+46(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+48(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+50(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+52(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+54(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+56(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+58(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+60(SB)/2, $0x0000
-DATA q40LaneScaleIdx<>+62(SB)/2, $0x0000
-GLOBL q40LaneScaleIdx<>(SB), RODATA|NOPTR, $64
+DATA q40LaneScaleIdx1<>+0(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+2(SB)/2, $0x0012
+DATA q40LaneScaleIdx1<>+4(SB)/2, $0x0024
+DATA q40LaneScaleIdx1<>+6(SB)/2, $0x0036
+DATA q40LaneScaleIdx1<>+8(SB)/2, $0x0009
+DATA q40LaneScaleIdx1<>+10(SB)/2, $0x001b
+DATA q40LaneScaleIdx1<>+12(SB)/2, $0x002d
+DATA q40LaneScaleIdx1<>+14(SB)/2, $0x003f
+DATA q40LaneScaleIdx1<>+16(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+18(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+20(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+22(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+24(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+26(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+28(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+30(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+32(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+34(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+36(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+38(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+40(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+42(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+44(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+46(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+48(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+50(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+52(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+54(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+56(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+58(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+60(SB)/2, $0x0000
+DATA q40LaneScaleIdx1<>+62(SB)/2, $0x0000
+GLOBL q40LaneScaleIdx1<>(SB), RODATA|NOPTR, $64
+
+// func dotQ4_0VBMI2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VBMI, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_0VBMI2x4(SB), NOSPLIT, $0-144
+	MOVQ         w_base+0(FP), AX
+	MOVQ         rb+128(FP), CX
+	MOVQ         dst_base+96(FP), SI
+	MOVQ         nr+120(FP), DI
+	MOVQ         stride+136(FP), R8
+	SHLQ         $0x02, R8
+	MOVL         $0x0f0f0f0f, DX
+	VPBROADCASTD DX, Z0
+	MOVQ         $0xf0000000f0000000, DX
+	KMOVQ        DX, K1
+	TESTQ        DI, DI
+	JZ           norows
+
+row:
+	MOVQ   AX, DX
+	LEAQ   (AX)(CX*1), BX
+	MOVQ   qt_base+24(FP), R9
+	MOVQ   dt_base+48(FP), R10
+	MOVQ   ct_base+72(FP), R11
+	MOVQ   ct_len+80(FP), R12
+	SHRQ   $0x05, R12
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+	VPXORD Y8, Y8, Y8
+
+loop:
+	TESTQ         R12, R12
+	JZ            done
+	PREFETCHT0    8192(DX)
+	PREFETCHT0    8256(DX)
+	PREFETCHT0    8320(DX)
+	VMOVDQU64     (DX), Z9
+	VMOVDQU64     q40LaneIdx0false2<>+0(SB), Z10
+	VPERMI2B      64(DX), Z9, Z10
+	VMOVDQU64     q40LaneIdx0true2<>+0(SB), Z11
+	VPERMB        80(DX), Z11, K1, Z10
+	VPANDD        Z0, Z10, Z11
+	VPSRLW        $0x04, Z10, Z10
+	VPANDD        Z0, Z10, Z10
+	VMOVDQU64     q40LaneIdx1false2<>+0(SB), Z20
+	VPERMI2B      64(DX), Z9, Z20
+	VMOVDQU64     q40LaneIdx1true2<>+0(SB), Z21
+	VPERMB        80(DX), Z21, K1, Z20
+	VPANDD        Z0, Z20, Z21
+	VPSRLW        $0x04, Z20, Z20
+	VPANDD        Z0, Z20, Z20
+	VMOVDQU64     q40LaneScaleIdx2<>+0(SB), Z22
+	VPERMI2W      64(DX), Z9, Z22
+	VCVTPH2PS     X22, Y19
+	PREFETCHT0    8192(BX)
+	PREFETCHT0    8256(BX)
+	PREFETCHT0    8320(BX)
+	VMOVDQU64     (BX), Z9
+	VMOVDQU64     q40LaneIdx0false2<>+0(SB), Z22
+	VPERMI2B      64(BX), Z9, Z22
+	VMOVDQU64     q40LaneIdx0true2<>+0(SB), Z23
+	VPERMB        80(BX), Z23, K1, Z22
+	VPANDD        Z0, Z22, Z23
+	VPSRLW        $0x04, Z22, Z22
+	VPANDD        Z0, Z22, Z22
+	VMOVDQU64     q40LaneIdx1false2<>+0(SB), Z24
+	VPERMI2B      64(BX), Z9, Z24
+	VMOVDQU64     q40LaneIdx1true2<>+0(SB), Z25
+	VPERMB        80(BX), Z25, K1, Z24
+	VPANDD        Z0, Z24, Z25
+	VPSRLW        $0x04, Z24, Z24
+	VPANDD        Z0, Z24, Z24
+	VMOVDQU64     q40LaneScaleIdx2<>+0(SB), Z26
+	VPERMI2W      64(BX), Z9, Z26
+	VCVTPH2PS     X26, Y9
+	VMOVDQU64     (R9), Z26
+	VMOVDQU64     64(R9), Z27
+	VMOVDQU64     128(R9), Z28
+	VMOVDQU64     192(R9), Z29
+	VMOVDQU32     (R11), Y12
+	VPDPBUSD      Z26, Z11, Z12
+	VPDPBUSD      Z27, Z10, Z12
+	VPDPBUSD      Z28, Z21, Z12
+	VPDPBUSD      Z29, Z20, Z12
+	VEXTRACTI64X4 $0x01, Z12, Y13
+	VPADDD        Y12, Y13, Y13
+	VCVTDQ2PS     Y13, Y13
+	VMULPS        (R10), Y19, Y12
+	VFMADD231PS   Y13, Y12, Y1
+	VMOVDQU32     (R11), Y13
+	VPDPBUSD      Z26, Z23, Z13
+	VPDPBUSD      Z27, Z22, Z13
+	VPDPBUSD      Z28, Z25, Z13
+	VPDPBUSD      Z29, Z24, Z13
+	VEXTRACTI64X4 $0x01, Z13, Y12
+	VPADDD        Y13, Y12, Y12
+	VCVTDQ2PS     Y12, Y12
+	VMULPS        (R10), Y9, Y13
+	VFMADD231PS   Y12, Y13, Y5
+	VMOVDQU64     256(R9), Z26
+	VMOVDQU64     320(R9), Z27
+	VMOVDQU64     384(R9), Z28
+	VMOVDQU64     448(R9), Z29
+	VMOVDQU32     32(R11), Y14
+	VPDPBUSD      Z26, Z11, Z14
+	VPDPBUSD      Z27, Z10, Z14
+	VPDPBUSD      Z28, Z21, Z14
+	VPDPBUSD      Z29, Z20, Z14
+	VEXTRACTI64X4 $0x01, Z14, Y12
+	VPADDD        Y14, Y12, Y12
+	VCVTDQ2PS     Y12, Y12
+	VMULPS        32(R10), Y19, Y13
+	VFMADD231PS   Y12, Y13, Y2
+	VMOVDQU32     32(R11), Y15
+	VPDPBUSD      Z26, Z23, Z15
+	VPDPBUSD      Z27, Z22, Z15
+	VPDPBUSD      Z28, Z25, Z15
+	VPDPBUSD      Z29, Z24, Z15
+	VEXTRACTI64X4 $0x01, Z15, Y12
+	VPADDD        Y15, Y12, Y12
+	VCVTDQ2PS     Y12, Y12
+	VMULPS        32(R10), Y9, Y13
+	VFMADD231PS   Y12, Y13, Y6
+	VMOVDQU64     512(R9), Z26
+	VMOVDQU64     576(R9), Z27
+	VMOVDQU64     640(R9), Z28
+	VMOVDQU64     704(R9), Z29
+	VMOVDQU32     64(R11), Y16
+	VPDPBUSD      Z26, Z11, Z16
+	VPDPBUSD      Z27, Z10, Z16
+	VPDPBUSD      Z28, Z21, Z16
+	VPDPBUSD      Z29, Z20, Z16
+	VEXTRACTI64X4 $0x01, Z16, Y12
+	VPADDD        Y16, Y12, Y12
+	VCVTDQ2PS     Y12, Y12
+	VMULPS        64(R10), Y19, Y13
+	VFMADD231PS   Y12, Y13, Y3
+	VMOVDQU32     64(R11), Y17
+	VPDPBUSD      Z26, Z23, Z17
+	VPDPBUSD      Z27, Z22, Z17
+	VPDPBUSD      Z28, Z25, Z17
+	VPDPBUSD      Z29, Z24, Z17
+	VEXTRACTI64X4 $0x01, Z17, Y12
+	VPADDD        Y17, Y12, Y12
+	VCVTDQ2PS     Y12, Y12
+	VMULPS        64(R10), Y9, Y13
+	VFMADD231PS   Y12, Y13, Y7
+	VMOVDQU64     768(R9), Z26
+	VMOVDQU64     832(R9), Z27
+	VMOVDQU64     896(R9), Z28
+	VMOVDQU64     960(R9), Z29
+	VMOVDQU32     96(R11), Y18
+	VPDPBUSD      Z26, Z11, Z18
+	VPDPBUSD      Z27, Z10, Z18
+	VPDPBUSD      Z28, Z21, Z18
+	VPDPBUSD      Z29, Z20, Z18
+	VEXTRACTI64X4 $0x01, Z18, Y10
+	VPADDD        Y18, Y10, Y10
+	VCVTDQ2PS     Y10, Y10
+	VMULPS        96(R10), Y19, Y11
+	VFMADD231PS   Y10, Y11, Y4
+	VMOVDQU32     96(R11), Y19
+	VPDPBUSD      Z26, Z23, Z19
+	VPDPBUSD      Z27, Z22, Z19
+	VPDPBUSD      Z28, Z25, Z19
+	VPDPBUSD      Z29, Z24, Z19
+	VEXTRACTI64X4 $0x01, Z19, Y10
+	VPADDD        Y19, Y10, Y10
+	VCVTDQ2PS     Y10, Y10
+	VMULPS        96(R10), Y9, Y9
+	VFMADD231PS   Y10, Y9, Y8
+	ADDQ          $0x00000090, DX
+	ADDQ          $0x00000090, BX
+	ADDQ          $0x00000400, R9
+	ADDQ          $0x00000080, R10
+	ADDQ          $0x00000080, R11
+	DECQ          R12
+	JMP           loop
+
+done:
+	MOVQ         SI, DX
+	VMOVAPS      Y1, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y2, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y3, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y4, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	MOVQ         SI, DX
+	ADDQ         $0x04, DX
+	VMOVAPS      Y5, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y6, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y7, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	VMOVAPS      Y8, Y9
+	VEXTRACTF128 $0x01, Y9, X10
+	VADDPS       X10, X9, X10
+	VMOVHLPS     X10, X10, X9
+	VADDPS       X9, X10, X10
+	VPSHUFD      $0x01, X10, X9
+	VADDSS       X9, X10, X10
+	VMOVSS       X10, (DX)
+	ADDQ         R8, DX
+	ADDQ         $0x08, SI
+	ADDQ         CX, AX
+	ADDQ         CX, AX
+	SUBQ         $0x02, DI
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q40LaneIdx0false2<>+0(SB)/1, $0x02
+DATA q40LaneIdx0false2<>+1(SB)/1, $0x03
+DATA q40LaneIdx0false2<>+2(SB)/1, $0x04
+DATA q40LaneIdx0false2<>+3(SB)/1, $0x05
+DATA q40LaneIdx0false2<>+4(SB)/1, $0x26
+DATA q40LaneIdx0false2<>+5(SB)/1, $0x27
+DATA q40LaneIdx0false2<>+6(SB)/1, $0x28
+DATA q40LaneIdx0false2<>+7(SB)/1, $0x29
+DATA q40LaneIdx0false2<>+8(SB)/1, $0x4a
+DATA q40LaneIdx0false2<>+9(SB)/1, $0x4b
+DATA q40LaneIdx0false2<>+10(SB)/1, $0x4c
+DATA q40LaneIdx0false2<>+11(SB)/1, $0x4d
+DATA q40LaneIdx0false2<>+12(SB)/1, $0x6e
+DATA q40LaneIdx0false2<>+13(SB)/1, $0x6f
+DATA q40LaneIdx0false2<>+14(SB)/1, $0x70
+DATA q40LaneIdx0false2<>+15(SB)/1, $0x71
+DATA q40LaneIdx0false2<>+16(SB)/1, $0x14
+DATA q40LaneIdx0false2<>+17(SB)/1, $0x15
+DATA q40LaneIdx0false2<>+18(SB)/1, $0x16
+DATA q40LaneIdx0false2<>+19(SB)/1, $0x17
+DATA q40LaneIdx0false2<>+20(SB)/1, $0x38
+DATA q40LaneIdx0false2<>+21(SB)/1, $0x39
+DATA q40LaneIdx0false2<>+22(SB)/1, $0x3a
+DATA q40LaneIdx0false2<>+23(SB)/1, $0x3b
+DATA q40LaneIdx0false2<>+24(SB)/1, $0x5c
+DATA q40LaneIdx0false2<>+25(SB)/1, $0x5d
+DATA q40LaneIdx0false2<>+26(SB)/1, $0x5e
+DATA q40LaneIdx0false2<>+27(SB)/1, $0x5f
+DATA q40LaneIdx0false2<>+28(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+29(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+30(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+31(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+32(SB)/1, $0x06
+DATA q40LaneIdx0false2<>+33(SB)/1, $0x07
+DATA q40LaneIdx0false2<>+34(SB)/1, $0x08
+DATA q40LaneIdx0false2<>+35(SB)/1, $0x09
+DATA q40LaneIdx0false2<>+36(SB)/1, $0x2a
+DATA q40LaneIdx0false2<>+37(SB)/1, $0x2b
+DATA q40LaneIdx0false2<>+38(SB)/1, $0x2c
+DATA q40LaneIdx0false2<>+39(SB)/1, $0x2d
+DATA q40LaneIdx0false2<>+40(SB)/1, $0x4e
+DATA q40LaneIdx0false2<>+41(SB)/1, $0x4f
+DATA q40LaneIdx0false2<>+42(SB)/1, $0x50
+DATA q40LaneIdx0false2<>+43(SB)/1, $0x51
+DATA q40LaneIdx0false2<>+44(SB)/1, $0x72
+DATA q40LaneIdx0false2<>+45(SB)/1, $0x73
+DATA q40LaneIdx0false2<>+46(SB)/1, $0x74
+DATA q40LaneIdx0false2<>+47(SB)/1, $0x75
+DATA q40LaneIdx0false2<>+48(SB)/1, $0x18
+DATA q40LaneIdx0false2<>+49(SB)/1, $0x19
+DATA q40LaneIdx0false2<>+50(SB)/1, $0x1a
+DATA q40LaneIdx0false2<>+51(SB)/1, $0x1b
+DATA q40LaneIdx0false2<>+52(SB)/1, $0x3c
+DATA q40LaneIdx0false2<>+53(SB)/1, $0x3d
+DATA q40LaneIdx0false2<>+54(SB)/1, $0x3e
+DATA q40LaneIdx0false2<>+55(SB)/1, $0x3f
+DATA q40LaneIdx0false2<>+56(SB)/1, $0x60
+DATA q40LaneIdx0false2<>+57(SB)/1, $0x61
+DATA q40LaneIdx0false2<>+58(SB)/1, $0x62
+DATA q40LaneIdx0false2<>+59(SB)/1, $0x63
+DATA q40LaneIdx0false2<>+60(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+61(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+62(SB)/1, $0x00
+DATA q40LaneIdx0false2<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx0false2<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx0true2<>+0(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+1(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+2(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+3(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+4(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+5(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+6(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+7(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+8(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+9(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+10(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+11(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+12(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+13(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+14(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+15(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+16(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+17(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+18(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+19(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+20(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+21(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+22(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+23(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+24(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+25(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+26(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+27(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+28(SB)/1, $0x30
+DATA q40LaneIdx0true2<>+29(SB)/1, $0x31
+DATA q40LaneIdx0true2<>+30(SB)/1, $0x32
+DATA q40LaneIdx0true2<>+31(SB)/1, $0x33
+DATA q40LaneIdx0true2<>+32(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+33(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+34(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+35(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+36(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+37(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+38(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+39(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+40(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+41(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+42(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+43(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+44(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+45(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+46(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+47(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+48(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+49(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+50(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+51(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+52(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+53(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+54(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+55(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+56(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+57(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+58(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+59(SB)/1, $0x00
+DATA q40LaneIdx0true2<>+60(SB)/1, $0x34
+DATA q40LaneIdx0true2<>+61(SB)/1, $0x35
+DATA q40LaneIdx0true2<>+62(SB)/1, $0x36
+DATA q40LaneIdx0true2<>+63(SB)/1, $0x37
+GLOBL q40LaneIdx0true2<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx1false2<>+0(SB)/1, $0x0a
+DATA q40LaneIdx1false2<>+1(SB)/1, $0x0b
+DATA q40LaneIdx1false2<>+2(SB)/1, $0x0c
+DATA q40LaneIdx1false2<>+3(SB)/1, $0x0d
+DATA q40LaneIdx1false2<>+4(SB)/1, $0x2e
+DATA q40LaneIdx1false2<>+5(SB)/1, $0x2f
+DATA q40LaneIdx1false2<>+6(SB)/1, $0x30
+DATA q40LaneIdx1false2<>+7(SB)/1, $0x31
+DATA q40LaneIdx1false2<>+8(SB)/1, $0x52
+DATA q40LaneIdx1false2<>+9(SB)/1, $0x53
+DATA q40LaneIdx1false2<>+10(SB)/1, $0x54
+DATA q40LaneIdx1false2<>+11(SB)/1, $0x55
+DATA q40LaneIdx1false2<>+12(SB)/1, $0x76
+DATA q40LaneIdx1false2<>+13(SB)/1, $0x77
+DATA q40LaneIdx1false2<>+14(SB)/1, $0x78
+DATA q40LaneIdx1false2<>+15(SB)/1, $0x79
+DATA q40LaneIdx1false2<>+16(SB)/1, $0x1c
+DATA q40LaneIdx1false2<>+17(SB)/1, $0x1d
+DATA q40LaneIdx1false2<>+18(SB)/1, $0x1e
+DATA q40LaneIdx1false2<>+19(SB)/1, $0x1f
+DATA q40LaneIdx1false2<>+20(SB)/1, $0x40
+DATA q40LaneIdx1false2<>+21(SB)/1, $0x41
+DATA q40LaneIdx1false2<>+22(SB)/1, $0x42
+DATA q40LaneIdx1false2<>+23(SB)/1, $0x43
+DATA q40LaneIdx1false2<>+24(SB)/1, $0x64
+DATA q40LaneIdx1false2<>+25(SB)/1, $0x65
+DATA q40LaneIdx1false2<>+26(SB)/1, $0x66
+DATA q40LaneIdx1false2<>+27(SB)/1, $0x67
+DATA q40LaneIdx1false2<>+28(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+29(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+30(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+31(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+32(SB)/1, $0x0e
+DATA q40LaneIdx1false2<>+33(SB)/1, $0x0f
+DATA q40LaneIdx1false2<>+34(SB)/1, $0x10
+DATA q40LaneIdx1false2<>+35(SB)/1, $0x11
+DATA q40LaneIdx1false2<>+36(SB)/1, $0x32
+DATA q40LaneIdx1false2<>+37(SB)/1, $0x33
+DATA q40LaneIdx1false2<>+38(SB)/1, $0x34
+DATA q40LaneIdx1false2<>+39(SB)/1, $0x35
+DATA q40LaneIdx1false2<>+40(SB)/1, $0x56
+DATA q40LaneIdx1false2<>+41(SB)/1, $0x57
+DATA q40LaneIdx1false2<>+42(SB)/1, $0x58
+DATA q40LaneIdx1false2<>+43(SB)/1, $0x59
+DATA q40LaneIdx1false2<>+44(SB)/1, $0x7a
+DATA q40LaneIdx1false2<>+45(SB)/1, $0x7b
+DATA q40LaneIdx1false2<>+46(SB)/1, $0x7c
+DATA q40LaneIdx1false2<>+47(SB)/1, $0x7d
+DATA q40LaneIdx1false2<>+48(SB)/1, $0x20
+DATA q40LaneIdx1false2<>+49(SB)/1, $0x21
+DATA q40LaneIdx1false2<>+50(SB)/1, $0x22
+DATA q40LaneIdx1false2<>+51(SB)/1, $0x23
+DATA q40LaneIdx1false2<>+52(SB)/1, $0x44
+DATA q40LaneIdx1false2<>+53(SB)/1, $0x45
+DATA q40LaneIdx1false2<>+54(SB)/1, $0x46
+DATA q40LaneIdx1false2<>+55(SB)/1, $0x47
+DATA q40LaneIdx1false2<>+56(SB)/1, $0x68
+DATA q40LaneIdx1false2<>+57(SB)/1, $0x69
+DATA q40LaneIdx1false2<>+58(SB)/1, $0x6a
+DATA q40LaneIdx1false2<>+59(SB)/1, $0x6b
+DATA q40LaneIdx1false2<>+60(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+61(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+62(SB)/1, $0x00
+DATA q40LaneIdx1false2<>+63(SB)/1, $0x00
+GLOBL q40LaneIdx1false2<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneIdx1true2<>+0(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+1(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+2(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+3(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+4(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+5(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+6(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+7(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+8(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+9(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+10(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+11(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+12(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+13(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+14(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+15(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+16(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+17(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+18(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+19(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+20(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+21(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+22(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+23(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+24(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+25(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+26(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+27(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+28(SB)/1, $0x38
+DATA q40LaneIdx1true2<>+29(SB)/1, $0x39
+DATA q40LaneIdx1true2<>+30(SB)/1, $0x3a
+DATA q40LaneIdx1true2<>+31(SB)/1, $0x3b
+DATA q40LaneIdx1true2<>+32(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+33(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+34(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+35(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+36(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+37(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+38(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+39(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+40(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+41(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+42(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+43(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+44(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+45(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+46(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+47(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+48(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+49(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+50(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+51(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+52(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+53(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+54(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+55(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+56(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+57(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+58(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+59(SB)/1, $0x00
+DATA q40LaneIdx1true2<>+60(SB)/1, $0x3c
+DATA q40LaneIdx1true2<>+61(SB)/1, $0x3d
+DATA q40LaneIdx1true2<>+62(SB)/1, $0x3e
+DATA q40LaneIdx1true2<>+63(SB)/1, $0x3f
+GLOBL q40LaneIdx1true2<>(SB), RODATA|NOPTR, $64
+
+DATA q40LaneScaleIdx2<>+0(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+2(SB)/2, $0x0012
+DATA q40LaneScaleIdx2<>+4(SB)/2, $0x0024
+DATA q40LaneScaleIdx2<>+6(SB)/2, $0x0036
+DATA q40LaneScaleIdx2<>+8(SB)/2, $0x0009
+DATA q40LaneScaleIdx2<>+10(SB)/2, $0x001b
+DATA q40LaneScaleIdx2<>+12(SB)/2, $0x002d
+DATA q40LaneScaleIdx2<>+14(SB)/2, $0x003f
+DATA q40LaneScaleIdx2<>+16(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+18(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+20(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+22(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+24(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+26(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+28(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+30(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+32(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+34(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+36(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+38(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+40(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+42(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+44(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+46(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+48(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+50(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+52(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+54(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+56(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+58(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+60(SB)/2, $0x0000
+DATA q40LaneScaleIdx2<>+62(SB)/2, $0x0000
+GLOBL q40LaneScaleIdx2<>(SB), RODATA|NOPTR, $64
 
 // func dotQ8_0VNNIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 // Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3

@@ -52,7 +52,8 @@ func main() {
 	}
 	rowsMode = false
 	q40Tile(4) // 8 rows measured slower: 8 rows of 4096 quants fill L1
-	q40Lanes()
+	q40Lanes(1)
+	q40Lanes(2)
 	q80Tile()
 	q4KTile()
 	halfKernel("F16")
@@ -1187,12 +1188,22 @@ func q40LaneOrder(c, lane int) (block, elem int) {
 // plus its upper half added to its lower: the int32 sums of dotQ4_0VNNI8x4
 // in the same lanes, so the float work and the results are bit for bit the
 // same.
-func q40Lanes() {
-	TEXT("dotQ4_0VBMIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+func q40Lanes(wr int) {
+	name := "dotQ4_0VBMIx4"
+	doc := name + " dots nr Q4_0 rows of w, rb bytes apart (their whole groups of eight blocks), with 4 activation rows tiled per group in q40LaneOrder (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), activation row i of weight row r going to dst[i*stride+r]."
+	if wr == 2 {
+		name = "dotQ4_0VBMI2x4"
+		doc = name + " is dotQ4_0VBMIx4 for an even nr, two weight rows per pass: each activation vector is loaded once for both."
+	}
+	TEXT(name, NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
-	Doc("dotQ4_0VBMIx4 dots nr Q4_0 rows of w, rb bytes apart (their whole groups of eight blocks), with 4 activation rows tiled per group in q40LaneOrder (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row, a multiple of 8), activation row i of weight row r going to dst[i*stride+r].")
+	Doc(doc)
 	wrow := Load(Param("w").Base(), GP64())
-	w := Mem{Base: GP64()}
+	rb := Load(Param("rb"), GP64())
+	ws := make([]Mem, wr)
+	for j := range ws {
+		ws[j] = Mem{Base: GP64()}
+	}
 	dst := Load(Param("dst").Base(), GP64())
 	nr := Load(Param("nr"), GP64())
 	s4 := Load(Param("stride"), GP64())
@@ -1204,7 +1215,7 @@ func q40Lanes() {
 	var idx, idx7 [2]Mem
 	for h := 0; h < 2; h++ {
 		for seven, m := range []*Mem{&idx[h], &idx7[h]} {
-			*m = GLOBL(fmt.Sprintf("q40LaneIdx%d%v", h, seven == 1), RODATA|NOPTR)
+			*m = GLOBL(fmt.Sprintf("q40LaneIdx%d%v%d", h, seven == 1, wr), RODATA|NOPTR)
 			for L := 0; L < 16; L++ {
 				b, _ := q40LaneOrder(0, L)
 				for k := 0; k < 4; k++ {
@@ -1220,7 +1231,7 @@ func q40Lanes() {
 			}
 		}
 	}
-	scaleIdx := GLOBL("q40LaneScaleIdx", RODATA|NOPTR)
+	scaleIdx := GLOBL(fmt.Sprintf("q40LaneScaleIdx%d", wr), RODATA|NOPTR)
 	for k := 0; k < 8; k++ {
 		b, _ := q40LaneOrder(0, k)
 		DATA(2*k, U16(9*b))
@@ -1241,60 +1252,89 @@ func q40Lanes() {
 		MOVQ(U64(0xf<<28|0xf<<60), g)
 		KMOVQ(g, k7)
 	}
-	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	acc := make([][]VecVirtual, wr)
+	for j := range acc {
+		acc[j] = []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	}
 
 	TESTQ(nr, nr)
 	JZ(LabelRef("norows"))
 	Label("row")
-	MOVQ(wrow, w.Base)
+	MOVQ(wrow, ws[0].Base)
+	if wr == 2 {
+		LEAQ(Mem{Base: wrow, Index: rb, Scale: 1}, ws[1].Base)
+	}
 	Load(Param("qt").Base(), q.Base)
 	Load(Param("dt").Base(), dt.Base)
 	Load(Param("ct").Base(), ct.Base)
 	Load(Param("ct").Len(), n)
 	SHRQ(U8(5), n) // groups of eight blocks of one activation row
 	for _, a := range acc {
-		VXORPS(a, a, a)
+		for _, v := range a {
+			VPXORD(v, v, v)
+		}
 	}
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for _, o := range []int{0, 64, 128} {
-		PREFETCHT0(w.Offset(prefetchDist + o))
-	}
-	t0 := ZMM()
-	VMOVDQU64(w, t0)
-	nib := make([]VecVirtual, 4) // q40LaneOrder's operands 0-3
-	for h := 0; h < 2; h++ {
-		z, i7 := ZMM(), ZMM()
-		VMOVDQU64(idx[h], z)
-		VPERMI2B(w.Offset(64), t0, z)
-		VMOVDQU64(idx7[h], i7)
-		VPERMB(w.Offset(80), i7, k7, z)
-		lo, hi := ZMM(), ZMM()
-		VPANDD(mask, z, lo)
-		VPSRLW(U8(4), z, hi)
-		VPANDD(mask, hi, hi)
-		nib[2*h], nib[2*h+1] = lo, hi
-	}
-	// The weight scales in dotQ4_0VNNI8's order.
-	tab, sc := ZMM(), YMM()
-	VMOVDQU64(scaleIdx, tab)
-	VPERMI2W(w.Offset(64), t0, tab)
-	VCVTPH2PS(tab.AsX(), sc)
-	for i := 0; i < 4; i++ {
-		z := ZMM()
-		VMOVDQU(ct.Offset(32*i), z.AsY()) // clears the upper half
-		for c := 0; c < 4; c++ {
-			vpdpbusd(q.Offset(256*i+64*c), nib[c], z)
+	nib := make([][]VecVirtual, wr) // q40LaneOrder's operands 0-3
+	sc := make([]VecVirtual, wr)
+	for j, w := range ws {
+		for _, o := range []int{0, 64, 128} {
+			PREFETCHT0(w.Offset(prefetchDist + o))
 		}
-		t, m := YMM(), YMM()
-		VEXTRACTI64X4(U8(1), z, t)
-		VPADDD(z.AsY(), t, t)
-		VCVTDQ2PS(t, t)
-		VMULPS(dt.Offset(32*i), sc, m)
-		VFMADD231PS(t, m, acc[i])
+		t0 := ZMM()
+		VMOVDQU64(w, t0)
+		nib[j] = make([]VecVirtual, 4)
+		for h := 0; h < 2; h++ {
+			z, i7 := ZMM(), ZMM()
+			VMOVDQU64(idx[h], z)
+			VPERMI2B(w.Offset(64), t0, z)
+			VMOVDQU64(idx7[h], i7)
+			VPERMB(w.Offset(80), i7, k7, z)
+			lo, hi := ZMM(), ZMM()
+			VPANDD(mask, z, lo)
+			VPSRLW(U8(4), z, hi)
+			VPANDD(mask, hi, hi)
+			nib[j][2*h], nib[j][2*h+1] = lo, hi
+		}
+		// The weight scales in dotQ4_0VNNI8's order.
+		tab := ZMM()
+		sc[j] = YMM()
+		VMOVDQU64(scaleIdx, tab)
+		VPERMI2W(w.Offset(64), t0, tab)
+		VCVTPH2PS(tab.AsX(), sc[j])
 	}
-	ADDQ(U32(8*18), w.Base)
+	for i := 0; i < 4; i++ {
+		var xs []Op
+		if wr == 1 {
+			for c := 0; c < 4; c++ {
+				xs = append(xs, q.Offset(256*i+64*c))
+			}
+		} else {
+			for c := 0; c < 4; c++ {
+				x := ZMM()
+				VMOVDQU64(q.Offset(256*i+64*c), x)
+				xs = append(xs, x)
+			}
+		}
+		for j := range ws {
+			z := ZMM()
+			VMOVDQU32(ct.Offset(32*i), z.AsY()) // clears the upper half
+			for c := 0; c < 4; c++ {
+				vpdpbusd(xs[c], nib[j][c], z)
+			}
+			t, m := YMM(), YMM()
+			VEXTRACTI64X4(U8(1), z, t)
+			VPADDD(z.AsY(), t, t)
+			VCVTDQ2PS(t, t)
+			VMULPS(dt.Offset(32*i), sc[j], m)
+			VFMADD231PS(t, m, acc[j][i])
+		}
+	}
+	for _, w := range ws {
+		ADDQ(U32(8*18), w.Base)
+	}
 	ADDQ(U32(4*8*32), q.Base)
 	ADDQ(U32(4*32), dt.Base)
 	ADDQ(U32(4*32), ct.Base)
@@ -1303,17 +1343,22 @@ func q40Lanes() {
 
 	Label("done")
 	out := GP64()
-	MOVQ(dst, out)
-	for _, a := range acc {
-		storeLanes(a, out, s4)
+	for j := range acc {
+		MOVQ(dst, out)
+		if j == 1 {
+			ADDQ(U8(4), out)
+		}
+		for _, a := range acc[j] {
+			v := YMM()
+			VMOVAPS(a, v)
+			storeLanes(v, out, s4)
+		}
 	}
-	ADDQ(U8(4), dst)
-	rbArg, err := Param("rb").Resolve()
-	if err != nil {
-		panic(err)
+	ADDQ(U8(uint8(4*wr)), dst)
+	for j := 0; j < wr; j++ {
+		ADDQ(rb, wrow)
 	}
-	ADDQ(rbArg.Addr, wrow)
-	DECQ(nr)
+	SUBQ(U8(uint8(wr)), nr)
 	JNZ(LabelRef("row"))
 	Label("norows")
 	VZEROUPPER()
