@@ -1471,16 +1471,18 @@ func q80Tile() {
 
 // q4KTile writes dotQ4_KVNNIx4, the VNNI Q4_K kernel of q4K for tileRows
 // activation rows at once: per weight block the scales and mins are
-// unpacked, the nibbles split and the per-sub-block scale words broadcast
-// once, then each activation row's block is dotted with them. Per row the
-// integer sums are exact and the float work (converts, the products of the
-// scales, the two FMAs) is q4K's, so each result has the one-row kernel's
-// bits.
+// unpacked, the nibbles split and the scale words broadcast once, then
+// each activation row's block is dotted with them. The integer work runs
+// on 512-bit registers, two sub-blocks at a time (sub-block 2p in the
+// lower half, 2p+1 in the upper, as the activations lie in memory); the
+// halves are added at the end, which gives q4K's int32 lanes exactly (each
+// lane is the scaled sum of the same elements). The float work (converts,
+// the products of the scales, the two FMAs) is q4K's, so each result has
+// the one-row kernel's bits.
 //
 // The activations come tiled (see acts.prepareTiles): per block, the
 // tileRows rows' 256 quants one after another, then likewise their scales
-// (one each) and sums of 32 (eight each). The unpacked nibbles and the
-// broadcast scales (16 registers) are pinned to Y16-Y31 (EVEX only).
+// (one each) and sums of 32 (eight each).
 func q4KTile() {
 	TEXT("dotQ4_KVNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
@@ -1493,11 +1495,26 @@ func q4KTile() {
 	SHLQ(U8(2), s4)
 	q, d, sm, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
 	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-	nib := []Register{Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23} // sub-block j's quants
-	scw := []Register{Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31} // sub-block j's scale words
-	mask := broadcastD(0x0f0f0f0f)
-	shuf := shufTables(isa{"VNNI", true})
+	mask := ZMM()
+	{
+		g := GP32()
+		MOVL(U32(0x0f0f0f0f), g)
+		VPBROADCASTD(g, mask)
+	}
 	kShuf := q4KScaleTables()
+	// Table p broadcasts scale word 2p to the lower 256 bits and word
+	// 2p+1 to the upper.
+	shufZ := make([]Mem, 4)
+	for p := range shufZ {
+		shufZ[p] = GLOBL(fmt.Sprintf("q4kShufZ%d", p), RODATA|NOPTR)
+		for l := 0; l < 4; l++ {
+			j := 2*p + l/2
+			for k := 0; k < 8; k++ {
+				DATA(16*l+2*k, U8(2*j))
+				DATA(16*l+2*k+1, U8(2*j+1))
+			}
+		}
+	}
 
 	TESTQ(nr, nr)
 	JZ(LabelRef("norows"))
@@ -1526,50 +1543,56 @@ func q4KTile() {
 	VPSRLW(U8(2), qv, qv)
 	VPAND(kShuf[3], qv, qv)
 	VPOR(qv, pv, pv)
-	sc := YMM()
+	sc := ZMM()
 	VPMOVZXBW(pv, sc.AsX())
-	VINSERTI128(U8(1), sc.AsX(), sc, sc)
+	VSHUFI64X2(U8(0), sc, sc, sc)
 	mins := YMM()
 	VPSRLDQ(U8(8), pv, pv)
 	VPMOVZXBD(pv, mins)
-	for j := range scw {
-		VPSHUFB(shuf[j], sc, scw[j])
+	scw := make([]VecVirtual, 4) // sub-blocks 2p and 2p+1's scale words
+	nib := make([]VecVirtual, 4) // sub-blocks 2p and 2p+1's quants
+	for p := range scw {
+		scw[p] = ZMM()
+		VPSHUFB(shufZ[p], sc, scw[p])
+		lo, hi := ZMM(), YMM()
+		VMOVDQU32(w.Offset(16+32*p), lo.AsY())
+		VPSRLW(U8(4), lo.AsY(), hi)
+		nib[p] = ZMM()
+		VINSERTI64X4(U8(1), hi, lo, nib[p])
+		VPANDD(mask, nib[p], nib[p])
 	}
-	for p := 0; p < 4; p++ {
-		raw := YMM()
-		VMOVDQU(w.Offset(16+32*p), raw)
-		VPANDD(mask, raw, nib[2*p])
-		VPSRLW(U8(4), raw, nib[2*p+1])
-		VPANDD(mask, nib[2*p+1], nib[2*p+1])
-	}
-	// d and dmin of the weights.
-	dw := XMM()
+	// d and dmin of the weights, each broadcast.
+	dw, dwB, dmB := XMM(), YMM(), YMM()
 	VMOVD(w, dw)
 	VCVTPH2PS(dw, dw)
+	VBROADCASTSS(dw, dwB)
+	VMOVSHDUP(dw, dw)
+	VBROADCASTSS(dw, dmB)
 
 	for i := 0; i < tileRows; i++ {
 		xq := q.Offset(256 * i)
-		parts := []VecVirtual{YMM(), YMM()}
+		parts := []VecVirtual{ZMM(), ZMM()}
 		for _, v := range parts {
-			VPXOR(v, v, v)
+			VPXORD(v, v, v)
 		}
-		for j := range nib {
-			p16 := YMM()
-			VPMADDUBSW(xq.Offset(32*j), nib[j], p16)
-			vpdpwssd(scw[j], p16, parts[j%2])
+		for p := range nib {
+			p16 := ZMM()
+			VPMADDUBSW(xq.Offset(64*p), nib[p], p16)
+			vpdpwssd(scw[p], p16, parts[p%2])
 		}
-		isum := parts[0]
-		VPADDD(parts[1], isum, isum)
+		VPADDD(parts[1], parts[0], parts[0])
+		isum := YMM()
+		VEXTRACTI64X4(U8(1), parts[0], isum)
+		VPADDD(parts[0].AsY(), isum, isum)
 		mi := YMM()
 		VPMULLD(sm.Offset(32*i), mins, mi)
 		VCVTDQ2PS(isum, isum)
 		VCVTDQ2PS(mi, mi)
-		dx, dd, dm := XMM(), YMM(), YMM()
-		VBROADCASTSS(d.Offset(4*i), dd.AsX())
-		VMULPS(dd.AsX(), dw, dx)
-		VBROADCASTSS(dx, dd)
-		VMOVSHDUP(dx, dx)
-		VBROADCASTSS(dx, dm)
+		// q4K's products d_x·d and d_x·dmin, each broadcast.
+		dx, dd, dm := YMM(), YMM(), YMM()
+		VBROADCASTSS(d.Offset(4*i), dx)
+		VMULPS(dx, dwB, dd)
+		VMULPS(dx, dmB, dm)
 		VFMADD231PS(isum, dd, acc[i])
 		VFNMADD231PS(mi, dm, acc[i])
 	}
@@ -1585,7 +1608,9 @@ func q4KTile() {
 	out := GP64()
 	MOVQ(dst, out)
 	for _, a := range acc {
-		storeLanes(a, out, s4)
+		v := YMM()
+		VMOVAPS(a, v)
+		storeLanes(v, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
