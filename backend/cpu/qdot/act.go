@@ -197,10 +197,10 @@ func (a *acts) prepareWide(n, nb int) {
 // after another, and likewise their scales and corrections, so that a tile
 // kernel finds each operand at a fixed offset. The tile from row i0 starts
 // at unit i0·(units a row) whatever its size. Q4_0's unit is a whole group
-// of eight blocks of qp, dp and cp (256 quants, 8 scales, 8 corrections);
-// Q8_0's is a block of q, dv and c (32 quants, its scale ×8, 1
-// correction); Q4_K's a block of q, d and s32 (256 quants, 1 scale, 8 sums
-// of 32).
+// of eight blocks of qp, dp and cp (256 quants, 8 scales, 8 corrections;
+// or the quants in q40Lanes order for the lanes kernels); Q8_0's is a
+// block of q, d and c (32 quants, 1 scale, 1 correction); Q4_K's a block
+// of q, d and s32 (256 quants, 1 scale, 8 sums of 32).
 func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	nb := a.cols / 32
 	var (
@@ -214,7 +214,7 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	case Q4_0:
 		per, nq, nd, nc, dRow, cRow, q, d, c = nb/8, 256, 8, 8, nb, nb, a.qp, a.dp, a.cp
 	case Q8_0:
-		per, nq, nd, nc, dRow, cRow, q, d, c = nb, 32, 8, 1, 8*nb, nb, a.q, a.dv, a.c
+		per, nq, nd, nc, dRow, cRow, q, d, c = nb, 32, 1, 1, nb, nb, a.q, a.d, a.c
 	case Q4_K:
 		per, nq, nd, nc, dRow, cRow, q, d, c = nb/8, 256, 1, 8, nb/8, nb, a.q, a.d, a.s32
 	default:

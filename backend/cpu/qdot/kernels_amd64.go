@@ -116,7 +116,7 @@ func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	}
 	checkTile(w, a, i0, 4, dst, stride, rb)
 	u0, u1 := i0*nb, (i0+4)*nb
-	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[8*u0:8*u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
+	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[u0:u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
 }
 
 // tileQ4_K runs dotQ4_KVNNIx4 on the tile of 4 rows from i0.

@@ -1374,12 +1374,13 @@ func q40Lanes(wr int) {
 //
 // The activations come tiled (see acts.prepareTiles): per block, the
 // tileRows rows' 32 quants one after another, then likewise their scales
-// (×8) and corrections. The 2·tileRows accumulators are pinned to
+// (one each, broadcast as the one-row kernel's dv repeats it) and
+// corrections; a tile of 4096-element rows fits the L1 cache. The 2·tileRows accumulators are pinned to
 // Y16-Y23 (EVEX only), the rest fits in Y0-Y15.
 func q80Tile() {
 	TEXT("dotQ8_0VNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
-	Doc("dotQ8_0VNNIx4 dots nr Q8_0 rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt ×8, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	Doc("dotQ8_0VNNIx4 dots nr Q8_0 rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
 	wrow := Load(Param("w").Base(), GP64())
 	w := Mem{Base: GP64()}
 	dst := Load(Param("dst").Base(), GP64())
@@ -1405,14 +1406,14 @@ func q80Tile() {
 			VMOVD(c.Offset(4*u), isum.AsX()) // clears the other lanes
 			vpdpbusd(q.Offset(32*u), wv, isum)
 			VCVTDQ2PS(isum, isum)
-			VMULPS(dv.Offset(32*u), sc, m)
+			VMULPS_BCST(dv.Offset(4*u), sc, m) // the scale broadcast: dv's ×8
 			VFMADD231PS(isum, m, acc[i][a])
 		}
 	}
 	advance := func(blocks int) {
 		ADDQ(U32(34*blocks), w.Base)
 		ADDQ(U32(tileRows*32*blocks), q.Base)
-		ADDQ(U32(tileRows*32*blocks), dv.Base)
+		ADDQ(U32(tileRows*4*blocks), dv.Base)
 		ADDQ(U32(tileRows*4*blocks), c.Base)
 	}
 
