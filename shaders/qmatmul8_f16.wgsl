@@ -1,5 +1,3 @@
-// include: dequant
-// include: quantact
 // Product of activations x [n, cols] with the transpose of an F16 weight
 // [rows, cols] kept in its two-byte storage, as the CPU's qdot (and
 // llama.cpp's F16 vec_dot, whose vec_dot_type is F16) computes it: every
@@ -11,16 +9,18 @@
 // the CPU's bits.
 //
 // Unlike BF16's, nothing here can be subnormal in f32: the halves are
-// multiples of 2^-24, normal in f32 (decoded in integer arithmetic,
-// f16bits, as is the activations' rounding), their products multiples of
-// 2^-48 below 2^33, and every sum of such products, rounded or not, a
-// multiple of 2^-48 too (where f32's spacing passes 2^-48 it is a power of
-// two above it), so zero or at least 2^-48. The float unit's correctly
-// rounded products and sums are then the CPU's on any device, flushing
-// or not.
+// multiples of 2^-24, normal in f32 (decoded in integer arithmetic, as
+// the activations are rounded: a device may flush subnormal halves in
+// unpack2x16float), their finite products multiples of 2^-48 of at most
+// 65504², and every sum of such products, rounded or not, a multiple of
+// 2^-48 too (where f32's spacing passes 2^-48 it is a power of two above
+// it), so zero or at least 2^-48. The float unit's correctly rounded
+// products and sums are then the CPU's on any device, flushing or not.
 //
-// A workgroup takes one activation row and eight weight rows (invocation
-// 16·rr + j: row rr, lane j), like the qmatmul8 kernels. The activations
+// A workgroup takes one activation row and eight weight rows; invocation
+// 4·rr + p takes row rr's lanes 4p to 4p+3, whose elements are adjacent
+// (two words of weights, one vec4 of activations: on llvmpipe 1.7x
+// faster than a lane per invocation at 1024x1024, n=16). The activations
 // are rounded once per workgroup, a chunk at a time, into workgroup
 // memory, which the eight rows share.
 //
@@ -31,13 +31,37 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 const CHUNK = 2048u;
+const FINF = 0x7f800000u;
 
-var<workgroup> xs: array<f32, 2048>; // the chunk's activations, rounded to f16
+var<workgroup> xs: array<vec4<f32>, 512>; // the chunk's activations, rounded to f16
 var<workgroup> lanes: array<f32, 128>;
+
+// halves returns the two binary16 of v (the low half first) as f32, as
+// tensor.F16ToF32 (but for NaN payloads) without branches: a normal or
+// infinite half is its bits moved into place, a subnormal m·2^-24.
+fn halves(v: u32) -> vec2<f32> {
+  let h = vec2<u32>(v & 0xffffu, v >> 16u);
+  let e = h & vec2<u32>(0x7c00u);
+  var b = ((h & vec2<u32>(0x7fffu)) << vec2<u32>(13u)) + vec2<u32>(0x38000000u);
+  b = b + select(vec2<u32>(0u), vec2<u32>(0x38000000u), e == vec2<u32>(0x7c00u));
+  let sub = bitcast<vec2<u32>>(vec2<f32>(h & vec2<u32>(0x3ffu)) * bitcast<f32>(0x33800000u));
+  b = select(b, sub, e == vec2<u32>(0u));
+  return bitcast<vec2<f32>>(b | ((h & vec2<u32>(0x8000u)) << vec2<u32>(16u)));
+}
+
+// quadAt returns the four binary16 at the 2-aligned byte offset off.
+fn quadAt(off: u32) -> vec4<f32> {
+  let o = off >> 2u;
+  var v = vec2<u32>(wq[o], wq[o + 1u]);
+  if ((off & 2u) != 0u) {
+    v = vec2<u32>((v.x >> 16u) | (v.y << 16u), (v.y >> 16u) | (wq[o + 2u] << 16u));
+  }
+  return vec4<f32>(halves(v.x), halves(v.y));
+}
 
 // halfAt returns the binary16 at the 2-aligned byte offset off as an f32.
 fn halfAt(off: u32) -> f32 {
-  return bitcast<f32>(f16bits((wq[off >> 2u] >> ((off & 2u) * 8u)) & 0xffffu));
+  return halves(wq[off >> 2u] >> ((off & 2u) * 8u)).x;
 }
 
 // xround returns the f32 bits b rounded to binary16 and widened back, as
@@ -63,7 +87,7 @@ fn xround(b: u32) -> f32 {
   return bitcast<f32>(r | (b & 0x80000000u));
 }
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(32)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let rows = m(1u);
   let cols = m(2u);
@@ -71,28 +95,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let g = wid.x + wid.y * groups.x;
   let i = g / per;
   let live = i < m(0u) / rows;
-  let rr = lid / 16u;
-  let j = lid % 16u;
+  let rr = lid / 4u;
+  let p = lid % 4u;
   let r = (g % per) * 8u + rr;
   let valid = live && r < rows;
   let base = r * m(4u);
   let xrow = i * cols;
   let n = cols & ~15u;
-  var acc = 0.0;
+  var acc = vec4<f32>(0.0);
   for (var c0 = 0u; c0 < n; c0 = c0 + CHUNK) {
     let len = min(CHUNK, n - c0);
-    for (var c = lid; live && c < len; c = c + 128u) {
-      xs[c] = xround(bitcast<u32>(x[xrow + c0 + c]));
+    for (var c = 4u * lid; live && c < len; c = c + 128u) {
+      let o = xrow + c0 + c;
+      xs[c / 4u] = vec4<f32>(xround(bitcast<u32>(x[o])), xround(bitcast<u32>(x[o + 1u])),
+        xround(bitcast<u32>(x[o + 2u])), xround(bitcast<u32>(x[o + 3u])));
     }
     workgroupBarrier();
-    for (var c = j; valid && c < len; c = c + 16u) {
-      acc = acc + halfAt(base + 2u * (c0 + c)) * xs[c];
+    for (var c = 4u * p; valid && c < len; c = c + 16u) {
+      acc = acc + quadAt(base + 2u * (c0 + c)) * xs[c / 4u];
     }
     workgroupBarrier();
   }
-  lanes[lid] = acc;
+  let l = 16u * rr + 4u * p;
+  lanes[l] = acc.x;
+  lanes[l + 1u] = acc.y;
+  lanes[l + 2u] = acc.z;
+  lanes[l + 3u] = acc.w;
   workgroupBarrier();
-  if (valid && j == 0u) {
+  if (valid && p == 0u) {
     // _mm512_reduce_add_ps: lanes k+8 and k, then k+4 and k, then
     // (0+2)+(1+3); the products of the tail one by one.
     let a = 16u * rr;

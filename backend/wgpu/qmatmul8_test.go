@@ -214,13 +214,13 @@ func TestQMatMul8Conformance(t *testing.T) {
 }
 
 // BenchmarkQMatMul multiplies n activation rows by a 1024×1024 quantized
-// (or BF16) weight kept in its blocks (qmatmul8 on the device, qdot on
-// the CPU).
+// (or BF16, or F16) weight kept in its blocks (qmatmul8 on the device,
+// qdot on the CPU).
 // GB/s counts the weight bytes.
 func BenchmarkQMatMul(b *testing.B) {
 	const rows, cols = 1024, 1024
 	for _, typ := range []quant.Type{quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q8_0, quant.IQ4_NL,
-		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16} {
+		quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.BF16, quant.F16} {
 		for _, n := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%v/n=%d", typ, n), func(b *testing.B) {
 				rng := rand.New(rand.NewSource(1))
