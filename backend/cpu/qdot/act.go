@@ -198,9 +198,10 @@ func (a *acts) prepareWide(n, nb int) {
 // kernel finds each operand at a fixed offset. The tile from row i0 starts
 // at unit i0·(units a row) whatever its size. Q4_0's unit is a whole group
 // of eight blocks of qp, dp and cp (256 quants, 8 scales, 8 corrections;
-// or the quants in q40Lanes order for the lanes kernels); Q8_0's is a
-// block of q, d and c (32 quants, 1 scale, 1 correction); Q4_K's a block
-// of q, d and s32 (256 quants, 1 scale, 8 sums of 32).
+// the quants in q40LaneOffsets order for the q40Lanes layout, or Q8_0's
+// unit for the q40Blocks layout); Q8_0's is a block of q, d and c (32
+// quants, 1 scale, 1 correction); Q4_K's a block of q, d and s32 (256
+// quants, 1 scale, 8 sums of 32). All tiles share one layout.
 func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	nb := a.cols / 32
 	var (
@@ -223,8 +224,13 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	if len(tiles) == 0 {
 		return
 	}
-	if t == Q4_0 && tiles[0].k.lanes {
-		q = a.q // rearranged per dword below
+	if t == Q4_0 {
+		switch tiles[0].k.layout {
+		case q40Lanes:
+			q = a.q // rearranged per dword below
+		case q40Blocks:
+			per, nq, nd, nc, dRow, cRow, q, d, c = nb, 32, 1, 1, nb, nb, a.q, a.d, a.c
+		}
 	}
 	last := tiles[len(tiles)-1]
 	units := (last.i0 + last.k.rows) * per
@@ -233,9 +239,9 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 		for k := 0; k < per; k++ {
 			for i := 0; i < tl.k.rows; i++ {
 				u, r := tl.i0*per+k*tl.k.rows+i, tl.i0+i
-				if tl.k.lanes {
+				if t == Q4_0 && tl.k.layout == q40Lanes {
 					src, dst := q[r*a.cols+nq*k:r*a.cols+nq*k+nq], a.qt[nq*u:nq*u+nq]
-					for j, o := range q40Lanes {
+					for j, o := range q40LaneOffsets {
 						d, s := dst[4*j:4*j+4], src[o:o+4]
 						d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
 					}
@@ -249,11 +255,11 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 	}
 }
 
-// q40Lanes is the order of the 64 dwords of a group's 256 quants in the
+// q40LaneOffsets is the order of the 64 dwords of a group's 256 quants in the
 // tiles of dotQ4_0VBMIx4 (the generator's q40LaneOrder): dword 16c+L is
 // elements e..e+3 of block wideOrder[L%8], e = {0, 16, 8, 24}[c] +
-// 4·(L/8); q40Lanes holds the offset of its first byte in the group.
-var q40Lanes = func() (o [64]int) {
+// 4·(L/8); q40LaneOffsets holds the offset of its first byte in the group.
+var q40LaneOffsets = func() (o [64]int) {
 	for c := 0; c < 4; c++ {
 		for l := 0; l < 16; l++ {
 			o[16*c+l] = 32*wideOrder[l%8] + [4]int{0, 16, 8, 24}[c] + 4*(l/8)

@@ -56,6 +56,10 @@ func archLevels() (out []*kernelSet) {
 		Q3_K: func(w []byte, x *row, dst []float32) { dotQ3_KAVX2Rows(w, x.q, x.d, x.s, dst) },
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KAVX2Rows(w, x.q, x.d, x.s, dst) },
 	}
+	out[0].tile = map[Type][]tileKernel{
+		Q4_0: {{rows: 4, dot: tileBlocks(18, dotQ4_0AVX2x4), layout: q40Blocks}},
+		Q8_0: {{rows: 4, dot: tileBlocks(34, dotQ8_0AVX2x4)}},
+	}
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
 	}
@@ -92,7 +96,7 @@ func archLevels() (out []*kernelSet) {
 		Q4_K: {{rows: 4, dot: tileQ4_K}},
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
-		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4, dotQ4_0VBMI2x4), lanes: true}}
+		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4, dotQ4_0VBMI2x4), layout: q40Lanes}}
 	}
 	return append(out, vnni)
 }
@@ -117,6 +121,21 @@ func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	checkTile(w, a, i0, 4, dst, stride, rb)
 	u0, u1 := i0*nb, (i0+4)*nb
 	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[u0:u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
+}
+
+// tileBlocks returns the tile function of k, a kernel of a 32-element
+// format of bsize-byte blocks for 4 activation rows tiled per block.
+func tileBlocks(bsize int, k q40TileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+		nb := a.cols / 32
+		rb := bsize * nb
+		if len(w) == 0 {
+			return
+		}
+		checkTile(w, a, i0, 4, dst, stride, rb)
+		u0, u1 := i0*nb, (i0+4)*nb
+		k(w, a.qt[32*u0:32*u1], a.dt[u0:u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
+	}
 }
 
 // tileQ4_K runs dotQ4_KVNNIx4 on the tile of 4 rows from i0.

@@ -54,9 +54,18 @@ type kernelSet struct {
 type tileKernel struct {
 	rows int
 	dot  func(w []byte, a *acts, i0 int, dst []float32, stride int)
-	// lanes lays Q4_0 groups out in q40Lanes order instead of qp's.
-	lanes bool
+	// layout is how prepareTiles lays out Q4_0 activations for it.
+	layout q40Layout
 }
+
+// q40Layout is a layout of Q4_0 activation tiles (see prepareTiles).
+type q40Layout int
+
+const (
+	q40Pairs  q40Layout = iota // groups of eight blocks as in qp
+	q40Lanes                   // groups of eight blocks in q40LaneOrder
+	q40Blocks                  // blocks, as Q8_0's
+)
 
 // rowsFunc dots the len(dst) consecutive weight rows in w with x, row r's
 // result going to dst[r].

@@ -56,6 +56,8 @@ func main() {
 	q40Lanes(2)
 	q80Tile()
 	q4KTile()
+	avx2Tile("Q4_0", 18)
+	avx2Tile("Q8_0", 34)
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -1456,6 +1458,139 @@ func q80Tile() {
 		VMOVAPS(a[1], v1)
 		VADDPS(v1, v, v)
 		storeLanes(v, out, s4)
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// avx2Tile writes dot<name>AVX2x4, the AVX2 kernel of legacy32 for Q4_0
+// or Q8_0 for tileRows activation rows at once: each weight block is
+// unpacked (Q4_0) or made unsigned (Q8_0, |w|) and its scale converted
+// once, then dotted with the block of each activation row. Each row keeps
+// legacy32's two accumulators, fed in its order (blocks of the four-block
+// loop alternate, tail blocks go to the first), and its per-block float
+// work, so each result has the one-row kernel's bits.
+//
+// The activations come tiled as for dotQ8_0VNNIx4: per block, the rows'
+// 32 quants one after another, then their scales (one each) and
+// corrections (one each; Q8_0 has none on AVX2 and ignores them).
+func avx2Tile(name string, bsize int) {
+	kname := "dot" + name + "AVX2x4"
+	TEXT(kname, NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc(kname + " dots nr " + name + " rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, dv, c, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+	acc := make([][2]VecVirtual, tileRows)
+	for i := range acc {
+		acc[i] = [2]VecVirtual{YMM(), YMM()}
+	}
+	ones := broadcastD(0x00010001)
+	var mask VecVirtual
+	if name == "Q4_0" {
+		mask = broadcastD(0x0f0f0f0f)
+	}
+
+	const unroll = 4
+	// block dots weight block k of the pass with the tile's rows, adding
+	// into accumulator a of each row.
+	block := func(k, a int) {
+		wb := w.Offset(bsize * k)
+		u, sc := YMM(), YMM()
+		var wv VecVirtual
+		if name == "Q4_0" {
+			lo, hi := XMM(), XMM()
+			VMOVDQU(wb.Offset(2), lo)
+			VPSRLW(U8(4), lo, hi)
+			VINSERTI128(U8(1), hi, lo.AsY(), u)
+			VPAND(mask, u, u)
+		} else {
+			wv = YMM()
+			VMOVDQU(wb.Offset(2), wv)
+			VPSIGNB(wv, wv, u)
+		}
+		VPBROADCASTW(wb, sc.AsX())
+		VCVTPH2PS(sc.AsX(), sc)
+		for i := 0; i < tileRows; i++ {
+			o := tileRows*k + i
+			xq := q.Offset(32 * o)
+			isum, m := YMM(), YMM()
+			if name == "Q4_0" {
+				corr := XMM()
+				VMOVD(c.Offset(4*o), corr)
+				VPMADDUBSW(xq, u, isum)
+				VPMADDWD(ones, isum, isum)
+				VPADDD(corr.AsY(), isum, isum)
+			} else {
+				xv := YMM()
+				VMOVDQU(xq, xv)
+				VPSIGNB(wv, xv, xv)
+				VPMADDUBSW(xv, u, isum)
+				VPMADDWD(ones, isum, isum)
+			}
+			VCVTDQ2PS(isum, isum)
+			VBROADCASTSS(dv.Offset(4*o), m) // legacy32's dv, the scale ×8
+			VMULPS(m, sc, m)
+			VFMADD231PS(isum, m, acc[i][a])
+		}
+	}
+	advance := func(blocks int) {
+		ADDQ(U32(bsize*blocks), w.Base)
+		ADDQ(U32(tileRows*32*blocks), q.Base)
+		ADDQ(U32(tileRows*4*blocks), dv.Base)
+		ADDQ(U32(tileRows*4*blocks), c.Base)
+	}
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), dv.Base)
+	Load(Param("ct").Base(), c.Base)
+	Load(Param("ct").Len(), n)
+	SHRQ(U8(2), n) // blocks of one activation row
+	for _, a := range acc {
+		VXORPS(a[0], a[0], a[0])
+		VXORPS(a[1], a[1], a[1])
+	}
+	Label("loop")
+	CMPQ(n, U8(unroll))
+	JL(LabelRef("tail"))
+	for k := 0; k < unroll; k++ {
+		block(k, k%2)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), n)
+	JMP(LabelRef("loop"))
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	block(0, 0)
+	advance(1)
+	DECQ(n)
+	JMP(LabelRef("tail"))
+
+	Label("done")
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
+		VADDPS(a[1], a[0], a[0])
+		storeLanes(a[0], out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
