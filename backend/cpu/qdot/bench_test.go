@@ -152,8 +152,9 @@ func BenchmarkKernel(b *testing.B) {
 }
 
 // BenchmarkMatMul multiplies 4096×4096 weights by a 64-row activation
-// matrix (a prompt-prefill chunk) at the best level for the main model
-// types; GFLOP/s counts 2·rows·cols·n, activation quantisation included.
+// matrix (a prompt-prefill chunk) for the main model types at each
+// assembly level; GFLOP/s counts 2·rows·cols·n, activation quantisation
+// included.
 func BenchmarkMatMul(b *testing.B) {
 	const rows, cols, n = 4096, 4096, 64
 	r := rand.New(rand.NewPCG(13, 14))
@@ -161,13 +162,20 @@ func BenchmarkMatMul(b *testing.B) {
 	dst := make([]float32, n*rows)
 	for _, typ := range []qdot.Type{qdot.Q4_0, qdot.Q8_0, qdot.Q4_K} {
 		w := randWeights(b, r, typ, rows, cols, false, 0)
-		b.Run(typ.String(), func(b *testing.B) {
-			for b.Loop() {
-				if err := qdot.MatMul(typ, dst, w, rows, cols, x, n); err != nil {
-					b.Fatal(err)
-				}
+		for _, lvl := range qdot.Supported() {
+			if lvl == qdot.Generic {
+				continue
 			}
-			b.ReportMetric(2*rows*cols*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(fmt.Sprintf("%v/%v", typ, lvl), func(b *testing.B) {
+				prev, _ := qdot.SetLevel(lvl)
+				defer qdot.SetLevel(prev)
+				for b.Loop() {
+					if err := qdot.MatMul(typ, dst, w, rows, cols, x, n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(2*rows*cols*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

@@ -5,7 +5,9 @@
 // out of normal builds.
 //
 // Every kernel dots one weight row with one prepared activation row and
-// returns the float32 sum. Per block, the integer dot products are exact
+// returns the float32 sum (the rows forms do so for consecutive weight
+// rows; the tile kernels, q40Tile and after, for each pair of weight row
+// and activation row of a tile, with the one-row kernel's float work). Per block, the integer dot products are exact
 // (vpmaddubsw/vpmaddwd on AVX2, vpdpbusd/vpdpwssd on AVX-512 VNNI, both on
 // 256-bit registers); the eight int32 lanes are converted to float and
 // multiplied by the block's scale into eight float accumulators, which are
