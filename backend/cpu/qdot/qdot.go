@@ -52,25 +52,40 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 		xs = append(xs, a.row(i))
 	}
 	a.rows = xs
-	dot := active.dot[t]
-	work := func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			wr := w[r*rb : (r+1)*rb]
-			for i := range xs {
-				dst[i*rows+r] = dot(wr, &xs[i])
+	dot, rk := active.dot[t], active.rows[t]
+	// rest dots weight rows [r0, r1) with activation rows from i0 on:
+	// with the many-row kernel, one call per activation row, the rows
+	// taken in blocks that stay in the L2 cache while the activation rows
+	// go by.
+	rest := func(r0, r1, i0 int) {
+		if rk == nil {
+			for r := r0; r < r1; r++ {
+				wr := w[r*rb : (r+1)*rb]
+				for i := i0; i < n; i++ {
+					dst[i*rows+r] = dot(wr, &xs[i])
+				}
+			}
+			return
+		}
+		if i0 == n-1 {
+			rk(w[r0*rb:r1*rb], &xs[i0], dst[i0*rows+r0:i0*rows+r1])
+			return
+		}
+		blk := max(1, tileBlockBytes/rb)
+		for b0 := r0; b0 < r1; b0 += blk {
+			b1 := min(b0+blk, r1)
+			for i := i0; i < n; i++ {
+				rk(w[b0*rb:b1*rb], &xs[i], dst[i*rows+b0:i*rows+b1])
 			}
 		}
 	}
-	if rk := active.rows[t]; rk != nil && n == 1 {
-		// One kernel call per share of rows.
-		work = func(r0, r1 int) { rk(w[r0*rb:r1*rb], &xs[0], dst[r0:r1]) }
-	}
+	work := func(r0, r1 int) { rest(r0, r1, 0) }
 	if tks := active.tile[t]; len(tks) > 0 && n >= tks[len(tks)-1].rows {
 		// Each weight row is unpacked once per tile of activation rows
 		// instead of once per row. A block of weight rows (in the L2
 		// cache) meets every tile (in L1) before the next block is read.
 		// Tiles are as large as the kernels allow; the remaining rows
-		// take the one-row kernel.
+		// take the one-row kernels.
 		tiles, nt := a.tiles[:0], 0
 		for k := range tks {
 			for ; nt+tks[k].rows <= n; nt += tks[k].rows {
@@ -86,11 +101,8 @@ func MatMul(t Type, dst []float32, w []byte, rows, cols int, x []float32, n int)
 				for _, tl := range tiles {
 					tl.k.dot(w[b0*rb:b1*rb], a, tl.i0, dst[tl.i0*rows+b0:], rows)
 				}
-				for r := b0; r < b1; r++ {
-					wr := w[r*rb : (r+1)*rb]
-					for i := nt; i < n; i++ {
-						dst[i*rows+r] = dot(wr, &xs[i])
-					}
+				if nt < n {
+					rest(b0, b1, nt)
 				}
 			}
 		}

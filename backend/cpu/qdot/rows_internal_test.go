@@ -52,9 +52,10 @@ func TestRowsKernels(t *testing.T) {
 	}
 }
 
-// TestTileKernels requires MatMul through each level's tile kernels to give,
-// for every (activation row, weight row) pair, the bits of the level's
-// one-row kernel, on random block bytes (any scales) for activation row
+// TestTileKernels requires MatMul through each level's tile kernels and
+// many-row kernels (for the rows left over, or for every row of a type
+// without tile kernels) to give, for every (activation row, weight row)
+// pair, the bits of the level's one-row kernel, on random block bytes (any scales) for activation row
 // counts that take tiles of each size with and without a ragged tail of
 // rows, widths with and without
 // whole groups of eight blocks, and enough weight rows to span several of
@@ -66,16 +67,16 @@ func TestTileKernels(t *testing.T) {
 		cols, rows int
 		ns         []int
 	}{
-		{cols: 256, rows: 17, ns: []int{4, 5, 7, 12}},
-		{cols: 288, rows: 3, ns: []int{4, 9, 15}}, // one block past a group
-		{cols: 96, rows: 5, ns: []int{4, 6, 13}},  // no whole group
-		{cols: 768, rows: 33, ns: []int{8, 13}},   // three groups
-		{cols: 256, rows: 1000, ns: []int{5}},     // several weight blocks
+		{cols: 256, rows: 17, ns: []int{2, 4, 5, 7, 12}},
+		{cols: 288, rows: 3, ns: []int{3, 4, 9, 15}}, // one block past a group
+		{cols: 96, rows: 5, ns: []int{4, 6, 13}},     // no whole group
+		{cols: 768, rows: 33, ns: []int{8, 13}},      // three groups
+		{cols: 256, rows: 1000, ns: []int{5}},        // several weight blocks
 		{cols: 2048, rows: 1, ns: []int{64}},
 	}
 	for _, lvl := range Supported() {
 		SetLevel(lvl)
-		for typ := range active.tile {
+		for typ := range active.dot {
 			bs := typ.BlockSize()
 			for _, tc := range tests {
 				if tc.cols%bs != 0 {
