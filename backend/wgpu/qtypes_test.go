@@ -269,8 +269,9 @@ func TestQMatMul8Types(t *testing.T) {
 		})
 	}
 	// F16 weights and activations that reach every path of the f16
-	// rounding, and the extremes of the products and sums.
-	for _, cols := range []int{70, 13} {
+	// rounding, and the extremes of the products and sums (in the tail
+	// only, in lanes and tail, across two activation chunks).
+	for _, cols := range []int{13, 70, 4103} {
 		t.Run(fmt.Sprintf("F16/specials/%d", cols), func(t *testing.T) {
 			q, x := f16Specials(rand.New(rand.NewSource(int64(cols))), cols)
 			sameBits(t, "output", qmatmulOn(t, d, q, x), qmatmulOn(t, cpu.New(), q, x))
