@@ -9,7 +9,9 @@
 // (one token for decoding, powers of two up to Options.Batch for
 // prompts); they share the cache, which is graph state (Variables), and
 // read the start position as a run-time scalar, so a Program is compiled
-// once and replayed for every position.
+// once and replayed for every position. A run appends its keys and values
+// to the cache in place (graph.UpdateSlice) and attention reads the
+// attended prefix of the cache where it lies, with no copy per step.
 //
 // Architectures: llama (LLaMA 1-3, TinyLlama, the TinyStories models),
 // mistral (llama plus an optional sliding window), qwen2 (Q/K/V biases,
