@@ -288,6 +288,11 @@ func (a *Array) CopyFrom(src *Array) error {
 			copy(d, s)
 			return nil
 		}
+	case []uint16: // f16, bf16: the same type copies its bits (NaN payloads too)
+		if s, ok := src.data.([]uint16); ok && src.dtype == a.dtype {
+			copy(d, s)
+			return nil
+		}
 	}
 	for i, n := 0, a.Len(); i < n; i++ {
 		a.SetFlat(i, src.Flat(i))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,6 +223,26 @@ func TestCloneReshapeCopy(t *testing.T) {
 				t.Errorf("%v CopyFrom element %d = %v, want %v", d, i, out.Flat(i), src.Flat(i))
 			}
 		}
+	}
+	// Half arrays of one type copy their bits, NaN payloads included; of
+	// the other type they convert.
+	for d, bits := range map[tensor.DType][]uint16{
+		tensor.F16:  {0x7c01, 0xfc00, 0x8000, 0x3c00}, // a signalling NaN first
+		tensor.BF16: {0x7f81, 0xff80, 0x8000, 0x3f80},
+	} {
+		src, err := tensor.FromBits(d, bits, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := tensor.MustZeros(d, tensor.Shape{4})
+		if err := same.CopyFrom(src); err != nil || !slices.Equal(same.Bits(), bits) {
+			t.Errorf("%v CopyFrom gave bits %04x (%v), want %04x", d, same.Bits(), err, bits)
+		}
+	}
+	f16, _ := tensor.FromBits(tensor.F16, []uint16{0x3c00, 0xc000}, 2) // 1, -2
+	bf := tensor.MustZeros(tensor.BF16, tensor.Shape{2})
+	if err := bf.CopyFrom(f16); err != nil || bf.Flat(0) != 1 || bf.Flat(1) != -2 {
+		t.Errorf("f16 -> bf16 CopyFrom = %v, %v (%v)", bf.Flat(0), bf.Flat(1), err)
 	}
 }
 
