@@ -29,7 +29,7 @@
 //
 // MatMul with several activation rows (prompt prefill) dots each weight
 // row with tiles of four activation rows at once where a type has tile
-// kernels (Q4_0 and Q8_0 at AVX2; Q4_0, Q8_0 and Q4_K at AVX-512 VNNI), so
+// kernels (Q4_0, Q8_0 and Q4_K, at AVX2 and at AVX-512 VNNI), so
 // that each weight block is unpacked once per tile instead of once per
 // row. The activations are copied into a per-tile layout first
 // (acts.prepareTiles). A tile kernel repeats, per activation row, the

@@ -59,6 +59,7 @@ func archLevels() (out []*kernelSet) {
 	out[0].tile = map[Type][]tileKernel{
 		Q4_0: {{rows: 4, dot: tileBlocks(18, dotQ4_0AVX2x4), layout: q40Blocks}},
 		Q8_0: {{rows: 4, dot: tileBlocks(34, dotQ8_0AVX2x4)}},
+		Q4_K: {{rows: 4, dot: tileQ4_K(dotQ4_KAVX2x4)}},
 	}
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
@@ -93,7 +94,7 @@ func archLevels() (out []*kernelSet) {
 	vnni.tile = map[Type][]tileKernel{
 		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4, nil)}},
 		Q8_0: {{rows: 4, dot: tileQ8_0}},
-		Q4_K: {{rows: 4, dot: tileQ4_K}},
+		Q4_K: {{rows: 4, dot: tileQ4_K(dotQ4_KVNNIx4)}},
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
 		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4, dotQ4_0VBMI2x4), layout: q40Lanes}}
@@ -125,7 +126,7 @@ func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
 
 // tileBlocks returns the tile function of k, a kernel of a 32-element
 // format of bsize-byte blocks for 4 activation rows tiled per block.
-func tileBlocks(bsize int, k q40TileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+func tileBlocks(bsize int, k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 		nb := a.cols / 32
 		rb := bsize * nb
@@ -138,26 +139,29 @@ func tileBlocks(bsize int, k q40TileAsm) func(w []byte, a *acts, i0 int, dst []f
 	}
 }
 
-// tileQ4_K runs dotQ4_KVNNIx4 on the tile of 4 rows from i0.
-func tileQ4_K(w []byte, a *acts, i0 int, dst []float32, stride int) {
-	nb := a.cols / 256
-	rb := 144 * nb
-	if len(w) == 0 {
-		return
+// tileQ4_K returns the tile function of k, a Q4_K kernel for 4 activation
+// rows tiled per block.
+func tileQ4_K(k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+		nb := a.cols / 256
+		rb := 144 * nb
+		if len(w) == 0 {
+			return
+		}
+		checkTile(w, a, i0, 4, dst, stride, rb)
+		u0, u1 := i0*nb, (i0+4)*nb
+		k(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 	}
-	checkTile(w, a, i0, 4, dst, stride, rb)
-	u0, u1 := i0*nb, (i0+4)*nb
-	dotQ4_KVNNIx4(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 }
 
-// q40TileAsm is the signature of the Q4_0 tile kernels.
-type q40TileAsm func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr, rb, stride int)
+// tileAsm is the signature of the tile kernels.
+type tileAsm func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr, rb, stride int)
 
 // tileQ4_0 returns the tile function of kernel k, dotQ4_0VNNI8 for tr
 // activation rows: k dots the rows' whole groups of eight blocks, and the
 // remaining blocks' dotQ4_0VNNI is added as dotQ4_0Wide does. k2, if not
 // nil, is k for pairs of weight rows; k then takes only an odd last row.
-func tileQ4_0(tr int, k, k2 q40TileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+func tileQ4_0(tr int, k, k2 tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 		nb := a.cols / 32
 		rb := 18 * nb

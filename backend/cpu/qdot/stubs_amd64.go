@@ -259,6 +259,11 @@ func dotQ4_0AVX2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32,
 //go:noescape
 func dotQ8_0AVX2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 
+// dotQ4_KAVX2x4 dots nr Q4_K rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].
+//
+//go:noescape
+func dotQ4_KAVX2x4(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)
+
 // dotF16AVX2 dots a row of F16 weights with float32 activations; len(x) must be a multiple of 8.
 //
 //go:noescape

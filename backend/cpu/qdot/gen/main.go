@@ -60,6 +60,7 @@ func main() {
 	q4KTile()
 	avx2Tile("Q4_0", 18)
 	avx2Tile("Q8_0", 34)
+	q4KAVX2Tile()
 	halfKernel("F16")
 	halfKernel("BF16")
 	memSum()
@@ -1593,6 +1594,144 @@ func avx2Tile(name string, bsize int) {
 	for _, a := range acc {
 		VADDPS(a[1], a[0], a[0])
 		storeLanes(a[0], out, s4)
+	}
+	ADDQ(U8(4), dst)
+	rbArg, err := Param("rb").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	ADDQ(rbArg.Addr, wrow)
+	DECQ(nr)
+	JNZ(LabelRef("row"))
+	Label("norows")
+	VZEROUPPER()
+	RET()
+}
+
+// q4KAVX2Tile writes dotQ4_KAVX2x4, the AVX2 kernel of q4K for tileRows
+// activation rows at once: per weight block the scales and mins are
+// unpacked, the nibbles split (kept in eight registers) and the scale
+// words broadcast (kept on the stack with the mins and d, dmin: AVX2 has
+// only 16 registers) once, then each activation row's block is dotted
+// with them. The integer sums are exact and the float work is q4K's, so
+// each result has the one-row kernel's bits. The activations are tiled as
+// for dotQ4_KVNNIx4.
+func q4KAVX2Tile() {
+	TEXT("dotQ4_KAVX2x4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
+	Pragma("noescape")
+	Doc("dotQ4_KAVX2x4 dots nr Q4_K rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	scw := AllocLocal(8 * 32) // sub-block j's scale words
+	minsL := AllocLocal(32)   // the mins as int32
+	dwL := AllocLocal(16)     // d and dmin as float32
+	wrow := Load(Param("w").Base(), GP64())
+	w := Mem{Base: GP64()}
+	dst := Load(Param("dst").Base(), GP64())
+	nr := Load(Param("nr"), GP64())
+	s4 := Load(Param("stride"), GP64())
+	SHLQ(U8(2), s4)
+	q, d, sm, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	shuf := shufTables(isa{"AVX2", false})
+	kShuf := q4KScaleTables()
+	nibMask := GLOBL("q4kMaskAVX2x4", RODATA|NOPTR)
+	for k := 0; k < 8; k++ {
+		DATA(4*k, U32(0x0f0f0f0f))
+	}
+
+	TESTQ(nr, nr)
+	JZ(LabelRef("norows"))
+	Label("row")
+	MOVQ(wrow, w.Base)
+	Load(Param("qt").Base(), q.Base)
+	Load(Param("dt").Base(), d.Base)
+	Load(Param("st").Base(), sm.Base)
+	Load(Param("dt").Len(), n)
+	SHRQ(U8(2), n) // blocks of one activation row
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+
+	// q4K's scale and min unpacking.
+	raw, pv, qv, p4 := XMM(), XMM(), XMM(), XMM()
+	VMOVDQU(w.Offset(4), raw)
+	VPSHUFB(kShuf[0], raw, pv)
+	VPSHUFB(kShuf[1], raw, qv)
+	VPSRLW(U8(4), pv, p4)
+	VPBLENDD(U8(8), p4, pv, pv)
+	VPAND(kShuf[2], pv, pv)
+	VPSRLW(U8(2), qv, qv)
+	VPAND(kShuf[3], qv, qv)
+	VPOR(qv, pv, pv)
+	sc := YMM()
+	VPMOVZXBW(pv, sc.AsX())
+	VINSERTI128(U8(1), sc.AsX(), sc, sc)
+	mins := YMM()
+	VPSRLDQ(U8(8), pv, pv)
+	VPMOVZXBD(pv, mins)
+	VMOVDQU(mins, minsL)
+	for j := 0; j < 8; j++ {
+		t := YMM()
+		VPSHUFB(shuf[j], sc, t)
+		VMOVDQU(t, scw.Offset(32*j))
+	}
+	dw := XMM()
+	VMOVD(w, dw)
+	VCVTPH2PS(dw, dw)
+	VMOVUPS(dw, dwL)
+	nib := make([]VecVirtual, 8) // sub-block j's quants
+	for p := 0; p < 4; p++ {
+		raw := YMM()
+		VMOVDQU(w.Offset(16+32*p), raw)
+		lo, hi := YMM(), YMM()
+		VPAND(nibMask, raw, lo)
+		VPSRLW(U8(4), raw, hi)
+		VPAND(nibMask, hi, hi)
+		nib[2*p], nib[2*p+1] = lo, hi
+	}
+
+	for i := 0; i < tileRows; i++ {
+		xq := q.Offset(256 * i)
+		isum := YMM()
+		for j := range nib {
+			p16 := YMM()
+			VPMADDUBSW(xq.Offset(32*j), nib[j], p16)
+			VPMADDWD(scw.Offset(32*j), p16, p16)
+			if j == 0 {
+				isum = p16
+			} else {
+				VPADDD(p16, isum, isum)
+			}
+		}
+		mi := YMM()
+		VMOVDQU(sm.Offset(32*i), mi)
+		VPMULLD(minsL, mi, mi)
+		VCVTDQ2PS(isum, isum)
+		VCVTDQ2PS(mi, mi)
+		dx, dd, dm := XMM(), YMM(), YMM()
+		VBROADCASTSS(d.Offset(4*i), dd.AsX())
+		VMULPS(dwL, dd.AsX(), dx)
+		VBROADCASTSS(dx, dd)
+		VMOVSHDUP(dx, dx)
+		VFMADD231PS(isum, dd, acc[i])
+		VBROADCASTSS(dx, dm)
+		VFNMADD231PS(mi, dm, acc[i])
+	}
+
+	ADDQ(U32(144), w.Base)
+	ADDQ(U32(tileRows*256), q.Base)
+	ADDQ(U32(tileRows*4), d.Base)
+	ADDQ(U32(tileRows*32), sm.Base)
+	DECQ(n)
+	JMP(LabelRef("loop"))
+
+	Label("done")
+	out := GP64()
+	MOVQ(dst, out)
+	for _, a := range acc {
+		storeLanes(a, out, s4)
 	}
 	ADDQ(U8(4), dst)
 	rbArg, err := Param("rb").Resolve()
