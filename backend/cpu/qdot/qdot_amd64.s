@@ -8848,165 +8848,242 @@ TEXT ·dotQ4_KVNNIx4(SB), NOSPLIT, $0-144
 	MOVQ         nr+120(FP), BX
 	MOVQ         stride+136(FP), SI
 	SHLQ         $0x02, SI
+	VPXOR        Y4, Y4, Y4
 	MOVL         $0x0f0f0f0f, CX
-	VPBROADCASTD CX, Z4
+	VPBROADCASTD CX, Y5
+	MOVL         $0x00000008, CX
+	KMOVW        CX, K1
+	MOVL         $0x0000aaaa, CX
+	KMOVW        CX, K2
 	TESTQ        BX, BX
 	JZ           norows
 
 row:
-	MOVQ   AX, CX
-	MOVQ   qt_base+24(FP), DI
-	MOVQ   dt_base+48(FP), R8
-	MOVQ   st_base+72(FP), R9
-	MOVQ   dt_len+56(FP), R10
-	SHRQ   $0x02, R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	MOVQ      AX, CX
+	MOVQ      qt_base+24(FP), DI
+	MOVQ      dt_base+48(FP), R8
+	MOVQ      st_base+72(FP), R9
+	MOVQ      dt_len+56(FP), R10
+	SHRQ      $0x02, R10
+	VMOVDQA32 Y4, Y0
+	VMOVDQA32 Y4, Y1
+	VMOVDQA32 Y4, Y2
+	VMOVDQA32 Y4, Y3
 
 loop:
-	TESTQ         R10, R10
-	JZ            done
-	VMOVDQU       4(CX), X5
-	VPSHUFB       q4kScale0<>+0(SB), X5, X6
-	VPSHUFB       q4kScale1<>+0(SB), X5, X5
-	VPSRLW        $0x04, X6, X15
-	VPBLENDD      $0x08, X15, X6, X6
-	VPAND         q4kScale2<>+0(SB), X6, X6
-	VPSRLW        $0x02, X5, X5
-	VPAND         q4kScale3<>+0(SB), X5, X5
-	VPOR          X5, X6, X6
-	VPMOVZXBW     X6, X5
-	VSHUFI64X2    $0x00, Z5, Z5, Z5
-	VPSRLDQ       $0x08, X6, X6
-	VPMOVZXBD     X6, Y6
-	VPSHUFB       q4kShufZ0<>+0(SB), Z5, Z15
-	VMOVDQU32     16(CX), Y16
-	VPSRLW        $0x04, Y16, Y17
-	VINSERTI64X4  $0x01, Y17, Z16, Z17
-	VPANDD        Z4, Z17, Z17
-	VPSHUFB       q4kShufZ1<>+0(SB), Z5, Z18
-	VMOVDQU32     48(CX), Y16
-	VPSRLW        $0x04, Y16, Y19
-	VINSERTI64X4  $0x01, Y19, Z16, Z19
-	VPANDD        Z4, Z19, Z19
-	VPSHUFB       q4kShufZ2<>+0(SB), Z5, Z20
-	VMOVDQU32     80(CX), Y16
-	VPSRLW        $0x04, Y16, Y21
-	VINSERTI64X4  $0x01, Y21, Z16, Z21
-	VPANDD        Z4, Z21, Z21
-	VPSHUFB       q4kShufZ3<>+0(SB), Z5, Z22
-	VMOVDQU32     112(CX), Y16
-	VPSRLW        $0x04, Y16, Y23
-	VINSERTI64X4  $0x01, Y23, Z16, Z23
-	VPANDD        Z4, Z23, Z23
-	VMOVD         (CX), X5
-	VCVTPH2PS     X5, X5
-	VBROADCASTSS  X5, Y16
-	VMOVSHDUP     X5, X5
-	VBROADCASTSS  X5, Y25
-	VPXORD        Z7, Z7, Z7
-	VPXORD        Z8, Z8, Z8
-	VPMADDUBSW    (DI), Z17, Z24
-	VPDPWSSD      Z15, Z24, Z7
-	VPMADDUBSW    64(DI), Z19, Z24
-	VPDPWSSD      Z18, Z24, Z8
-	VPMADDUBSW    128(DI), Z21, Z24
-	VPDPWSSD      Z20, Z24, Z7
-	VPMADDUBSW    192(DI), Z23, Z24
-	VPDPWSSD      Z22, Z24, Z8
-	VPADDD        Z8, Z7, Z7
-	VEXTRACTI64X4 $0x01, Z7, Y24
-	VPADDD        Y7, Y24, Y24
-	VPMULLD       (R9), Y6, Y26
-	VCVTDQ2PS     Y24, Y24
-	VCVTDQ2PS     Y26, Y26
-	VBROADCASTSS  (R8), Y27
-	VMULPS        Y27, Y16, Y28
-	VMULPS        Y27, Y25, Y27
-	VFMADD231PS   Y24, Y28, Y0
-	VFNMADD231PS  Y26, Y27, Y0
-	VPXORD        Z9, Z9, Z9
-	VPXORD        Z10, Z10, Z10
-	VPMADDUBSW    256(DI), Z17, Z24
-	VPDPWSSD      Z15, Z24, Z9
-	VPMADDUBSW    320(DI), Z19, Z24
-	VPDPWSSD      Z18, Z24, Z10
-	VPMADDUBSW    384(DI), Z21, Z24
-	VPDPWSSD      Z20, Z24, Z9
-	VPMADDUBSW    448(DI), Z23, Z24
-	VPDPWSSD      Z22, Z24, Z10
-	VPADDD        Z10, Z9, Z9
-	VEXTRACTI64X4 $0x01, Z9, Y24
-	VPADDD        Y9, Y24, Y24
-	VPMULLD       32(R9), Y6, Y26
-	VCVTDQ2PS     Y24, Y24
-	VCVTDQ2PS     Y26, Y26
-	VBROADCASTSS  4(R8), Y27
-	VMULPS        Y27, Y16, Y28
-	VMULPS        Y27, Y25, Y27
-	VFMADD231PS   Y24, Y28, Y1
-	VFNMADD231PS  Y26, Y27, Y1
-	VPXORD        Z11, Z11, Z11
-	VPXORD        Z12, Z12, Z12
-	VPMADDUBSW    512(DI), Z17, Z24
-	VPDPWSSD      Z15, Z24, Z11
-	VPMADDUBSW    576(DI), Z19, Z24
-	VPDPWSSD      Z18, Z24, Z12
-	VPMADDUBSW    640(DI), Z21, Z24
-	VPDPWSSD      Z20, Z24, Z11
-	VPMADDUBSW    704(DI), Z23, Z24
-	VPDPWSSD      Z22, Z24, Z12
-	VPADDD        Z12, Z11, Z11
-	VEXTRACTI64X4 $0x01, Z11, Y24
-	VPADDD        Y11, Y24, Y24
-	VPMULLD       64(R9), Y6, Y26
-	VCVTDQ2PS     Y24, Y24
-	VCVTDQ2PS     Y26, Y26
-	VBROADCASTSS  8(R8), Y27
-	VMULPS        Y27, Y16, Y28
-	VMULPS        Y27, Y25, Y27
-	VFMADD231PS   Y24, Y28, Y2
-	VFNMADD231PS  Y26, Y27, Y2
-	VPXORD        Z13, Z13, Z13
-	VPXORD        Z14, Z14, Z14
-	VPMADDUBSW    768(DI), Z17, Z17
-	VPDPWSSD      Z15, Z17, Z13
-	VPMADDUBSW    832(DI), Z19, Z15
-	VPDPWSSD      Z18, Z15, Z14
-	VPMADDUBSW    896(DI), Z21, Z15
-	VPDPWSSD      Z20, Z15, Z13
-	VPMADDUBSW    960(DI), Z23, Z15
-	VPDPWSSD      Z22, Z15, Z14
-	VPADDD        Z14, Z13, Z13
-	VEXTRACTI64X4 $0x01, Z13, Y15
-	VPADDD        Y13, Y15, Y15
-	VPMULLD       96(R9), Y6, Y6
-	VCVTDQ2PS     Y15, Y15
-	VCVTDQ2PS     Y6, Y6
-	VBROADCASTSS  12(R8), Y17
-	VMULPS        Y17, Y16, Y16
-	VMULPS        Y17, Y25, Y17
-	VFMADD231PS   Y15, Y16, Y3
-	VFNMADD231PS  Y6, Y17, Y3
-	ADDQ          $0x00000090, CX
-	ADDQ          $0x00000400, DI
-	ADDQ          $0x00000010, R8
-	ADDQ          $0x00000080, R9
-	DECQ          R10
-	JMP           loop
+	TESTQ        R10, R10
+	JZ           done
+	VMOVDQU32    4(CX), X6
+	VPSHUFB      q4kScale0<>+0(SB), X6, X7
+	VPSHUFB      q4kScale1<>+0(SB), X6, X6
+	VPSRLW       $0x04, X7, X8
+	VMOVDQU32    X8, K1, X7
+	VPANDD       q4kScale2<>+0(SB), X7, X7
+	VPSRLW       $0x02, X6, X6
+	VPANDD       q4kScale3<>+0(SB), X6, X6
+	VPORD        X6, X7, X7
+	VPMOVZXBW    X7, X6
+	VINSERTI32X4 $0x01, X6, Y6, Y6
+	VPSRLDQ      $0x08, X7, X7
+	VPMOVZXBD    X7, Y7
+	VPSHUFB      q4kPairShuf0<>+0(SB), Y6, Y8
+	VPSHUFB      q4kPairShuf1<>+0(SB), Y6, Y9
+	VPSHUFB      q4kPairShuf2<>+0(SB), Y6, Y10
+	VPSHUFB      q4kPairShuf3<>+0(SB), Y6, Y11
+	VMOVDQU32    16(CX), Y12
+	VPANDD       Y5, Y12, Y13
+	VPSRLW       $0x04, Y12, Y12
+	VPANDD       Y5, Y12, Y12
+	VMOVDQU32    48(CX), Y14
+	VPANDD       Y5, Y14, Y15
+	VPSRLW       $0x04, Y14, Y14
+	VPANDD       Y5, Y14, Y14
+	VMOVDQU32    80(CX), Y16
+	VPANDD       Y5, Y16, Y17
+	VPSRLW       $0x04, Y16, Y16
+	VPANDD       Y5, Y16, Y16
+	VMOVDQU32    112(CX), Y18
+	VPANDD       Y5, Y18, Y19
+	VPSRLW       $0x04, Y18, Y18
+	VPANDD       Y5, Y18, Y18
+	VMOVD        (CX), X6
+	VCVTPH2PS    X6, X6
+	VBROADCASTSS X6, Y20
+	VMOVSHDUP    X6, X6
+	VBROADCASTSS X6, Y21
+	VMOVDQA32    Y4, Y22
+	VMOVDQA32    Y4, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     (DI), Y13, Y24
+	VPDPBUSD     32(DI), Y12, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y8, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     64(DI), Y15, Y24
+	VPDPBUSD     96(DI), Y14, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y9, Y24, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     128(DI), Y17, Y24
+	VPDPBUSD     160(DI), Y16, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y10, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     192(DI), Y19, Y24
+	VPDPBUSD     224(DI), Y18, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y11, Y24, Y23
+	VPADDD       Y23, Y22, Y22
+	VPMULLD      (R9), Y7, Y23
+	VCVTDQ2PS    Y22, Y22
+	VCVTDQ2PS    Y23, Y23
+	VBROADCASTSS (R8), Y24
+	VMULPS       Y24, Y20, Y25
+	VMULPS       Y24, Y21, Y24
+	VFMADD231PS  Y22, Y25, Y0
+	VFNMADD231PS Y23, Y24, Y0
+	VMOVDQA32    Y4, Y22
+	VMOVDQA32    Y4, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     256(DI), Y13, Y24
+	VPDPBUSD     288(DI), Y12, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y8, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     320(DI), Y15, Y24
+	VPDPBUSD     352(DI), Y14, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y9, Y24, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     384(DI), Y17, Y24
+	VPDPBUSD     416(DI), Y16, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y10, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     448(DI), Y19, Y24
+	VPDPBUSD     480(DI), Y18, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y11, Y24, Y23
+	VPADDD       Y23, Y22, Y22
+	VPMULLD      32(R9), Y7, Y23
+	VCVTDQ2PS    Y22, Y22
+	VCVTDQ2PS    Y23, Y23
+	VBROADCASTSS 4(R8), Y24
+	VMULPS       Y24, Y20, Y25
+	VMULPS       Y24, Y21, Y24
+	VFMADD231PS  Y22, Y25, Y1
+	VFNMADD231PS Y23, Y24, Y1
+	VMOVDQA32    Y4, Y22
+	VMOVDQA32    Y4, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     512(DI), Y13, Y24
+	VPDPBUSD     544(DI), Y12, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y8, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     576(DI), Y15, Y24
+	VPDPBUSD     608(DI), Y14, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y9, Y24, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     640(DI), Y17, Y24
+	VPDPBUSD     672(DI), Y16, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y10, Y24, Y22
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     704(DI), Y19, Y24
+	VPDPBUSD     736(DI), Y18, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y11, Y24, Y23
+	VPADDD       Y23, Y22, Y22
+	VPMULLD      64(R9), Y7, Y23
+	VCVTDQ2PS    Y22, Y22
+	VCVTDQ2PS    Y23, Y23
+	VBROADCASTSS 8(R8), Y24
+	VMULPS       Y24, Y20, Y25
+	VMULPS       Y24, Y21, Y24
+	VFMADD231PS  Y22, Y25, Y2
+	VFNMADD231PS Y23, Y24, Y2
+	VMOVDQA32    Y4, Y22
+	VMOVDQA32    Y4, Y23
+	VMOVDQA32    Y4, Y24
+	VMOVDQA32    Y4, Y25
+	VPDPBUSD     768(DI), Y13, Y24
+	VPDPBUSD     800(DI), Y12, Y25
+	VPSLLD       $0x10, Y25, Y25
+	VMOVDQU16    Y25, K2, Y24
+	VPDPWSSD     Y8, Y24, Y22
+	VMOVDQA32    Y4, Y8
+	VMOVDQA32    Y4, Y12
+	VPDPBUSD     832(DI), Y15, Y8
+	VPDPBUSD     864(DI), Y14, Y12
+	VPSLLD       $0x10, Y12, Y12
+	VMOVDQU16    Y12, K2, Y8
+	VPDPWSSD     Y9, Y8, Y23
+	VMOVDQA32    Y4, Y8
+	VMOVDQA32    Y4, Y9
+	VPDPBUSD     896(DI), Y17, Y8
+	VPDPBUSD     928(DI), Y16, Y9
+	VPSLLD       $0x10, Y9, Y9
+	VMOVDQU16    Y9, K2, Y8
+	VPDPWSSD     Y10, Y8, Y22
+	VMOVDQA32    Y4, Y8
+	VMOVDQA32    Y4, Y9
+	VPDPBUSD     960(DI), Y19, Y8
+	VPDPBUSD     992(DI), Y18, Y9
+	VPSLLD       $0x10, Y9, Y9
+	VMOVDQU16    Y9, K2, Y8
+	VPDPWSSD     Y11, Y8, Y23
+	VPADDD       Y23, Y22, Y22
+	VPMULLD      96(R9), Y7, Y7
+	VCVTDQ2PS    Y22, Y22
+	VCVTDQ2PS    Y7, Y7
+	VBROADCASTSS 12(R8), Y8
+	VMULPS       Y8, Y20, Y9
+	VMULPS       Y8, Y21, Y8
+	VFMADD231PS  Y22, Y9, Y3
+	VFNMADD231PS Y7, Y8, Y3
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000400, DI
+	ADDQ         $0x00000010, R8
+	ADDQ         $0x00000080, R9
+	DECQ         R10
+	JMP          loop
 
 done:
 	MOVQ         DX, CX
 	VMOVAPS      Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X5
-	VADDPS       X5, X0, X5
-	VMOVHLPS     X5, X5, X0
-	VADDPS       X0, X5, X5
-	VPSHUFD      $0x01, X5, X0
-	VADDSS       X0, X5, X5
-	VMOVSS       X5, (CX)
+	VEXTRACTF128 $0x01, Y0, X6
+	VADDPS       X6, X0, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VPSHUFD      $0x01, X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, (CX)
 	ADDQ         SI, CX
 	VMOVAPS      Y1, Y0
 	VEXTRACTF128 $0x01, Y0, X1
@@ -9044,269 +9121,141 @@ norows:
 	VZEROUPPER
 	RET
 
-DATA q4kShufZ0<>+0(SB)/1, $0x00
-DATA q4kShufZ0<>+1(SB)/1, $0x01
-DATA q4kShufZ0<>+2(SB)/1, $0x00
-DATA q4kShufZ0<>+3(SB)/1, $0x01
-DATA q4kShufZ0<>+4(SB)/1, $0x00
-DATA q4kShufZ0<>+5(SB)/1, $0x01
-DATA q4kShufZ0<>+6(SB)/1, $0x00
-DATA q4kShufZ0<>+7(SB)/1, $0x01
-DATA q4kShufZ0<>+8(SB)/1, $0x00
-DATA q4kShufZ0<>+9(SB)/1, $0x01
-DATA q4kShufZ0<>+10(SB)/1, $0x00
-DATA q4kShufZ0<>+11(SB)/1, $0x01
-DATA q4kShufZ0<>+12(SB)/1, $0x00
-DATA q4kShufZ0<>+13(SB)/1, $0x01
-DATA q4kShufZ0<>+14(SB)/1, $0x00
-DATA q4kShufZ0<>+15(SB)/1, $0x01
-DATA q4kShufZ0<>+16(SB)/1, $0x00
-DATA q4kShufZ0<>+17(SB)/1, $0x01
-DATA q4kShufZ0<>+18(SB)/1, $0x00
-DATA q4kShufZ0<>+19(SB)/1, $0x01
-DATA q4kShufZ0<>+20(SB)/1, $0x00
-DATA q4kShufZ0<>+21(SB)/1, $0x01
-DATA q4kShufZ0<>+22(SB)/1, $0x00
-DATA q4kShufZ0<>+23(SB)/1, $0x01
-DATA q4kShufZ0<>+24(SB)/1, $0x00
-DATA q4kShufZ0<>+25(SB)/1, $0x01
-DATA q4kShufZ0<>+26(SB)/1, $0x00
-DATA q4kShufZ0<>+27(SB)/1, $0x01
-DATA q4kShufZ0<>+28(SB)/1, $0x00
-DATA q4kShufZ0<>+29(SB)/1, $0x01
-DATA q4kShufZ0<>+30(SB)/1, $0x00
-DATA q4kShufZ0<>+31(SB)/1, $0x01
-DATA q4kShufZ0<>+32(SB)/1, $0x02
-DATA q4kShufZ0<>+33(SB)/1, $0x03
-DATA q4kShufZ0<>+34(SB)/1, $0x02
-DATA q4kShufZ0<>+35(SB)/1, $0x03
-DATA q4kShufZ0<>+36(SB)/1, $0x02
-DATA q4kShufZ0<>+37(SB)/1, $0x03
-DATA q4kShufZ0<>+38(SB)/1, $0x02
-DATA q4kShufZ0<>+39(SB)/1, $0x03
-DATA q4kShufZ0<>+40(SB)/1, $0x02
-DATA q4kShufZ0<>+41(SB)/1, $0x03
-DATA q4kShufZ0<>+42(SB)/1, $0x02
-DATA q4kShufZ0<>+43(SB)/1, $0x03
-DATA q4kShufZ0<>+44(SB)/1, $0x02
-DATA q4kShufZ0<>+45(SB)/1, $0x03
-DATA q4kShufZ0<>+46(SB)/1, $0x02
-DATA q4kShufZ0<>+47(SB)/1, $0x03
-DATA q4kShufZ0<>+48(SB)/1, $0x02
-DATA q4kShufZ0<>+49(SB)/1, $0x03
-DATA q4kShufZ0<>+50(SB)/1, $0x02
-DATA q4kShufZ0<>+51(SB)/1, $0x03
-DATA q4kShufZ0<>+52(SB)/1, $0x02
-DATA q4kShufZ0<>+53(SB)/1, $0x03
-DATA q4kShufZ0<>+54(SB)/1, $0x02
-DATA q4kShufZ0<>+55(SB)/1, $0x03
-DATA q4kShufZ0<>+56(SB)/1, $0x02
-DATA q4kShufZ0<>+57(SB)/1, $0x03
-DATA q4kShufZ0<>+58(SB)/1, $0x02
-DATA q4kShufZ0<>+59(SB)/1, $0x03
-DATA q4kShufZ0<>+60(SB)/1, $0x02
-DATA q4kShufZ0<>+61(SB)/1, $0x03
-DATA q4kShufZ0<>+62(SB)/1, $0x02
-DATA q4kShufZ0<>+63(SB)/1, $0x03
-GLOBL q4kShufZ0<>(SB), RODATA|NOPTR, $64
+DATA q4kPairShuf0<>+0(SB)/1, $0x00
+DATA q4kPairShuf0<>+1(SB)/1, $0x01
+DATA q4kPairShuf0<>+2(SB)/1, $0x02
+DATA q4kPairShuf0<>+3(SB)/1, $0x03
+DATA q4kPairShuf0<>+4(SB)/1, $0x00
+DATA q4kPairShuf0<>+5(SB)/1, $0x01
+DATA q4kPairShuf0<>+6(SB)/1, $0x02
+DATA q4kPairShuf0<>+7(SB)/1, $0x03
+DATA q4kPairShuf0<>+8(SB)/1, $0x00
+DATA q4kPairShuf0<>+9(SB)/1, $0x01
+DATA q4kPairShuf0<>+10(SB)/1, $0x02
+DATA q4kPairShuf0<>+11(SB)/1, $0x03
+DATA q4kPairShuf0<>+12(SB)/1, $0x00
+DATA q4kPairShuf0<>+13(SB)/1, $0x01
+DATA q4kPairShuf0<>+14(SB)/1, $0x02
+DATA q4kPairShuf0<>+15(SB)/1, $0x03
+DATA q4kPairShuf0<>+16(SB)/1, $0x00
+DATA q4kPairShuf0<>+17(SB)/1, $0x01
+DATA q4kPairShuf0<>+18(SB)/1, $0x02
+DATA q4kPairShuf0<>+19(SB)/1, $0x03
+DATA q4kPairShuf0<>+20(SB)/1, $0x00
+DATA q4kPairShuf0<>+21(SB)/1, $0x01
+DATA q4kPairShuf0<>+22(SB)/1, $0x02
+DATA q4kPairShuf0<>+23(SB)/1, $0x03
+DATA q4kPairShuf0<>+24(SB)/1, $0x00
+DATA q4kPairShuf0<>+25(SB)/1, $0x01
+DATA q4kPairShuf0<>+26(SB)/1, $0x02
+DATA q4kPairShuf0<>+27(SB)/1, $0x03
+DATA q4kPairShuf0<>+28(SB)/1, $0x00
+DATA q4kPairShuf0<>+29(SB)/1, $0x01
+DATA q4kPairShuf0<>+30(SB)/1, $0x02
+DATA q4kPairShuf0<>+31(SB)/1, $0x03
+GLOBL q4kPairShuf0<>(SB), RODATA|NOPTR, $32
 
-DATA q4kShufZ1<>+0(SB)/1, $0x04
-DATA q4kShufZ1<>+1(SB)/1, $0x05
-DATA q4kShufZ1<>+2(SB)/1, $0x04
-DATA q4kShufZ1<>+3(SB)/1, $0x05
-DATA q4kShufZ1<>+4(SB)/1, $0x04
-DATA q4kShufZ1<>+5(SB)/1, $0x05
-DATA q4kShufZ1<>+6(SB)/1, $0x04
-DATA q4kShufZ1<>+7(SB)/1, $0x05
-DATA q4kShufZ1<>+8(SB)/1, $0x04
-DATA q4kShufZ1<>+9(SB)/1, $0x05
-DATA q4kShufZ1<>+10(SB)/1, $0x04
-DATA q4kShufZ1<>+11(SB)/1, $0x05
-DATA q4kShufZ1<>+12(SB)/1, $0x04
-DATA q4kShufZ1<>+13(SB)/1, $0x05
-DATA q4kShufZ1<>+14(SB)/1, $0x04
-DATA q4kShufZ1<>+15(SB)/1, $0x05
-DATA q4kShufZ1<>+16(SB)/1, $0x04
-DATA q4kShufZ1<>+17(SB)/1, $0x05
-DATA q4kShufZ1<>+18(SB)/1, $0x04
-DATA q4kShufZ1<>+19(SB)/1, $0x05
-DATA q4kShufZ1<>+20(SB)/1, $0x04
-DATA q4kShufZ1<>+21(SB)/1, $0x05
-DATA q4kShufZ1<>+22(SB)/1, $0x04
-DATA q4kShufZ1<>+23(SB)/1, $0x05
-DATA q4kShufZ1<>+24(SB)/1, $0x04
-DATA q4kShufZ1<>+25(SB)/1, $0x05
-DATA q4kShufZ1<>+26(SB)/1, $0x04
-DATA q4kShufZ1<>+27(SB)/1, $0x05
-DATA q4kShufZ1<>+28(SB)/1, $0x04
-DATA q4kShufZ1<>+29(SB)/1, $0x05
-DATA q4kShufZ1<>+30(SB)/1, $0x04
-DATA q4kShufZ1<>+31(SB)/1, $0x05
-DATA q4kShufZ1<>+32(SB)/1, $0x06
-DATA q4kShufZ1<>+33(SB)/1, $0x07
-DATA q4kShufZ1<>+34(SB)/1, $0x06
-DATA q4kShufZ1<>+35(SB)/1, $0x07
-DATA q4kShufZ1<>+36(SB)/1, $0x06
-DATA q4kShufZ1<>+37(SB)/1, $0x07
-DATA q4kShufZ1<>+38(SB)/1, $0x06
-DATA q4kShufZ1<>+39(SB)/1, $0x07
-DATA q4kShufZ1<>+40(SB)/1, $0x06
-DATA q4kShufZ1<>+41(SB)/1, $0x07
-DATA q4kShufZ1<>+42(SB)/1, $0x06
-DATA q4kShufZ1<>+43(SB)/1, $0x07
-DATA q4kShufZ1<>+44(SB)/1, $0x06
-DATA q4kShufZ1<>+45(SB)/1, $0x07
-DATA q4kShufZ1<>+46(SB)/1, $0x06
-DATA q4kShufZ1<>+47(SB)/1, $0x07
-DATA q4kShufZ1<>+48(SB)/1, $0x06
-DATA q4kShufZ1<>+49(SB)/1, $0x07
-DATA q4kShufZ1<>+50(SB)/1, $0x06
-DATA q4kShufZ1<>+51(SB)/1, $0x07
-DATA q4kShufZ1<>+52(SB)/1, $0x06
-DATA q4kShufZ1<>+53(SB)/1, $0x07
-DATA q4kShufZ1<>+54(SB)/1, $0x06
-DATA q4kShufZ1<>+55(SB)/1, $0x07
-DATA q4kShufZ1<>+56(SB)/1, $0x06
-DATA q4kShufZ1<>+57(SB)/1, $0x07
-DATA q4kShufZ1<>+58(SB)/1, $0x06
-DATA q4kShufZ1<>+59(SB)/1, $0x07
-DATA q4kShufZ1<>+60(SB)/1, $0x06
-DATA q4kShufZ1<>+61(SB)/1, $0x07
-DATA q4kShufZ1<>+62(SB)/1, $0x06
-DATA q4kShufZ1<>+63(SB)/1, $0x07
-GLOBL q4kShufZ1<>(SB), RODATA|NOPTR, $64
+DATA q4kPairShuf1<>+0(SB)/1, $0x04
+DATA q4kPairShuf1<>+1(SB)/1, $0x05
+DATA q4kPairShuf1<>+2(SB)/1, $0x06
+DATA q4kPairShuf1<>+3(SB)/1, $0x07
+DATA q4kPairShuf1<>+4(SB)/1, $0x04
+DATA q4kPairShuf1<>+5(SB)/1, $0x05
+DATA q4kPairShuf1<>+6(SB)/1, $0x06
+DATA q4kPairShuf1<>+7(SB)/1, $0x07
+DATA q4kPairShuf1<>+8(SB)/1, $0x04
+DATA q4kPairShuf1<>+9(SB)/1, $0x05
+DATA q4kPairShuf1<>+10(SB)/1, $0x06
+DATA q4kPairShuf1<>+11(SB)/1, $0x07
+DATA q4kPairShuf1<>+12(SB)/1, $0x04
+DATA q4kPairShuf1<>+13(SB)/1, $0x05
+DATA q4kPairShuf1<>+14(SB)/1, $0x06
+DATA q4kPairShuf1<>+15(SB)/1, $0x07
+DATA q4kPairShuf1<>+16(SB)/1, $0x04
+DATA q4kPairShuf1<>+17(SB)/1, $0x05
+DATA q4kPairShuf1<>+18(SB)/1, $0x06
+DATA q4kPairShuf1<>+19(SB)/1, $0x07
+DATA q4kPairShuf1<>+20(SB)/1, $0x04
+DATA q4kPairShuf1<>+21(SB)/1, $0x05
+DATA q4kPairShuf1<>+22(SB)/1, $0x06
+DATA q4kPairShuf1<>+23(SB)/1, $0x07
+DATA q4kPairShuf1<>+24(SB)/1, $0x04
+DATA q4kPairShuf1<>+25(SB)/1, $0x05
+DATA q4kPairShuf1<>+26(SB)/1, $0x06
+DATA q4kPairShuf1<>+27(SB)/1, $0x07
+DATA q4kPairShuf1<>+28(SB)/1, $0x04
+DATA q4kPairShuf1<>+29(SB)/1, $0x05
+DATA q4kPairShuf1<>+30(SB)/1, $0x06
+DATA q4kPairShuf1<>+31(SB)/1, $0x07
+GLOBL q4kPairShuf1<>(SB), RODATA|NOPTR, $32
 
-DATA q4kShufZ2<>+0(SB)/1, $0x08
-DATA q4kShufZ2<>+1(SB)/1, $0x09
-DATA q4kShufZ2<>+2(SB)/1, $0x08
-DATA q4kShufZ2<>+3(SB)/1, $0x09
-DATA q4kShufZ2<>+4(SB)/1, $0x08
-DATA q4kShufZ2<>+5(SB)/1, $0x09
-DATA q4kShufZ2<>+6(SB)/1, $0x08
-DATA q4kShufZ2<>+7(SB)/1, $0x09
-DATA q4kShufZ2<>+8(SB)/1, $0x08
-DATA q4kShufZ2<>+9(SB)/1, $0x09
-DATA q4kShufZ2<>+10(SB)/1, $0x08
-DATA q4kShufZ2<>+11(SB)/1, $0x09
-DATA q4kShufZ2<>+12(SB)/1, $0x08
-DATA q4kShufZ2<>+13(SB)/1, $0x09
-DATA q4kShufZ2<>+14(SB)/1, $0x08
-DATA q4kShufZ2<>+15(SB)/1, $0x09
-DATA q4kShufZ2<>+16(SB)/1, $0x08
-DATA q4kShufZ2<>+17(SB)/1, $0x09
-DATA q4kShufZ2<>+18(SB)/1, $0x08
-DATA q4kShufZ2<>+19(SB)/1, $0x09
-DATA q4kShufZ2<>+20(SB)/1, $0x08
-DATA q4kShufZ2<>+21(SB)/1, $0x09
-DATA q4kShufZ2<>+22(SB)/1, $0x08
-DATA q4kShufZ2<>+23(SB)/1, $0x09
-DATA q4kShufZ2<>+24(SB)/1, $0x08
-DATA q4kShufZ2<>+25(SB)/1, $0x09
-DATA q4kShufZ2<>+26(SB)/1, $0x08
-DATA q4kShufZ2<>+27(SB)/1, $0x09
-DATA q4kShufZ2<>+28(SB)/1, $0x08
-DATA q4kShufZ2<>+29(SB)/1, $0x09
-DATA q4kShufZ2<>+30(SB)/1, $0x08
-DATA q4kShufZ2<>+31(SB)/1, $0x09
-DATA q4kShufZ2<>+32(SB)/1, $0x0a
-DATA q4kShufZ2<>+33(SB)/1, $0x0b
-DATA q4kShufZ2<>+34(SB)/1, $0x0a
-DATA q4kShufZ2<>+35(SB)/1, $0x0b
-DATA q4kShufZ2<>+36(SB)/1, $0x0a
-DATA q4kShufZ2<>+37(SB)/1, $0x0b
-DATA q4kShufZ2<>+38(SB)/1, $0x0a
-DATA q4kShufZ2<>+39(SB)/1, $0x0b
-DATA q4kShufZ2<>+40(SB)/1, $0x0a
-DATA q4kShufZ2<>+41(SB)/1, $0x0b
-DATA q4kShufZ2<>+42(SB)/1, $0x0a
-DATA q4kShufZ2<>+43(SB)/1, $0x0b
-DATA q4kShufZ2<>+44(SB)/1, $0x0a
-DATA q4kShufZ2<>+45(SB)/1, $0x0b
-DATA q4kShufZ2<>+46(SB)/1, $0x0a
-DATA q4kShufZ2<>+47(SB)/1, $0x0b
-DATA q4kShufZ2<>+48(SB)/1, $0x0a
-DATA q4kShufZ2<>+49(SB)/1, $0x0b
-DATA q4kShufZ2<>+50(SB)/1, $0x0a
-DATA q4kShufZ2<>+51(SB)/1, $0x0b
-DATA q4kShufZ2<>+52(SB)/1, $0x0a
-DATA q4kShufZ2<>+53(SB)/1, $0x0b
-DATA q4kShufZ2<>+54(SB)/1, $0x0a
-DATA q4kShufZ2<>+55(SB)/1, $0x0b
-DATA q4kShufZ2<>+56(SB)/1, $0x0a
-DATA q4kShufZ2<>+57(SB)/1, $0x0b
-DATA q4kShufZ2<>+58(SB)/1, $0x0a
-DATA q4kShufZ2<>+59(SB)/1, $0x0b
-DATA q4kShufZ2<>+60(SB)/1, $0x0a
-DATA q4kShufZ2<>+61(SB)/1, $0x0b
-DATA q4kShufZ2<>+62(SB)/1, $0x0a
-DATA q4kShufZ2<>+63(SB)/1, $0x0b
-GLOBL q4kShufZ2<>(SB), RODATA|NOPTR, $64
+DATA q4kPairShuf2<>+0(SB)/1, $0x08
+DATA q4kPairShuf2<>+1(SB)/1, $0x09
+DATA q4kPairShuf2<>+2(SB)/1, $0x0a
+DATA q4kPairShuf2<>+3(SB)/1, $0x0b
+DATA q4kPairShuf2<>+4(SB)/1, $0x08
+DATA q4kPairShuf2<>+5(SB)/1, $0x09
+DATA q4kPairShuf2<>+6(SB)/1, $0x0a
+DATA q4kPairShuf2<>+7(SB)/1, $0x0b
+DATA q4kPairShuf2<>+8(SB)/1, $0x08
+DATA q4kPairShuf2<>+9(SB)/1, $0x09
+DATA q4kPairShuf2<>+10(SB)/1, $0x0a
+DATA q4kPairShuf2<>+11(SB)/1, $0x0b
+DATA q4kPairShuf2<>+12(SB)/1, $0x08
+DATA q4kPairShuf2<>+13(SB)/1, $0x09
+DATA q4kPairShuf2<>+14(SB)/1, $0x0a
+DATA q4kPairShuf2<>+15(SB)/1, $0x0b
+DATA q4kPairShuf2<>+16(SB)/1, $0x08
+DATA q4kPairShuf2<>+17(SB)/1, $0x09
+DATA q4kPairShuf2<>+18(SB)/1, $0x0a
+DATA q4kPairShuf2<>+19(SB)/1, $0x0b
+DATA q4kPairShuf2<>+20(SB)/1, $0x08
+DATA q4kPairShuf2<>+21(SB)/1, $0x09
+DATA q4kPairShuf2<>+22(SB)/1, $0x0a
+DATA q4kPairShuf2<>+23(SB)/1, $0x0b
+DATA q4kPairShuf2<>+24(SB)/1, $0x08
+DATA q4kPairShuf2<>+25(SB)/1, $0x09
+DATA q4kPairShuf2<>+26(SB)/1, $0x0a
+DATA q4kPairShuf2<>+27(SB)/1, $0x0b
+DATA q4kPairShuf2<>+28(SB)/1, $0x08
+DATA q4kPairShuf2<>+29(SB)/1, $0x09
+DATA q4kPairShuf2<>+30(SB)/1, $0x0a
+DATA q4kPairShuf2<>+31(SB)/1, $0x0b
+GLOBL q4kPairShuf2<>(SB), RODATA|NOPTR, $32
 
-DATA q4kShufZ3<>+0(SB)/1, $0x0c
-DATA q4kShufZ3<>+1(SB)/1, $0x0d
-DATA q4kShufZ3<>+2(SB)/1, $0x0c
-DATA q4kShufZ3<>+3(SB)/1, $0x0d
-DATA q4kShufZ3<>+4(SB)/1, $0x0c
-DATA q4kShufZ3<>+5(SB)/1, $0x0d
-DATA q4kShufZ3<>+6(SB)/1, $0x0c
-DATA q4kShufZ3<>+7(SB)/1, $0x0d
-DATA q4kShufZ3<>+8(SB)/1, $0x0c
-DATA q4kShufZ3<>+9(SB)/1, $0x0d
-DATA q4kShufZ3<>+10(SB)/1, $0x0c
-DATA q4kShufZ3<>+11(SB)/1, $0x0d
-DATA q4kShufZ3<>+12(SB)/1, $0x0c
-DATA q4kShufZ3<>+13(SB)/1, $0x0d
-DATA q4kShufZ3<>+14(SB)/1, $0x0c
-DATA q4kShufZ3<>+15(SB)/1, $0x0d
-DATA q4kShufZ3<>+16(SB)/1, $0x0c
-DATA q4kShufZ3<>+17(SB)/1, $0x0d
-DATA q4kShufZ3<>+18(SB)/1, $0x0c
-DATA q4kShufZ3<>+19(SB)/1, $0x0d
-DATA q4kShufZ3<>+20(SB)/1, $0x0c
-DATA q4kShufZ3<>+21(SB)/1, $0x0d
-DATA q4kShufZ3<>+22(SB)/1, $0x0c
-DATA q4kShufZ3<>+23(SB)/1, $0x0d
-DATA q4kShufZ3<>+24(SB)/1, $0x0c
-DATA q4kShufZ3<>+25(SB)/1, $0x0d
-DATA q4kShufZ3<>+26(SB)/1, $0x0c
-DATA q4kShufZ3<>+27(SB)/1, $0x0d
-DATA q4kShufZ3<>+28(SB)/1, $0x0c
-DATA q4kShufZ3<>+29(SB)/1, $0x0d
-DATA q4kShufZ3<>+30(SB)/1, $0x0c
-DATA q4kShufZ3<>+31(SB)/1, $0x0d
-DATA q4kShufZ3<>+32(SB)/1, $0x0e
-DATA q4kShufZ3<>+33(SB)/1, $0x0f
-DATA q4kShufZ3<>+34(SB)/1, $0x0e
-DATA q4kShufZ3<>+35(SB)/1, $0x0f
-DATA q4kShufZ3<>+36(SB)/1, $0x0e
-DATA q4kShufZ3<>+37(SB)/1, $0x0f
-DATA q4kShufZ3<>+38(SB)/1, $0x0e
-DATA q4kShufZ3<>+39(SB)/1, $0x0f
-DATA q4kShufZ3<>+40(SB)/1, $0x0e
-DATA q4kShufZ3<>+41(SB)/1, $0x0f
-DATA q4kShufZ3<>+42(SB)/1, $0x0e
-DATA q4kShufZ3<>+43(SB)/1, $0x0f
-DATA q4kShufZ3<>+44(SB)/1, $0x0e
-DATA q4kShufZ3<>+45(SB)/1, $0x0f
-DATA q4kShufZ3<>+46(SB)/1, $0x0e
-DATA q4kShufZ3<>+47(SB)/1, $0x0f
-DATA q4kShufZ3<>+48(SB)/1, $0x0e
-DATA q4kShufZ3<>+49(SB)/1, $0x0f
-DATA q4kShufZ3<>+50(SB)/1, $0x0e
-DATA q4kShufZ3<>+51(SB)/1, $0x0f
-DATA q4kShufZ3<>+52(SB)/1, $0x0e
-DATA q4kShufZ3<>+53(SB)/1, $0x0f
-DATA q4kShufZ3<>+54(SB)/1, $0x0e
-DATA q4kShufZ3<>+55(SB)/1, $0x0f
-DATA q4kShufZ3<>+56(SB)/1, $0x0e
-DATA q4kShufZ3<>+57(SB)/1, $0x0f
-DATA q4kShufZ3<>+58(SB)/1, $0x0e
-DATA q4kShufZ3<>+59(SB)/1, $0x0f
-DATA q4kShufZ3<>+60(SB)/1, $0x0e
-DATA q4kShufZ3<>+61(SB)/1, $0x0f
-DATA q4kShufZ3<>+62(SB)/1, $0x0e
-DATA q4kShufZ3<>+63(SB)/1, $0x0f
-GLOBL q4kShufZ3<>(SB), RODATA|NOPTR, $64
+DATA q4kPairShuf3<>+0(SB)/1, $0x0c
+DATA q4kPairShuf3<>+1(SB)/1, $0x0d
+DATA q4kPairShuf3<>+2(SB)/1, $0x0e
+DATA q4kPairShuf3<>+3(SB)/1, $0x0f
+DATA q4kPairShuf3<>+4(SB)/1, $0x0c
+DATA q4kPairShuf3<>+5(SB)/1, $0x0d
+DATA q4kPairShuf3<>+6(SB)/1, $0x0e
+DATA q4kPairShuf3<>+7(SB)/1, $0x0f
+DATA q4kPairShuf3<>+8(SB)/1, $0x0c
+DATA q4kPairShuf3<>+9(SB)/1, $0x0d
+DATA q4kPairShuf3<>+10(SB)/1, $0x0e
+DATA q4kPairShuf3<>+11(SB)/1, $0x0f
+DATA q4kPairShuf3<>+12(SB)/1, $0x0c
+DATA q4kPairShuf3<>+13(SB)/1, $0x0d
+DATA q4kPairShuf3<>+14(SB)/1, $0x0e
+DATA q4kPairShuf3<>+15(SB)/1, $0x0f
+DATA q4kPairShuf3<>+16(SB)/1, $0x0c
+DATA q4kPairShuf3<>+17(SB)/1, $0x0d
+DATA q4kPairShuf3<>+18(SB)/1, $0x0e
+DATA q4kPairShuf3<>+19(SB)/1, $0x0f
+DATA q4kPairShuf3<>+20(SB)/1, $0x0c
+DATA q4kPairShuf3<>+21(SB)/1, $0x0d
+DATA q4kPairShuf3<>+22(SB)/1, $0x0e
+DATA q4kPairShuf3<>+23(SB)/1, $0x0f
+DATA q4kPairShuf3<>+24(SB)/1, $0x0c
+DATA q4kPairShuf3<>+25(SB)/1, $0x0d
+DATA q4kPairShuf3<>+26(SB)/1, $0x0e
+DATA q4kPairShuf3<>+27(SB)/1, $0x0f
+DATA q4kPairShuf3<>+28(SB)/1, $0x0c
+DATA q4kPairShuf3<>+29(SB)/1, $0x0d
+DATA q4kPairShuf3<>+30(SB)/1, $0x0e
+DATA q4kPairShuf3<>+31(SB)/1, $0x0f
+GLOBL q4kPairShuf3<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_0AVX2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 // Requires: AVX, AVX2, F16C, FMA3

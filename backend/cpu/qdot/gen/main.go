@@ -1748,18 +1748,20 @@ func q4KAVX2Tile() {
 
 // q4KTile writes dotQ4_KVNNIx4, the VNNI Q4_K kernel of q4K for tileRows
 // activation rows at once: per weight block the scales and mins are
-// unpacked, the nibbles split and the scale words broadcast once, then
-// each activation row's block is dotted with them. The integer work runs
-// on 512-bit registers, two sub-blocks at a time (sub-block 2p in the
-// lower half, 2p+1 in the upper, as the activations lie in memory); the
-// halves are added at the end, which gives q4K's int32 lanes exactly (each
-// lane is the scaled sum of the same elements). The float work (converts,
-// the products of the scales, the two FMAs) is q4K's, so each result has
-// the one-row kernel's bits.
+// unpacked and the nibbles split once, then each activation row's block
+// is dotted with them. Per pair of sub-blocks (j, j+1) the kernel takes
+// the unscaled sums of four products with vpdpbusd (S_j, S_j+1 per lane,
+// |S| <= 4·15·127 < 2^15), packs them into the low and high words of one
+// register and scales and adds both with one vpdpwssd against the words
+// (sc_j, sc_j+1): 1.5 multiply instructions per sub-block instead of
+// q4K's vpmaddubsw and vpdpwssd, with the same int32 lanes exactly. The
+// float work (converts, the products of the scales, the two FMAs) is
+// q4K's, so each result has the one-row kernel's bits.
 //
 // The activations come tiled (see acts.prepareTiles): per block, the
 // tileRows rows' 256 quants one after another, then likewise their scales
-// (one each) and sums of 32 (eight each).
+// (one each) and sums of 32 (eight each). Only EVEX-encodable
+// instructions are used, so that the allocator may use all 32 registers.
 func q4KTile() {
 	TEXT("dotQ4_KVNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
@@ -1772,24 +1774,35 @@ func q4KTile() {
 	SHLQ(U8(2), s4)
 	q, d, sm, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
 	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-	mask := ZMM()
+	// Registers are cleared by copying zero (avo sees vpxord x, x, x as a
+	// read of x, which would keep x live from the start).
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	clear := func(v VecVirtual) { VMOVDQA32(zero, v) }
+	mask := YMM()
 	{
 		g := GP32()
 		MOVL(U32(0x0f0f0f0f), g)
 		VPBROADCASTD(g, mask)
 	}
+	// dword3 selects dword 3 (q4K's vpblendd $8); odd selects the odd
+	// words.
+	dword3, odd := K(), K()
+	{
+		g := GP32()
+		MOVL(U32(8), g)
+		KMOVW(g, dword3)
+		MOVL(U32(0xaaaa), g)
+		KMOVW(g, odd)
+	}
 	kShuf := q4KScaleTables()
-	// Table p broadcasts scale word 2p to the lower 256 bits and word
-	// 2p+1 to the upper.
-	shufZ := make([]Mem, 4)
-	for p := range shufZ {
-		shufZ[p] = GLOBL(fmt.Sprintf("q4kShufZ%d", p), RODATA|NOPTR)
-		for l := 0; l < 4; l++ {
-			j := 2*p + l/2
-			for k := 0; k < 8; k++ {
-				DATA(16*l+2*k, U8(2*j))
-				DATA(16*l+2*k+1, U8(2*j+1))
-			}
+	// Table p puts scale words 2p and 2p+1 in the low and high word of
+	// every dword.
+	pairShuf := make([]Mem, 4)
+	for p := range pairShuf {
+		pairShuf[p] = GLOBL(fmt.Sprintf("q4kPairShuf%d", p), RODATA|NOPTR)
+		for k := 0; k < 32; k++ {
+			DATA(k, U8(4*p+k%4))
 		}
 	}
 
@@ -1803,7 +1816,7 @@ func q4KTile() {
 	Load(Param("dt").Len(), n)
 	SHRQ(U8(2), n) // blocks of one activation row
 	for _, a := range acc {
-		VXORPS(a, a, a)
+		clear(a)
 	}
 	Label("loop")
 	TESTQ(n, n)
@@ -1811,32 +1824,35 @@ func q4KTile() {
 
 	// q4K's scale and min unpacking.
 	raw, pv, qv, p4 := XMM(), XMM(), XMM(), XMM()
-	VMOVDQU(w.Offset(4), raw)
+	VMOVDQU32(w.Offset(4), raw)
 	VPSHUFB(kShuf[0], raw, pv)
 	VPSHUFB(kShuf[1], raw, qv)
 	VPSRLW(U8(4), pv, p4)
-	VPBLENDD(U8(8), p4, pv, pv)
-	VPAND(kShuf[2], pv, pv)
+	VMOVDQU32(p4, dword3, pv)
+	VPANDD(kShuf[2], pv, pv)
 	VPSRLW(U8(2), qv, qv)
-	VPAND(kShuf[3], qv, qv)
-	VPOR(qv, pv, pv)
-	sc := ZMM()
+	VPANDD(kShuf[3], qv, qv)
+	VPORD(qv, pv, pv)
+	sc := YMM()
 	VPMOVZXBW(pv, sc.AsX())
-	VSHUFI64X2(U8(0), sc, sc, sc)
+	VINSERTI32X4(U8(1), sc.AsX(), sc, sc)
 	mins := YMM()
 	VPSRLDQ(U8(8), pv, pv)
 	VPMOVZXBD(pv, mins)
-	scw := make([]VecVirtual, 4) // sub-blocks 2p and 2p+1's scale words
-	nib := make([]VecVirtual, 4) // sub-blocks 2p and 2p+1's quants
-	for p := range scw {
-		scw[p] = ZMM()
-		VPSHUFB(shufZ[p], sc, scw[p])
-		lo, hi := ZMM(), YMM()
-		VMOVDQU32(w.Offset(16+32*p), lo.AsY())
-		VPSRLW(U8(4), lo.AsY(), hi)
-		nib[p] = ZMM()
-		VINSERTI64X4(U8(1), hi, lo, nib[p])
-		VPANDD(mask, nib[p], nib[p])
+	scp := make([]VecVirtual, 4) // sub-blocks 2p and 2p+1's scale words
+	for p := range scp {
+		scp[p] = YMM()
+		VPSHUFB(pairShuf[p], sc, scp[p])
+	}
+	nib := make([]VecVirtual, 8) // sub-block j's quants
+	for p := 0; p < 4; p++ {
+		raw := YMM()
+		VMOVDQU32(w.Offset(16+32*p), raw)
+		lo, hi := YMM(), YMM()
+		VPANDD(mask, raw, lo)
+		VPSRLW(U8(4), raw, hi)
+		VPANDD(mask, hi, hi)
+		nib[2*p], nib[2*p+1] = lo, hi
 	}
 	// d and dmin of the weights, each broadcast.
 	dw, dwB, dmB := XMM(), YMM(), YMM()
@@ -1848,19 +1864,22 @@ func q4KTile() {
 
 	for i := 0; i < tileRows; i++ {
 		xq := q.Offset(256 * i)
-		parts := []VecVirtual{ZMM(), ZMM()}
+		parts := []VecVirtual{YMM(), YMM()}
 		for _, v := range parts {
-			VPXORD(v, v, v)
+			clear(v)
 		}
-		for p := range nib {
-			p16 := ZMM()
-			VPMADDUBSW(xq.Offset(64*p), nib[p], p16)
-			vpdpwssd(scw[p], p16, parts[p%2])
+		for p := 0; p < 4; p++ {
+			sa, sb := YMM(), YMM()
+			clear(sa)
+			clear(sb)
+			vpdpbusd(xq.Offset(64*p), nib[2*p], sa)
+			vpdpbusd(xq.Offset(64*p+32), nib[2*p+1], sb)
+			VPSLLD(U8(16), sb, sb)
+			VMOVDQU16(sb, odd, sa) // S_2p in the low words, S_2p+1 in the high
+			vpdpwssd(scp[p], sa, parts[p%2])
 		}
-		VPADDD(parts[1], parts[0], parts[0])
-		isum := YMM()
-		VEXTRACTI64X4(U8(1), parts[0], isum)
-		VPADDD(parts[0].AsY(), isum, isum)
+		isum := parts[0]
+		VPADDD(parts[1], isum, isum)
 		mi := YMM()
 		VPMULLD(sm.Offset(32*i), mins, mi)
 		VCVTDQ2PS(isum, isum)
