@@ -242,8 +242,8 @@ func (a *acts) prepareTiles(t Type, tiles []tileSpan) {
 				if t == Q4_0 && tl.k.layout == q40Lanes {
 					src, dst := q[r*a.cols+nq*k:r*a.cols+nq*k+nq], a.qt[nq*u:nq*u+nq]
 					for j, o := range q40LaneOffsets {
-						d, s := dst[4*j:4*j+4], src[o:o+4]
-						d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+						to, from := dst[4*j:4*j+4], src[o:o+4]
+						to[0], to[1], to[2], to[3] = from[0], from[1], from[2], from[3]
 					}
 				} else {
 					copy(a.qt[nq*u:nq*u+nq], q[r*a.cols+nq*k:])
