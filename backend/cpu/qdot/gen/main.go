@@ -1034,9 +1034,9 @@ func q40Wide() {
 	finish(rs, []VecVirtual{acc})
 }
 
-// tileRows is the number of activation rows the Q8_0 and Q4_K tile
-// kernels dot each weight row with in one pass (acts.tileRows must match);
-// q40Tile takes it as an argument.
+// tileRows is the number of activation rows the tile kernels dot each
+// weight row with in one pass (the rows of their tileKernel entries in
+// kernels_amd64.go); q40Tile takes it as an argument.
 const tileRows = 4
 
 // q40Tile writes dotQ4_0VNNI8x4, dotQ4_0VNNI8 for tileRows activation rows
