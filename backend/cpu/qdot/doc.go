@@ -28,13 +28,14 @@
 // of rows (each kernel has a many-row form with the one-row form's bits).
 //
 // MatMul with several activation rows (prompt prefill) dots each weight
-// row with tiles of four activation rows at once where a type has tile
-// kernels (Q4_0, Q8_0 and Q4_K, at AVX2 and at AVX-512 VNNI), so
-// that each weight block is unpacked once per tile instead of once per
-// row. The activations are copied into a per-tile layout first
-// (acts.prepareTiles). A tile kernel repeats, per activation row, the
-// one-row kernel's float operations in the same order, so every output
-// has the one-row kernel's bits; rows left over take the one-row kernel.
+// row with tiles of four activation rows at once (eight for Q4_K at
+// AVX-512 VNNI) where a type has tile kernels (Q4_0, Q8_0 and Q4_K, at
+// AVX2 and at AVX-512 VNNI), so that each weight block is unpacked once
+// per tile instead of once per row. The activations are copied into a
+// per-tile layout first (acts.prepareTiles). A tile kernel repeats, per
+// activation row, the one-row kernel's float operations in the same
+// order, so every output has the one-row kernel's bits; rows left over
+// take the many-row kernels, one activation row at a time.
 //
 // MatVec and MatMul split the rows across GOMAXPROCS goroutines.
 package qdot

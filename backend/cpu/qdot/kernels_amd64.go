@@ -59,7 +59,7 @@ func archLevels() (out []*kernelSet) {
 	out[0].tile = map[Type][]tileKernel{
 		Q4_0: {{rows: 4, dot: tileBlocks(18, dotQ4_0AVX2x4), layout: q40Blocks}},
 		Q8_0: {{rows: 4, dot: tileBlocks(34, dotQ8_0AVX2x4)}},
-		Q4_K: {{rows: 4, dot: tileQ4_K(dotQ4_KAVX2x4)}},
+		Q4_K: {{rows: 4, dot: tileQ4_K(4, dotQ4_KAVX2x4)}},
 	}
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
 		return out
@@ -94,7 +94,7 @@ func archLevels() (out []*kernelSet) {
 	vnni.tile = map[Type][]tileKernel{
 		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4, nil)}},
 		Q8_0: {{rows: 4, dot: tileQ8_0}},
-		Q4_K: {{rows: 4, dot: tileQ4_K(dotQ4_KVNNIx4)}},
+		Q4_K: {{rows: 8, dot: tileQ4_K(8, dotQ4_KVNNIx8)}, {rows: 4, dot: tileQ4_K(4, dotQ4_KVNNIx4)}},
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
 		vnni.tile[Q4_0] = []tileKernel{{rows: 4, dot: tileQ4_0(4, dotQ4_0VBMIx4, dotQ4_0VBMI2x4), layout: q40Lanes}}
@@ -139,17 +139,17 @@ func tileBlocks(bsize int, k tileAsm) func(w []byte, a *acts, i0 int, dst []floa
 	}
 }
 
-// tileQ4_K returns the tile function of k, a Q4_K kernel for 4 activation
+// tileQ4_K returns the tile function of k, a Q4_K kernel for tr activation
 // rows tiled per block.
-func tileQ4_K(k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+func tileQ4_K(tr int, k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 		nb := a.cols / 256
 		rb := 144 * nb
 		if len(w) == 0 {
 			return
 		}
-		checkTile(w, a, i0, 4, dst, stride, rb)
-		u0, u1 := i0*nb, (i0+4)*nb
+		checkTile(w, a, i0, tr, dst, stride, rb)
+		u0, u1 := i0*nb, (i0+tr)*nb
 		k(w, a.qt[256*u0:256*u1], a.dt[u0:u1], a.ct[8*u0:8*u1], dst, len(w)/rb, rb, stride)
 	}
 }

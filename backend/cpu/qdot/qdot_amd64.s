@@ -8848,7 +8848,7 @@ TEXT ·dotQ4_KVNNIx4(SB), NOSPLIT, $0-144
 	MOVQ         nr+120(FP), BX
 	MOVQ         stride+136(FP), SI
 	SHLQ         $0x02, SI
-	VPXOR        Y4, Y4, Y4
+	VPXORD       Y4, Y4, Y4
 	MOVL         $0x0f0f0f0f, CX
 	VPBROADCASTD CX, Y5
 	MOVL         $0x00000008, CX
@@ -8886,10 +8886,10 @@ loop:
 	VINSERTI32X4 $0x01, X6, Y6, Y6
 	VPSRLDQ      $0x08, X7, X7
 	VPMOVZXBD    X7, Y7
-	VPSHUFB      q4kPairShuf0<>+0(SB), Y6, Y8
-	VPSHUFB      q4kPairShuf1<>+0(SB), Y6, Y9
-	VPSHUFB      q4kPairShuf2<>+0(SB), Y6, Y10
-	VPSHUFB      q4kPairShuf3<>+0(SB), Y6, Y11
+	VPSHUFB      q4kPairShuf40<>+0(SB), Y6, Y8
+	VPSHUFB      q4kPairShuf41<>+0(SB), Y6, Y9
+	VPSHUFB      q4kPairShuf42<>+0(SB), Y6, Y10
+	VPSHUFB      q4kPairShuf43<>+0(SB), Y6, Y11
 	VMOVDQU32    16(CX), Y12
 	VPANDD       Y5, Y12, Y13
 	VPSRLW       $0x04, Y12, Y12
@@ -9121,141 +9121,754 @@ norows:
 	VZEROUPPER
 	RET
 
-DATA q4kPairShuf0<>+0(SB)/1, $0x00
-DATA q4kPairShuf0<>+1(SB)/1, $0x01
-DATA q4kPairShuf0<>+2(SB)/1, $0x02
-DATA q4kPairShuf0<>+3(SB)/1, $0x03
-DATA q4kPairShuf0<>+4(SB)/1, $0x00
-DATA q4kPairShuf0<>+5(SB)/1, $0x01
-DATA q4kPairShuf0<>+6(SB)/1, $0x02
-DATA q4kPairShuf0<>+7(SB)/1, $0x03
-DATA q4kPairShuf0<>+8(SB)/1, $0x00
-DATA q4kPairShuf0<>+9(SB)/1, $0x01
-DATA q4kPairShuf0<>+10(SB)/1, $0x02
-DATA q4kPairShuf0<>+11(SB)/1, $0x03
-DATA q4kPairShuf0<>+12(SB)/1, $0x00
-DATA q4kPairShuf0<>+13(SB)/1, $0x01
-DATA q4kPairShuf0<>+14(SB)/1, $0x02
-DATA q4kPairShuf0<>+15(SB)/1, $0x03
-DATA q4kPairShuf0<>+16(SB)/1, $0x00
-DATA q4kPairShuf0<>+17(SB)/1, $0x01
-DATA q4kPairShuf0<>+18(SB)/1, $0x02
-DATA q4kPairShuf0<>+19(SB)/1, $0x03
-DATA q4kPairShuf0<>+20(SB)/1, $0x00
-DATA q4kPairShuf0<>+21(SB)/1, $0x01
-DATA q4kPairShuf0<>+22(SB)/1, $0x02
-DATA q4kPairShuf0<>+23(SB)/1, $0x03
-DATA q4kPairShuf0<>+24(SB)/1, $0x00
-DATA q4kPairShuf0<>+25(SB)/1, $0x01
-DATA q4kPairShuf0<>+26(SB)/1, $0x02
-DATA q4kPairShuf0<>+27(SB)/1, $0x03
-DATA q4kPairShuf0<>+28(SB)/1, $0x00
-DATA q4kPairShuf0<>+29(SB)/1, $0x01
-DATA q4kPairShuf0<>+30(SB)/1, $0x02
-DATA q4kPairShuf0<>+31(SB)/1, $0x03
-GLOBL q4kPairShuf0<>(SB), RODATA|NOPTR, $32
+DATA q4kPairShuf40<>+0(SB)/1, $0x00
+DATA q4kPairShuf40<>+1(SB)/1, $0x01
+DATA q4kPairShuf40<>+2(SB)/1, $0x02
+DATA q4kPairShuf40<>+3(SB)/1, $0x03
+DATA q4kPairShuf40<>+4(SB)/1, $0x00
+DATA q4kPairShuf40<>+5(SB)/1, $0x01
+DATA q4kPairShuf40<>+6(SB)/1, $0x02
+DATA q4kPairShuf40<>+7(SB)/1, $0x03
+DATA q4kPairShuf40<>+8(SB)/1, $0x00
+DATA q4kPairShuf40<>+9(SB)/1, $0x01
+DATA q4kPairShuf40<>+10(SB)/1, $0x02
+DATA q4kPairShuf40<>+11(SB)/1, $0x03
+DATA q4kPairShuf40<>+12(SB)/1, $0x00
+DATA q4kPairShuf40<>+13(SB)/1, $0x01
+DATA q4kPairShuf40<>+14(SB)/1, $0x02
+DATA q4kPairShuf40<>+15(SB)/1, $0x03
+DATA q4kPairShuf40<>+16(SB)/1, $0x00
+DATA q4kPairShuf40<>+17(SB)/1, $0x01
+DATA q4kPairShuf40<>+18(SB)/1, $0x02
+DATA q4kPairShuf40<>+19(SB)/1, $0x03
+DATA q4kPairShuf40<>+20(SB)/1, $0x00
+DATA q4kPairShuf40<>+21(SB)/1, $0x01
+DATA q4kPairShuf40<>+22(SB)/1, $0x02
+DATA q4kPairShuf40<>+23(SB)/1, $0x03
+DATA q4kPairShuf40<>+24(SB)/1, $0x00
+DATA q4kPairShuf40<>+25(SB)/1, $0x01
+DATA q4kPairShuf40<>+26(SB)/1, $0x02
+DATA q4kPairShuf40<>+27(SB)/1, $0x03
+DATA q4kPairShuf40<>+28(SB)/1, $0x00
+DATA q4kPairShuf40<>+29(SB)/1, $0x01
+DATA q4kPairShuf40<>+30(SB)/1, $0x02
+DATA q4kPairShuf40<>+31(SB)/1, $0x03
+GLOBL q4kPairShuf40<>(SB), RODATA|NOPTR, $32
 
-DATA q4kPairShuf1<>+0(SB)/1, $0x04
-DATA q4kPairShuf1<>+1(SB)/1, $0x05
-DATA q4kPairShuf1<>+2(SB)/1, $0x06
-DATA q4kPairShuf1<>+3(SB)/1, $0x07
-DATA q4kPairShuf1<>+4(SB)/1, $0x04
-DATA q4kPairShuf1<>+5(SB)/1, $0x05
-DATA q4kPairShuf1<>+6(SB)/1, $0x06
-DATA q4kPairShuf1<>+7(SB)/1, $0x07
-DATA q4kPairShuf1<>+8(SB)/1, $0x04
-DATA q4kPairShuf1<>+9(SB)/1, $0x05
-DATA q4kPairShuf1<>+10(SB)/1, $0x06
-DATA q4kPairShuf1<>+11(SB)/1, $0x07
-DATA q4kPairShuf1<>+12(SB)/1, $0x04
-DATA q4kPairShuf1<>+13(SB)/1, $0x05
-DATA q4kPairShuf1<>+14(SB)/1, $0x06
-DATA q4kPairShuf1<>+15(SB)/1, $0x07
-DATA q4kPairShuf1<>+16(SB)/1, $0x04
-DATA q4kPairShuf1<>+17(SB)/1, $0x05
-DATA q4kPairShuf1<>+18(SB)/1, $0x06
-DATA q4kPairShuf1<>+19(SB)/1, $0x07
-DATA q4kPairShuf1<>+20(SB)/1, $0x04
-DATA q4kPairShuf1<>+21(SB)/1, $0x05
-DATA q4kPairShuf1<>+22(SB)/1, $0x06
-DATA q4kPairShuf1<>+23(SB)/1, $0x07
-DATA q4kPairShuf1<>+24(SB)/1, $0x04
-DATA q4kPairShuf1<>+25(SB)/1, $0x05
-DATA q4kPairShuf1<>+26(SB)/1, $0x06
-DATA q4kPairShuf1<>+27(SB)/1, $0x07
-DATA q4kPairShuf1<>+28(SB)/1, $0x04
-DATA q4kPairShuf1<>+29(SB)/1, $0x05
-DATA q4kPairShuf1<>+30(SB)/1, $0x06
-DATA q4kPairShuf1<>+31(SB)/1, $0x07
-GLOBL q4kPairShuf1<>(SB), RODATA|NOPTR, $32
+DATA q4kPairShuf41<>+0(SB)/1, $0x04
+DATA q4kPairShuf41<>+1(SB)/1, $0x05
+DATA q4kPairShuf41<>+2(SB)/1, $0x06
+DATA q4kPairShuf41<>+3(SB)/1, $0x07
+DATA q4kPairShuf41<>+4(SB)/1, $0x04
+DATA q4kPairShuf41<>+5(SB)/1, $0x05
+DATA q4kPairShuf41<>+6(SB)/1, $0x06
+DATA q4kPairShuf41<>+7(SB)/1, $0x07
+DATA q4kPairShuf41<>+8(SB)/1, $0x04
+DATA q4kPairShuf41<>+9(SB)/1, $0x05
+DATA q4kPairShuf41<>+10(SB)/1, $0x06
+DATA q4kPairShuf41<>+11(SB)/1, $0x07
+DATA q4kPairShuf41<>+12(SB)/1, $0x04
+DATA q4kPairShuf41<>+13(SB)/1, $0x05
+DATA q4kPairShuf41<>+14(SB)/1, $0x06
+DATA q4kPairShuf41<>+15(SB)/1, $0x07
+DATA q4kPairShuf41<>+16(SB)/1, $0x04
+DATA q4kPairShuf41<>+17(SB)/1, $0x05
+DATA q4kPairShuf41<>+18(SB)/1, $0x06
+DATA q4kPairShuf41<>+19(SB)/1, $0x07
+DATA q4kPairShuf41<>+20(SB)/1, $0x04
+DATA q4kPairShuf41<>+21(SB)/1, $0x05
+DATA q4kPairShuf41<>+22(SB)/1, $0x06
+DATA q4kPairShuf41<>+23(SB)/1, $0x07
+DATA q4kPairShuf41<>+24(SB)/1, $0x04
+DATA q4kPairShuf41<>+25(SB)/1, $0x05
+DATA q4kPairShuf41<>+26(SB)/1, $0x06
+DATA q4kPairShuf41<>+27(SB)/1, $0x07
+DATA q4kPairShuf41<>+28(SB)/1, $0x04
+DATA q4kPairShuf41<>+29(SB)/1, $0x05
+DATA q4kPairShuf41<>+30(SB)/1, $0x06
+DATA q4kPairShuf41<>+31(SB)/1, $0x07
+GLOBL q4kPairShuf41<>(SB), RODATA|NOPTR, $32
 
-DATA q4kPairShuf2<>+0(SB)/1, $0x08
-DATA q4kPairShuf2<>+1(SB)/1, $0x09
-DATA q4kPairShuf2<>+2(SB)/1, $0x0a
-DATA q4kPairShuf2<>+3(SB)/1, $0x0b
-DATA q4kPairShuf2<>+4(SB)/1, $0x08
-DATA q4kPairShuf2<>+5(SB)/1, $0x09
-DATA q4kPairShuf2<>+6(SB)/1, $0x0a
-DATA q4kPairShuf2<>+7(SB)/1, $0x0b
-DATA q4kPairShuf2<>+8(SB)/1, $0x08
-DATA q4kPairShuf2<>+9(SB)/1, $0x09
-DATA q4kPairShuf2<>+10(SB)/1, $0x0a
-DATA q4kPairShuf2<>+11(SB)/1, $0x0b
-DATA q4kPairShuf2<>+12(SB)/1, $0x08
-DATA q4kPairShuf2<>+13(SB)/1, $0x09
-DATA q4kPairShuf2<>+14(SB)/1, $0x0a
-DATA q4kPairShuf2<>+15(SB)/1, $0x0b
-DATA q4kPairShuf2<>+16(SB)/1, $0x08
-DATA q4kPairShuf2<>+17(SB)/1, $0x09
-DATA q4kPairShuf2<>+18(SB)/1, $0x0a
-DATA q4kPairShuf2<>+19(SB)/1, $0x0b
-DATA q4kPairShuf2<>+20(SB)/1, $0x08
-DATA q4kPairShuf2<>+21(SB)/1, $0x09
-DATA q4kPairShuf2<>+22(SB)/1, $0x0a
-DATA q4kPairShuf2<>+23(SB)/1, $0x0b
-DATA q4kPairShuf2<>+24(SB)/1, $0x08
-DATA q4kPairShuf2<>+25(SB)/1, $0x09
-DATA q4kPairShuf2<>+26(SB)/1, $0x0a
-DATA q4kPairShuf2<>+27(SB)/1, $0x0b
-DATA q4kPairShuf2<>+28(SB)/1, $0x08
-DATA q4kPairShuf2<>+29(SB)/1, $0x09
-DATA q4kPairShuf2<>+30(SB)/1, $0x0a
-DATA q4kPairShuf2<>+31(SB)/1, $0x0b
-GLOBL q4kPairShuf2<>(SB), RODATA|NOPTR, $32
+DATA q4kPairShuf42<>+0(SB)/1, $0x08
+DATA q4kPairShuf42<>+1(SB)/1, $0x09
+DATA q4kPairShuf42<>+2(SB)/1, $0x0a
+DATA q4kPairShuf42<>+3(SB)/1, $0x0b
+DATA q4kPairShuf42<>+4(SB)/1, $0x08
+DATA q4kPairShuf42<>+5(SB)/1, $0x09
+DATA q4kPairShuf42<>+6(SB)/1, $0x0a
+DATA q4kPairShuf42<>+7(SB)/1, $0x0b
+DATA q4kPairShuf42<>+8(SB)/1, $0x08
+DATA q4kPairShuf42<>+9(SB)/1, $0x09
+DATA q4kPairShuf42<>+10(SB)/1, $0x0a
+DATA q4kPairShuf42<>+11(SB)/1, $0x0b
+DATA q4kPairShuf42<>+12(SB)/1, $0x08
+DATA q4kPairShuf42<>+13(SB)/1, $0x09
+DATA q4kPairShuf42<>+14(SB)/1, $0x0a
+DATA q4kPairShuf42<>+15(SB)/1, $0x0b
+DATA q4kPairShuf42<>+16(SB)/1, $0x08
+DATA q4kPairShuf42<>+17(SB)/1, $0x09
+DATA q4kPairShuf42<>+18(SB)/1, $0x0a
+DATA q4kPairShuf42<>+19(SB)/1, $0x0b
+DATA q4kPairShuf42<>+20(SB)/1, $0x08
+DATA q4kPairShuf42<>+21(SB)/1, $0x09
+DATA q4kPairShuf42<>+22(SB)/1, $0x0a
+DATA q4kPairShuf42<>+23(SB)/1, $0x0b
+DATA q4kPairShuf42<>+24(SB)/1, $0x08
+DATA q4kPairShuf42<>+25(SB)/1, $0x09
+DATA q4kPairShuf42<>+26(SB)/1, $0x0a
+DATA q4kPairShuf42<>+27(SB)/1, $0x0b
+DATA q4kPairShuf42<>+28(SB)/1, $0x08
+DATA q4kPairShuf42<>+29(SB)/1, $0x09
+DATA q4kPairShuf42<>+30(SB)/1, $0x0a
+DATA q4kPairShuf42<>+31(SB)/1, $0x0b
+GLOBL q4kPairShuf42<>(SB), RODATA|NOPTR, $32
 
-DATA q4kPairShuf3<>+0(SB)/1, $0x0c
-DATA q4kPairShuf3<>+1(SB)/1, $0x0d
-DATA q4kPairShuf3<>+2(SB)/1, $0x0e
-DATA q4kPairShuf3<>+3(SB)/1, $0x0f
-DATA q4kPairShuf3<>+4(SB)/1, $0x0c
-DATA q4kPairShuf3<>+5(SB)/1, $0x0d
-DATA q4kPairShuf3<>+6(SB)/1, $0x0e
-DATA q4kPairShuf3<>+7(SB)/1, $0x0f
-DATA q4kPairShuf3<>+8(SB)/1, $0x0c
-DATA q4kPairShuf3<>+9(SB)/1, $0x0d
-DATA q4kPairShuf3<>+10(SB)/1, $0x0e
-DATA q4kPairShuf3<>+11(SB)/1, $0x0f
-DATA q4kPairShuf3<>+12(SB)/1, $0x0c
-DATA q4kPairShuf3<>+13(SB)/1, $0x0d
-DATA q4kPairShuf3<>+14(SB)/1, $0x0e
-DATA q4kPairShuf3<>+15(SB)/1, $0x0f
-DATA q4kPairShuf3<>+16(SB)/1, $0x0c
-DATA q4kPairShuf3<>+17(SB)/1, $0x0d
-DATA q4kPairShuf3<>+18(SB)/1, $0x0e
-DATA q4kPairShuf3<>+19(SB)/1, $0x0f
-DATA q4kPairShuf3<>+20(SB)/1, $0x0c
-DATA q4kPairShuf3<>+21(SB)/1, $0x0d
-DATA q4kPairShuf3<>+22(SB)/1, $0x0e
-DATA q4kPairShuf3<>+23(SB)/1, $0x0f
-DATA q4kPairShuf3<>+24(SB)/1, $0x0c
-DATA q4kPairShuf3<>+25(SB)/1, $0x0d
-DATA q4kPairShuf3<>+26(SB)/1, $0x0e
-DATA q4kPairShuf3<>+27(SB)/1, $0x0f
-DATA q4kPairShuf3<>+28(SB)/1, $0x0c
-DATA q4kPairShuf3<>+29(SB)/1, $0x0d
-DATA q4kPairShuf3<>+30(SB)/1, $0x0e
-DATA q4kPairShuf3<>+31(SB)/1, $0x0f
-GLOBL q4kPairShuf3<>(SB), RODATA|NOPTR, $32
+DATA q4kPairShuf43<>+0(SB)/1, $0x0c
+DATA q4kPairShuf43<>+1(SB)/1, $0x0d
+DATA q4kPairShuf43<>+2(SB)/1, $0x0e
+DATA q4kPairShuf43<>+3(SB)/1, $0x0f
+DATA q4kPairShuf43<>+4(SB)/1, $0x0c
+DATA q4kPairShuf43<>+5(SB)/1, $0x0d
+DATA q4kPairShuf43<>+6(SB)/1, $0x0e
+DATA q4kPairShuf43<>+7(SB)/1, $0x0f
+DATA q4kPairShuf43<>+8(SB)/1, $0x0c
+DATA q4kPairShuf43<>+9(SB)/1, $0x0d
+DATA q4kPairShuf43<>+10(SB)/1, $0x0e
+DATA q4kPairShuf43<>+11(SB)/1, $0x0f
+DATA q4kPairShuf43<>+12(SB)/1, $0x0c
+DATA q4kPairShuf43<>+13(SB)/1, $0x0d
+DATA q4kPairShuf43<>+14(SB)/1, $0x0e
+DATA q4kPairShuf43<>+15(SB)/1, $0x0f
+DATA q4kPairShuf43<>+16(SB)/1, $0x0c
+DATA q4kPairShuf43<>+17(SB)/1, $0x0d
+DATA q4kPairShuf43<>+18(SB)/1, $0x0e
+DATA q4kPairShuf43<>+19(SB)/1, $0x0f
+DATA q4kPairShuf43<>+20(SB)/1, $0x0c
+DATA q4kPairShuf43<>+21(SB)/1, $0x0d
+DATA q4kPairShuf43<>+22(SB)/1, $0x0e
+DATA q4kPairShuf43<>+23(SB)/1, $0x0f
+DATA q4kPairShuf43<>+24(SB)/1, $0x0c
+DATA q4kPairShuf43<>+25(SB)/1, $0x0d
+DATA q4kPairShuf43<>+26(SB)/1, $0x0e
+DATA q4kPairShuf43<>+27(SB)/1, $0x0f
+DATA q4kPairShuf43<>+28(SB)/1, $0x0c
+DATA q4kPairShuf43<>+29(SB)/1, $0x0d
+DATA q4kPairShuf43<>+30(SB)/1, $0x0e
+DATA q4kPairShuf43<>+31(SB)/1, $0x0f
+GLOBL q4kPairShuf43<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_KVNNIx8(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, F16C, FMA3
+TEXT ·dotQ4_KVNNIx8(SB), NOSPLIT, $0-144
+	MOVQ         w_base+0(FP), AX
+	MOVQ         dst_base+96(FP), DX
+	MOVQ         nr+120(FP), BX
+	MOVQ         stride+136(FP), SI
+	SHLQ         $0x02, SI
+	VPXORD       Y8, Y8, Y8
+	MOVL         $0x0f0f0f0f, CX
+	VPBROADCASTD CX, Y9
+	MOVL         $0x00000008, CX
+	KMOVW        CX, K1
+	MOVL         $0x0000aaaa, CX
+	KMOVW        CX, K2
+	TESTQ        BX, BX
+	JZ           norows
+
+row:
+	MOVQ      AX, CX
+	MOVQ      qt_base+24(FP), DI
+	MOVQ      dt_base+48(FP), R8
+	MOVQ      st_base+72(FP), R9
+	MOVQ      dt_len+56(FP), R10
+	SHRQ      $0x03, R10
+	VMOVDQA32 Y8, Y0
+	VMOVDQA32 Y8, Y1
+	VMOVDQA32 Y8, Y2
+	VMOVDQA32 Y8, Y3
+	VMOVDQA32 Y8, Y4
+	VMOVDQA32 Y8, Y5
+	VMOVDQA32 Y8, Y6
+	VMOVDQA32 Y8, Y7
+
+loop:
+	TESTQ        R10, R10
+	JZ           done
+	VMOVDQU32    4(CX), X10
+	VPSHUFB      q4kScale0<>+0(SB), X10, X11
+	VPSHUFB      q4kScale1<>+0(SB), X10, X10
+	VPSRLW       $0x04, X11, X12
+	VMOVDQU32    X12, K1, X11
+	VPANDD       q4kScale2<>+0(SB), X11, X11
+	VPSRLW       $0x02, X10, X10
+	VPANDD       q4kScale3<>+0(SB), X10, X10
+	VPORD        X10, X11, X11
+	VPMOVZXBW    X11, X10
+	VINSERTI32X4 $0x01, X10, Y10, Y10
+	VPSRLDQ      $0x08, X11, X11
+	VPMOVZXBD    X11, Y11
+	VPSHUFB      q4kPairShuf80<>+0(SB), Y10, Y12
+	VPSHUFB      q4kPairShuf81<>+0(SB), Y10, Y13
+	VPSHUFB      q4kPairShuf82<>+0(SB), Y10, Y14
+	VPSHUFB      q4kPairShuf83<>+0(SB), Y10, Y15
+	VMOVDQU32    16(CX), Y16
+	VPANDD       Y9, Y16, Y17
+	VPSRLW       $0x04, Y16, Y16
+	VPANDD       Y9, Y16, Y16
+	VMOVDQU32    48(CX), Y18
+	VPANDD       Y9, Y18, Y19
+	VPSRLW       $0x04, Y18, Y18
+	VPANDD       Y9, Y18, Y18
+	VMOVDQU32    80(CX), Y20
+	VPANDD       Y9, Y20, Y21
+	VPSRLW       $0x04, Y20, Y20
+	VPANDD       Y9, Y20, Y20
+	VMOVDQU32    112(CX), Y22
+	VPANDD       Y9, Y22, Y23
+	VPSRLW       $0x04, Y22, Y22
+	VPANDD       Y9, Y22, Y22
+	VMOVD        (CX), X10
+	VCVTPH2PS    X10, X10
+	VBROADCASTSS X10, Y24
+	VMOVSHDUP    X10, X10
+	VBROADCASTSS X10, Y25
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     (DI), Y17, Y28
+	VPDPBUSD     32(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     64(DI), Y19, Y28
+	VPDPBUSD     96(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     128(DI), Y21, Y28
+	VPDPBUSD     160(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     192(DI), Y23, Y28
+	VPDPBUSD     224(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      (R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS (R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y0
+	VFNMADD231PS Y27, Y28, Y0
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     256(DI), Y17, Y28
+	VPDPBUSD     288(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     320(DI), Y19, Y28
+	VPDPBUSD     352(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     384(DI), Y21, Y28
+	VPDPBUSD     416(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     448(DI), Y23, Y28
+	VPDPBUSD     480(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      32(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 4(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y1
+	VFNMADD231PS Y27, Y28, Y1
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     512(DI), Y17, Y28
+	VPDPBUSD     544(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     576(DI), Y19, Y28
+	VPDPBUSD     608(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     640(DI), Y21, Y28
+	VPDPBUSD     672(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     704(DI), Y23, Y28
+	VPDPBUSD     736(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      64(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 8(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y2
+	VFNMADD231PS Y27, Y28, Y2
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     768(DI), Y17, Y28
+	VPDPBUSD     800(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     832(DI), Y19, Y28
+	VPDPBUSD     864(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     896(DI), Y21, Y28
+	VPDPBUSD     928(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     960(DI), Y23, Y28
+	VPDPBUSD     992(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      96(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 12(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y3
+	VFNMADD231PS Y27, Y28, Y3
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1024(DI), Y17, Y28
+	VPDPBUSD     1056(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1088(DI), Y19, Y28
+	VPDPBUSD     1120(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1152(DI), Y21, Y28
+	VPDPBUSD     1184(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1216(DI), Y23, Y28
+	VPDPBUSD     1248(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      128(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 16(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y4
+	VFNMADD231PS Y27, Y28, Y4
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1280(DI), Y17, Y28
+	VPDPBUSD     1312(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1344(DI), Y19, Y28
+	VPDPBUSD     1376(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1408(DI), Y21, Y28
+	VPDPBUSD     1440(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1472(DI), Y23, Y28
+	VPDPBUSD     1504(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      160(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 20(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y5
+	VFNMADD231PS Y27, Y28, Y5
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1536(DI), Y17, Y28
+	VPDPBUSD     1568(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1600(DI), Y19, Y28
+	VPDPBUSD     1632(DI), Y18, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y13, Y28, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1664(DI), Y21, Y28
+	VPDPBUSD     1696(DI), Y20, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y14, Y28, Y26
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1728(DI), Y23, Y28
+	VPDPBUSD     1760(DI), Y22, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y15, Y28, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      192(R9), Y11, Y27
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y27, Y27
+	VBROADCASTSS 24(R8), Y28
+	VMULPS       Y28, Y24, Y29
+	VMULPS       Y28, Y25, Y28
+	VFMADD231PS  Y26, Y29, Y6
+	VFNMADD231PS Y27, Y28, Y6
+	VMOVDQA32    Y8, Y26
+	VMOVDQA32    Y8, Y27
+	VMOVDQA32    Y8, Y28
+	VMOVDQA32    Y8, Y29
+	VPDPBUSD     1792(DI), Y17, Y28
+	VPDPBUSD     1824(DI), Y16, Y29
+	VPSLLD       $0x10, Y29, Y29
+	VMOVDQU16    Y29, K2, Y28
+	VPDPWSSD     Y12, Y28, Y26
+	VMOVDQA32    Y8, Y12
+	VMOVDQA32    Y8, Y16
+	VPDPBUSD     1856(DI), Y19, Y12
+	VPDPBUSD     1888(DI), Y18, Y16
+	VPSLLD       $0x10, Y16, Y16
+	VMOVDQU16    Y16, K2, Y12
+	VPDPWSSD     Y13, Y12, Y27
+	VMOVDQA32    Y8, Y12
+	VMOVDQA32    Y8, Y13
+	VPDPBUSD     1920(DI), Y21, Y12
+	VPDPBUSD     1952(DI), Y20, Y13
+	VPSLLD       $0x10, Y13, Y13
+	VMOVDQU16    Y13, K2, Y12
+	VPDPWSSD     Y14, Y12, Y26
+	VMOVDQA32    Y8, Y12
+	VMOVDQA32    Y8, Y13
+	VPDPBUSD     1984(DI), Y23, Y12
+	VPDPBUSD     2016(DI), Y22, Y13
+	VPSLLD       $0x10, Y13, Y13
+	VMOVDQU16    Y13, K2, Y12
+	VPDPWSSD     Y15, Y12, Y27
+	VPADDD       Y27, Y26, Y26
+	VPMULLD      224(R9), Y11, Y11
+	VCVTDQ2PS    Y26, Y26
+	VCVTDQ2PS    Y11, Y11
+	VBROADCASTSS 28(R8), Y12
+	VMULPS       Y12, Y24, Y13
+	VMULPS       Y12, Y25, Y12
+	VFMADD231PS  Y26, Y13, Y7
+	VFNMADD231PS Y11, Y12, Y7
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000800, DI
+	ADDQ         $0x00000020, R8
+	ADDQ         $0x00000100, R9
+	DECQ         R10
+	JMP          loop
+
+done:
+	MOVQ         DX, CX
+	VMOVAPS      Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X10
+	VADDPS       X10, X0, X10
+	VMOVHLPS     X10, X10, X0
+	VADDPS       X0, X10, X10
+	VPSHUFD      $0x01, X10, X0
+	VADDSS       X0, X10, X10
+	VMOVSS       X10, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y1, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y2, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y3, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y4, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y5, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y6, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	VMOVAPS      Y7, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (CX)
+	ADDQ         SI, CX
+	ADDQ         $0x04, DX
+	ADDQ         rb+128(FP), AX
+	DECQ         BX
+	JNZ          row
+
+norows:
+	VZEROUPPER
+	RET
+
+DATA q4kPairShuf80<>+0(SB)/1, $0x00
+DATA q4kPairShuf80<>+1(SB)/1, $0x01
+DATA q4kPairShuf80<>+2(SB)/1, $0x02
+DATA q4kPairShuf80<>+3(SB)/1, $0x03
+DATA q4kPairShuf80<>+4(SB)/1, $0x00
+DATA q4kPairShuf80<>+5(SB)/1, $0x01
+DATA q4kPairShuf80<>+6(SB)/1, $0x02
+DATA q4kPairShuf80<>+7(SB)/1, $0x03
+DATA q4kPairShuf80<>+8(SB)/1, $0x00
+DATA q4kPairShuf80<>+9(SB)/1, $0x01
+DATA q4kPairShuf80<>+10(SB)/1, $0x02
+DATA q4kPairShuf80<>+11(SB)/1, $0x03
+DATA q4kPairShuf80<>+12(SB)/1, $0x00
+DATA q4kPairShuf80<>+13(SB)/1, $0x01
+DATA q4kPairShuf80<>+14(SB)/1, $0x02
+DATA q4kPairShuf80<>+15(SB)/1, $0x03
+DATA q4kPairShuf80<>+16(SB)/1, $0x00
+DATA q4kPairShuf80<>+17(SB)/1, $0x01
+DATA q4kPairShuf80<>+18(SB)/1, $0x02
+DATA q4kPairShuf80<>+19(SB)/1, $0x03
+DATA q4kPairShuf80<>+20(SB)/1, $0x00
+DATA q4kPairShuf80<>+21(SB)/1, $0x01
+DATA q4kPairShuf80<>+22(SB)/1, $0x02
+DATA q4kPairShuf80<>+23(SB)/1, $0x03
+DATA q4kPairShuf80<>+24(SB)/1, $0x00
+DATA q4kPairShuf80<>+25(SB)/1, $0x01
+DATA q4kPairShuf80<>+26(SB)/1, $0x02
+DATA q4kPairShuf80<>+27(SB)/1, $0x03
+DATA q4kPairShuf80<>+28(SB)/1, $0x00
+DATA q4kPairShuf80<>+29(SB)/1, $0x01
+DATA q4kPairShuf80<>+30(SB)/1, $0x02
+DATA q4kPairShuf80<>+31(SB)/1, $0x03
+GLOBL q4kPairShuf80<>(SB), RODATA|NOPTR, $32
+
+DATA q4kPairShuf81<>+0(SB)/1, $0x04
+DATA q4kPairShuf81<>+1(SB)/1, $0x05
+DATA q4kPairShuf81<>+2(SB)/1, $0x06
+DATA q4kPairShuf81<>+3(SB)/1, $0x07
+DATA q4kPairShuf81<>+4(SB)/1, $0x04
+DATA q4kPairShuf81<>+5(SB)/1, $0x05
+DATA q4kPairShuf81<>+6(SB)/1, $0x06
+DATA q4kPairShuf81<>+7(SB)/1, $0x07
+DATA q4kPairShuf81<>+8(SB)/1, $0x04
+DATA q4kPairShuf81<>+9(SB)/1, $0x05
+DATA q4kPairShuf81<>+10(SB)/1, $0x06
+DATA q4kPairShuf81<>+11(SB)/1, $0x07
+DATA q4kPairShuf81<>+12(SB)/1, $0x04
+DATA q4kPairShuf81<>+13(SB)/1, $0x05
+DATA q4kPairShuf81<>+14(SB)/1, $0x06
+DATA q4kPairShuf81<>+15(SB)/1, $0x07
+DATA q4kPairShuf81<>+16(SB)/1, $0x04
+DATA q4kPairShuf81<>+17(SB)/1, $0x05
+DATA q4kPairShuf81<>+18(SB)/1, $0x06
+DATA q4kPairShuf81<>+19(SB)/1, $0x07
+DATA q4kPairShuf81<>+20(SB)/1, $0x04
+DATA q4kPairShuf81<>+21(SB)/1, $0x05
+DATA q4kPairShuf81<>+22(SB)/1, $0x06
+DATA q4kPairShuf81<>+23(SB)/1, $0x07
+DATA q4kPairShuf81<>+24(SB)/1, $0x04
+DATA q4kPairShuf81<>+25(SB)/1, $0x05
+DATA q4kPairShuf81<>+26(SB)/1, $0x06
+DATA q4kPairShuf81<>+27(SB)/1, $0x07
+DATA q4kPairShuf81<>+28(SB)/1, $0x04
+DATA q4kPairShuf81<>+29(SB)/1, $0x05
+DATA q4kPairShuf81<>+30(SB)/1, $0x06
+DATA q4kPairShuf81<>+31(SB)/1, $0x07
+GLOBL q4kPairShuf81<>(SB), RODATA|NOPTR, $32
+
+DATA q4kPairShuf82<>+0(SB)/1, $0x08
+DATA q4kPairShuf82<>+1(SB)/1, $0x09
+DATA q4kPairShuf82<>+2(SB)/1, $0x0a
+DATA q4kPairShuf82<>+3(SB)/1, $0x0b
+DATA q4kPairShuf82<>+4(SB)/1, $0x08
+DATA q4kPairShuf82<>+5(SB)/1, $0x09
+DATA q4kPairShuf82<>+6(SB)/1, $0x0a
+DATA q4kPairShuf82<>+7(SB)/1, $0x0b
+DATA q4kPairShuf82<>+8(SB)/1, $0x08
+DATA q4kPairShuf82<>+9(SB)/1, $0x09
+DATA q4kPairShuf82<>+10(SB)/1, $0x0a
+DATA q4kPairShuf82<>+11(SB)/1, $0x0b
+DATA q4kPairShuf82<>+12(SB)/1, $0x08
+DATA q4kPairShuf82<>+13(SB)/1, $0x09
+DATA q4kPairShuf82<>+14(SB)/1, $0x0a
+DATA q4kPairShuf82<>+15(SB)/1, $0x0b
+DATA q4kPairShuf82<>+16(SB)/1, $0x08
+DATA q4kPairShuf82<>+17(SB)/1, $0x09
+DATA q4kPairShuf82<>+18(SB)/1, $0x0a
+DATA q4kPairShuf82<>+19(SB)/1, $0x0b
+DATA q4kPairShuf82<>+20(SB)/1, $0x08
+DATA q4kPairShuf82<>+21(SB)/1, $0x09
+DATA q4kPairShuf82<>+22(SB)/1, $0x0a
+DATA q4kPairShuf82<>+23(SB)/1, $0x0b
+DATA q4kPairShuf82<>+24(SB)/1, $0x08
+DATA q4kPairShuf82<>+25(SB)/1, $0x09
+DATA q4kPairShuf82<>+26(SB)/1, $0x0a
+DATA q4kPairShuf82<>+27(SB)/1, $0x0b
+DATA q4kPairShuf82<>+28(SB)/1, $0x08
+DATA q4kPairShuf82<>+29(SB)/1, $0x09
+DATA q4kPairShuf82<>+30(SB)/1, $0x0a
+DATA q4kPairShuf82<>+31(SB)/1, $0x0b
+GLOBL q4kPairShuf82<>(SB), RODATA|NOPTR, $32
+
+DATA q4kPairShuf83<>+0(SB)/1, $0x0c
+DATA q4kPairShuf83<>+1(SB)/1, $0x0d
+DATA q4kPairShuf83<>+2(SB)/1, $0x0e
+DATA q4kPairShuf83<>+3(SB)/1, $0x0f
+DATA q4kPairShuf83<>+4(SB)/1, $0x0c
+DATA q4kPairShuf83<>+5(SB)/1, $0x0d
+DATA q4kPairShuf83<>+6(SB)/1, $0x0e
+DATA q4kPairShuf83<>+7(SB)/1, $0x0f
+DATA q4kPairShuf83<>+8(SB)/1, $0x0c
+DATA q4kPairShuf83<>+9(SB)/1, $0x0d
+DATA q4kPairShuf83<>+10(SB)/1, $0x0e
+DATA q4kPairShuf83<>+11(SB)/1, $0x0f
+DATA q4kPairShuf83<>+12(SB)/1, $0x0c
+DATA q4kPairShuf83<>+13(SB)/1, $0x0d
+DATA q4kPairShuf83<>+14(SB)/1, $0x0e
+DATA q4kPairShuf83<>+15(SB)/1, $0x0f
+DATA q4kPairShuf83<>+16(SB)/1, $0x0c
+DATA q4kPairShuf83<>+17(SB)/1, $0x0d
+DATA q4kPairShuf83<>+18(SB)/1, $0x0e
+DATA q4kPairShuf83<>+19(SB)/1, $0x0f
+DATA q4kPairShuf83<>+20(SB)/1, $0x0c
+DATA q4kPairShuf83<>+21(SB)/1, $0x0d
+DATA q4kPairShuf83<>+22(SB)/1, $0x0e
+DATA q4kPairShuf83<>+23(SB)/1, $0x0f
+DATA q4kPairShuf83<>+24(SB)/1, $0x0c
+DATA q4kPairShuf83<>+25(SB)/1, $0x0d
+DATA q4kPairShuf83<>+26(SB)/1, $0x0e
+DATA q4kPairShuf83<>+27(SB)/1, $0x0f
+DATA q4kPairShuf83<>+28(SB)/1, $0x0c
+DATA q4kPairShuf83<>+29(SB)/1, $0x0d
+DATA q4kPairShuf83<>+30(SB)/1, $0x0e
+DATA q4kPairShuf83<>+31(SB)/1, $0x0f
+GLOBL q4kPairShuf83<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_0AVX2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 // Requires: AVX, AVX2, F16C, FMA3

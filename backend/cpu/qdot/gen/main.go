@@ -57,7 +57,8 @@ func main() {
 	q40Lanes(1)
 	q40Lanes(2)
 	q80Tile()
-	q4KTile()
+	q4KTile(4)
+	q4KTile(8)
 	avx2Tile("Q4_0", 18)
 	avx2Tile("Q8_0", 34)
 	q4KAVX2Tile()
@@ -1762,10 +1763,11 @@ func q4KAVX2Tile() {
 // tileRows rows' 256 quants one after another, then likewise their scales
 // (one each) and sums of 32 (eight each). Only EVEX-encodable
 // instructions are used, so that the allocator may use all 32 registers.
-func q4KTile() {
-	TEXT("dotQ4_KVNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
+func q4KTile(tileRows int) {
+	name := fmt.Sprintf("dotQ4_KVNNIx%d", tileRows)
+	TEXT(name, NOSPLIT, "func(w []byte, qt []int8, dt []float32, st []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
-	Doc("dotQ4_KVNNIx4 dots nr Q4_K rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	Doc(name + fmt.Sprintf(" dots nr Q4_K rows of w, rb bytes apart, with %d activation rows", tileRows) + " tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
 	wrow := Load(Param("w").Base(), GP64())
 	w := Mem{Base: GP64()}
 	dst := Load(Param("dst").Base(), GP64())
@@ -1773,11 +1775,14 @@ func q4KTile() {
 	s4 := Load(Param("stride"), GP64())
 	SHLQ(U8(2), s4)
 	q, d, sm, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
-	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	acc := make([]VecVirtual, tileRows)
+	for i := range acc {
+		acc[i] = YMM()
+	}
 	// Registers are cleared by copying zero (avo sees vpxord x, x, x as a
 	// read of x, which would keep x live from the start).
 	zero := YMM()
-	VPXOR(zero, zero, zero)
+	VPXORD(zero, zero, zero)
 	clear := func(v VecVirtual) { VMOVDQA32(zero, v) }
 	mask := YMM()
 	{
@@ -1800,7 +1805,7 @@ func q4KTile() {
 	// every dword.
 	pairShuf := make([]Mem, 4)
 	for p := range pairShuf {
-		pairShuf[p] = GLOBL(fmt.Sprintf("q4kPairShuf%d", p), RODATA|NOPTR)
+		pairShuf[p] = GLOBL(fmt.Sprintf("q4kPairShuf%d%d", tileRows, p), RODATA|NOPTR)
 		for k := 0; k < 32; k++ {
 			DATA(k, U8(4*p+k%4))
 		}
@@ -1814,7 +1819,7 @@ func q4KTile() {
 	Load(Param("dt").Base(), d.Base)
 	Load(Param("st").Base(), sm.Base)
 	Load(Param("dt").Len(), n)
-	SHRQ(U8(2), n) // blocks of one activation row
+	SHRQ(U8(map[int]int{4: 2, 8: 3}[tileRows]), n) // blocks of one activation row
 	for _, a := range acc {
 		clear(a)
 	}
