@@ -28,8 +28,8 @@
 // of rows (each kernel has a many-row form with the one-row form's bits).
 //
 // MatMul with several activation rows (prompt prefill) dots each weight
-// row with tiles of four activation rows at once (eight for Q4_K at
-// AVX-512 VNNI) where a type has tile kernels (Q4_0, Q8_0 and Q4_K, at
+// row with tiles of four activation rows at once (eight for Q8_0 and Q4_K
+// at AVX-512 VNNI) where a type has tile kernels (Q4_0, Q8_0 and Q4_K, at
 // AVX2 and at AVX-512 VNNI), so that each weight block is unpacked once
 // per tile instead of once per row. The activations are copied into a
 // per-tile layout first (acts.prepareTiles). A tile kernel repeats, per

@@ -57,8 +57,8 @@ func archLevels() (out []*kernelSet) {
 		Q6_K: func(w []byte, x *row, dst []float32) { dotQ6_KAVX2Rows(w, x.q, x.d, x.s, dst) },
 	}
 	out[0].tile = map[Type][]tileKernel{
-		Q4_0: {{rows: 4, dot: tileBlocks(18, dotQ4_0AVX2x4), layout: q40Blocks}},
-		Q8_0: {{rows: 4, dot: tileBlocks(34, dotQ8_0AVX2x4)}},
+		Q4_0: {{rows: 4, dot: tileBlocks(4, 18, dotQ4_0AVX2x4), layout: q40Blocks}},
+		Q8_0: {{rows: 4, dot: tileBlocks(4, 34, dotQ8_0AVX2x4)}},
 		Q4_K: {{rows: 4, dot: tileQ4_K(4, dotQ4_KAVX2x4)}},
 	}
 	if !cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512VNNI) {
@@ -93,7 +93,7 @@ func archLevels() (out []*kernelSet) {
 	}
 	vnni.tile = map[Type][]tileKernel{
 		Q4_0: {{rows: 4, dot: tileQ4_0(4, dotQ4_0VNNI8x4, nil)}},
-		Q8_0: {{rows: 4, dot: tileQ8_0}},
+		Q8_0: {{rows: 8, dot: tileBlocks(8, 34, dotQ8_0VNNIx8)}, {rows: 4, dot: tileBlocks(4, 34, dotQ8_0VNNIx4)}},
 		Q4_K: {{rows: 8, dot: tileQ4_K(8, dotQ4_KVNNIx8)}, {rows: 4, dot: tileQ4_K(4, dotQ4_KVNNIx4)}},
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512VBMI) {
@@ -112,29 +112,17 @@ func checkTile(w []byte, a *acts, i0, tr int, dst []float32, stride, rb int) {
 	}
 }
 
-// tileQ8_0 runs dotQ8_0VNNIx4 on the tile of 4 rows from i0.
-func tileQ8_0(w []byte, a *acts, i0 int, dst []float32, stride int) {
-	nb := a.cols / 32
-	rb := 34 * nb
-	if len(w) == 0 {
-		return
-	}
-	checkTile(w, a, i0, 4, dst, stride, rb)
-	u0, u1 := i0*nb, (i0+4)*nb
-	dotQ8_0VNNIx4(w, a.qt[32*u0:32*u1], a.dt[u0:u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
-}
-
 // tileBlocks returns the tile function of k, a kernel of a 32-element
-// format of bsize-byte blocks for 4 activation rows tiled per block.
-func tileBlocks(bsize int, k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
+// format of bsize-byte blocks for tr activation rows tiled per block.
+func tileBlocks(tr, bsize int, k tileAsm) func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 	return func(w []byte, a *acts, i0 int, dst []float32, stride int) {
 		nb := a.cols / 32
 		rb := bsize * nb
 		if len(w) == 0 {
 			return
 		}
-		checkTile(w, a, i0, 4, dst, stride, rb)
-		u0, u1 := i0*nb, (i0+4)*nb
+		checkTile(w, a, i0, tr, dst, stride, rb)
+		u0, u1 := i0*nb, (i0+tr)*nb
 		k(w, a.qt[32*u0:32*u1], a.dt[u0:u1], a.ct[u0:u1], dst, len(w)/rb, rb, stride)
 	}
 }

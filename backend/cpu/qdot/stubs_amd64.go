@@ -244,6 +244,11 @@ func dotQ4_0VBMI2x4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32
 //go:noescape
 func dotQ8_0VNNIx4(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
 
+// dotQ8_0VNNIx8 dots nr Q8_0 rows of w, rb bytes apart, with 8 activation rows tiled per block (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].
+//
+//go:noescape
+func dotQ8_0VNNIx8(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)
+
 // dotQ4_KVNNIx4 dots nr Q4_K rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, sums of 32 st; len(dt)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].
 //
 //go:noescape

@@ -56,7 +56,8 @@ func main() {
 	q40Tile(4) // 8 rows measured slower: 8 rows of 4096 quants fill L1
 	q40Lanes(1)
 	q40Lanes(2)
-	q80Tile()
+	q80Tile(4)
+	q80Tile(8)
 	q4KTile(4)
 	q4KTile(8)
 	avx2Tile("Q4_0", 18)
@@ -1383,10 +1384,11 @@ func q40Lanes(wr int) {
 // (one each, broadcast as the one-row kernel's dv repeats it) and
 // corrections; a tile of 4096-element rows fits the L1 cache. The 2·tileRows accumulators are pinned to
 // Y16-Y23 (EVEX only), the rest fits in Y0-Y15.
-func q80Tile() {
-	TEXT("dotQ8_0VNNIx4", NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
+func q80Tile(tileRows int) {
+	name := fmt.Sprintf("dotQ8_0VNNIx%d", tileRows)
+	TEXT(name, NOSPLIT, "func(w []byte, qt []int8, dt []float32, ct []int32, dst []float32, nr int, rb int, stride int)")
 	Pragma("noescape")
-	Doc("dotQ8_0VNNIx4 dots nr Q8_0 rows of w, rb bytes apart, with 4 activation rows tiled per block (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
+	Doc(name + fmt.Sprintf(" dots nr Q8_0 rows of w, rb bytes apart, with %d activation rows", tileRows) + " tiled per block (quants qt, scales dt, corrections ct; len(ct)/4 blocks a row), activation row i of weight row r going to dst[i*stride+r].")
 	wrow := Load(Param("w").Base(), GP64())
 	w := Mem{Base: GP64()}
 	dst := Load(Param("dst").Base(), GP64())
@@ -1394,7 +1396,11 @@ func q80Tile() {
 	s4 := Load(Param("stride"), GP64())
 	SHLQ(U8(2), s4)
 	q, dv, c, n := Mem{Base: GP64()}, Mem{Base: GP64()}, Mem{Base: GP64()}, GP64()
-	acc := [][2]Register{{Y16, Y17}, {Y18, Y19}, {Y20, Y21}, {Y22, Y23}}
+	high := []Register{Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31}
+	acc := make([][2]Register, tileRows)
+	for i := range acc {
+		acc[i] = [2]Register{high[2*i], high[2*i+1]}
+	}
 	bias := broadcastD(0x80808080)
 
 	const unroll = 4
@@ -1409,6 +1415,9 @@ func q80Tile() {
 		for i := 0; i < tileRows; i++ {
 			u := tileRows*k + i
 			isum, m := YMM(), YMM()
+			// The zero idiom first: avo takes the vmovd for a partial
+			// write, which would keep isum live from the start.
+			VPXOR(isum, isum, isum)
 			VMOVD(c.Offset(4*u), isum.AsX()) // clears the other lanes
 			vpdpbusd(q.Offset(32*u), wv, isum)
 			VCVTDQ2PS(isum, isum)
@@ -1431,7 +1440,7 @@ func q80Tile() {
 	Load(Param("dt").Base(), dv.Base)
 	Load(Param("ct").Base(), c.Base)
 	Load(Param("ct").Len(), n)
-	SHRQ(U8(2), n) // blocks of one activation row
+	SHRQ(U8(map[int]int{4: 2, 8: 3}[tileRows]), n) // blocks of one activation row
 	for _, a := range acc {
 		VPXORD(a[0], a[0], a[0])
 		VPXORD(a[1], a[1], a[1])
