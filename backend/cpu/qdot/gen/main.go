@@ -53,7 +53,7 @@ func main() {
 		q41Wide()
 	}
 	rowsMode = false
-	q40Tile(4) // 8 rows measured slower: 8 rows of 4096 quants fill L1
+	q40Tile(4)  // 8 rows measured slower: 8 rows of 4096 quants fill L1
 	q40Lanes(1) // eight activation rows measured slower here too
 	q40Lanes(2)
 	q80Tile(4)
