@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func dotQ4_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -24,6 +24,8 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      2(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
@@ -119,7 +121,7 @@ done:
 	RET
 
 // func dotQ8_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -135,6 +137,9 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      2(AX), Y3
 	VMOVDQU      (CX), Y4
 	VPSIGNB      Y3, Y3, Y5
@@ -220,7 +225,7 @@ done:
 	RET
 
 // func dotQ4_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -239,6 +244,8 @@ TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      4(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
@@ -344,7 +351,7 @@ done:
 	RET
 
 // func dotQ5_0AVX2(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -367,6 +374,8 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      6(AX), X7
 	VPSRLW       $0x04, X7, X6
 	VINSERTI128  $0x01, X6, Y7, Y6
@@ -560,7 +569,7 @@ DATA q5NotBitQ5_0AVX2<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_0AVX2<>(SB), RODATA|NOPTR, $32
 
 // func dotQ5_1AVX2(w []byte, q []int8, dv []float32, ms []float32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -583,6 +592,8 @@ TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      8(AX), X7
 	VPSRLW       $0x04, X7, X6
 	VINSERTI128  $0x01, X6, Y7, Y6
@@ -786,7 +797,7 @@ DATA q5NotBitQ5_1AVX2<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_1AVX2<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -801,6 +812,9 @@ TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScale0<>+0(SB), X2, X3
 	VPSHUFB      q4kScale1<>+0(SB), X2, X2
@@ -1244,7 +1258,7 @@ DATA q4kScale3<>+15(SB)/1, $0x30
 GLOBL q4kScale3<>(SB), RODATA|NOPTR, $16
 
 // func dotQ6_KAVX2(w []byte, q []int8, d []float32, s16 []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -1262,6 +1276,10 @@ TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
+	PREFETCHNTA  8384(AX)
 	VMOVDQU      192(AX), X3
 	VPSHUFB      q6kDeintAVX2<>+0(SB), X3, X3
 	VPMOVSXBW    X3, Y3
@@ -1395,7 +1413,7 @@ DATA q6kDeintAVX2<>+15(SB)/1, $0x0f
 GLOBL q6kDeintAVX2<>(SB), RODATA|NOPTR, $16
 
 // func dotQ5_KAVX2(w []byte, q []int8, d []float32, s32 []int32) float32
-// Requires: AVX, AVX2, F16C, FMA3, SSE
+// Requires: AVX, AVX2, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -1410,6 +1428,9 @@ TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScale0<>+0(SB), X2, X3
 	VPSHUFB      q4kScale1<>+0(SB), X2, X2
@@ -1862,7 +1883,7 @@ DATA q23kDeintQ3_KAVX2<>+15(SB)/1, $0x0f
 GLOBL q23kDeintQ3_KAVX2<>(SB), RODATA|NOPTR, $16
 
 // func dotQ4_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -1878,6 +1899,8 @@ TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      2(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
@@ -1963,7 +1986,7 @@ done:
 	RET
 
 // func dotQ8_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -1979,6 +2002,9 @@ TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      2(AX), Y4
 	VPXOR        Y2, Y4, Y4
 	VMOVD        (BX), X3
@@ -2054,7 +2080,7 @@ done:
 	RET
 
 // func dotQ4_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_1VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -2070,6 +2096,8 @@ TEXT ·dotQ4_1VNNI(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      4(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
@@ -2175,7 +2203,7 @@ done:
 	RET
 
 // func dotQ5_0VNNI(w []byte, q []int8, dv []float32, c []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -2195,6 +2223,8 @@ TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      6(AX), X6
 	VPSRLW       $0x04, X6, X5
 	VINSERTI128  $0x01, X5, Y6, Y7
@@ -2378,7 +2408,7 @@ DATA q5NotBitQ5_0VNNI<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_0VNNI<>(SB), RODATA|NOPTR, $32
 
 // func dotQ5_1VNNI(w []byte, q []int8, dv []float32, ms []float32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_1VNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -2398,6 +2428,8 @@ TEXT ·dotQ5_1VNNI(SB), NOSPLIT, $0-100
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      8(AX), X6
 	VPSRLW       $0x04, X6, X5
 	VINSERTI128  $0x01, X5, Y6, Y7
@@ -2601,7 +2633,7 @@ DATA q5NotBitQ5_1VNNI<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_1VNNI<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -2616,6 +2648,9 @@ TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScale0<>+0(SB), X2, X3
 	VPSHUFB      q4kScale1<>+0(SB), X2, X2
@@ -2979,7 +3014,7 @@ DATA q4kShufVNNI7<>+31(SB)/1, $0x0f
 GLOBL q4kShufVNNI7<>(SB), RODATA|NOPTR, $32
 
 // func dotQ6_KVNNI(w []byte, q []int8, d []float32, s16 []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -2997,6 +3032,10 @@ TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
+	PREFETCHNTA  8384(AX)
 	VMOVDQU      192(AX), X3
 	VPSHUFB      q6kDeintVNNI<>+0(SB), X3, X3
 	VPMOVSXBW    X3, Y3
@@ -3122,7 +3161,7 @@ DATA q6kDeintVNNI<>+15(SB)/1, $0x0f
 GLOBL q6kDeintVNNI<>(SB), RODATA|NOPTR, $16
 
 // func dotQ5_KVNNI(w []byte, q []int8, d []float32, s32 []int32) float32
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, SSE
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+, SSE
 TEXT ·dotQ5_KVNNI(SB), NOSPLIT, $0-100
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -3137,6 +3176,9 @@ TEXT ·dotQ5_KVNNI(SB), NOSPLIT, $0-100
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScale0<>+0(SB), X2, X3
 	VPSHUFB      q4kScale1<>+0(SB), X2, X2
@@ -3582,9 +3624,9 @@ TEXT ·dotQ4_0VNNI8(SB), NOSPLIT, $0-100
 loop:
 	TESTQ       SI, SI
 	JZ          done
-	PREFETCHT0  8192(AX)
-	PREFETCHT0  8256(AX)
-	PREFETCHT0  8320(AX)
+	PREFETCHNTA 8192(AX)
+	PREFETCHNTA 8256(AX)
+	PREFETCHNTA 8320(AX)
 	VMOVDQU     2(AX), X3
 	VINSERTI128 $0x01, 20(AX), Y3, Y3
 	VPAND       Y1, Y3, Y4
@@ -3698,9 +3740,9 @@ TEXT ·dotQ4_1VNNI8(SB), NOSPLIT, $0-100
 loop:
 	TESTQ       SI, SI
 	JZ          done
-	PREFETCHT0  8192(AX)
-	PREFETCHT0  8256(AX)
-	PREFETCHT0  8320(AX)
+	PREFETCHNTA 8192(AX)
+	PREFETCHNTA 8256(AX)
+	PREFETCHNTA 8320(AX)
 	VMOVDQU     4(AX), X4
 	VINSERTI128 $0x01, 24(AX), Y4, Y4
 	VPAND       Y2, Y4, Y5
@@ -3785,7 +3827,7 @@ DATA q41ScaleIdx<>+60(SB)/4, $0x00000000
 GLOBL q41ScaleIdx<>(SB), RODATA|NOPTR, $64
 
 // func dotQ4_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ4_0AVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -3816,6 +3858,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      2(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
@@ -3916,7 +3960,7 @@ norows:
 	RET
 
 // func dotQ8_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ8_0AVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -3944,6 +3988,9 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      2(AX), Y3
 	VMOVDQU      (CX), Y4
 	VPSIGNB      Y3, Y3, Y5
@@ -4034,7 +4081,7 @@ norows:
 	RET
 
 // func dotQ4_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ4_1AVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -4065,6 +4112,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      4(AX), X5
 	VPSRLW       $0x04, X5, X4
 	VINSERTI128  $0x01, X4, Y5, Y4
@@ -4175,7 +4224,7 @@ norows:
 	RET
 
 // func dotQ5_0AVX2Rows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ5_0AVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -4210,6 +4259,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      6(AX), X7
 	VPSRLW       $0x04, X7, X6
 	VINSERTI128  $0x01, X6, Y7, Y6
@@ -4408,7 +4459,7 @@ DATA q5NotBitQ5_0AVX2R<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_0AVX2R<>(SB), RODATA|NOPTR, $32
 
 // func dotQ5_1AVX2Rows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ5_1AVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -4443,6 +4494,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      8(AX), X7
 	VPSRLW       $0x04, X7, X6
 	VINSERTI128  $0x01, X6, Y7, Y6
@@ -4651,7 +4704,7 @@ DATA q5NotBitQ5_1AVX2R<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_1AVX2R<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ4_KAVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -4677,6 +4730,9 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
 	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
@@ -4853,7 +4909,7 @@ DATA q4kScaleR3<>+15(SB)/1, $0x30
 GLOBL q4kScaleR3<>(SB), RODATA|NOPTR, $16
 
 // func dotQ6_KAVX2Rows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ6_KAVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -4882,6 +4938,10 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
+	PREFETCHNTA  8384(AX)
 	VMOVDQU      192(AX), X3
 	VPSHUFB      q6kDeintAVX2R<>+0(SB), X3, X3
 	VPMOVSXBW    X3, Y3
@@ -5020,7 +5080,7 @@ DATA q6kDeintAVX2R<>+15(SB)/1, $0x0f
 GLOBL q6kDeintAVX2R<>(SB), RODATA|NOPTR, $16
 
 // func dotQ5_KAVX2Rows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
-// Requires: AVX, AVX2, F16C, FMA3
+// Requires: AVX, AVX2, F16C, FMA3, MMX+
 TEXT ·dotQ5_KAVX2Rows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -5046,6 +5106,9 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
 	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
@@ -5535,7 +5598,7 @@ DATA q23kDeintQ3_KAVX2R<>+15(SB)/1, $0x0f
 GLOBL q23kDeintQ3_KAVX2R<>(SB), RODATA|NOPTR, $16
 
 // func dotQ4_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ4_0VNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -5563,6 +5626,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      2(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
@@ -5653,7 +5718,7 @@ norows:
 	RET
 
 // func dotQ8_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ8_0VNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -5681,6 +5746,9 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      2(AX), Y4
 	VPXOR        Y2, Y4, Y4
 	VMOVD        (BX), X3
@@ -5761,7 +5829,7 @@ norows:
 	RET
 
 // func dotQ4_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ4_1VNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -5789,6 +5857,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      4(AX), X4
 	VPSRLW       $0x04, X4, X3
 	VINSERTI128  $0x01, X3, Y4, Y5
@@ -5899,7 +5969,7 @@ norows:
 	RET
 
 // func dotQ5_0VNNIRows(w []byte, q []int8, dv []float32, c []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ5_0VNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -5931,6 +6001,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      6(AX), X6
 	VPSRLW       $0x04, X6, X5
 	VINSERTI128  $0x01, X5, Y6, Y7
@@ -6119,7 +6191,7 @@ DATA q5NotBitQ5_0VNNIR<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_0VNNIR<>(SB), RODATA|NOPTR, $32
 
 // func dotQ5_1VNNIRows(w []byte, q []int8, dv []float32, ms []float32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ5_1VNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -6151,6 +6223,8 @@ row:
 loop:
 	CMPQ         SI, $0x04
 	JL           tail
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
 	VMOVDQU      8(AX), X6
 	VPSRLW       $0x04, X6, X5
 	VINSERTI128  $0x01, X5, Y6, Y7
@@ -6359,7 +6433,7 @@ DATA q5NotBitQ5_1VNNIR<>+31(SB)/1, $0x7f
 GLOBL q5NotBitQ5_1VNNIR<>(SB), RODATA|NOPTR, $32
 
 // func dotQ4_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ4_KVNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -6385,6 +6459,9 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
 	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
@@ -6481,7 +6558,7 @@ norows:
 	RET
 
 // func dotQ6_KVNNIRows(w []byte, q []int8, d []float32, s16 []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ6_KVNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -6510,6 +6587,10 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
+	PREFETCHNTA  8384(AX)
 	VMOVDQU      192(AX), X3
 	VPSHUFB      q6kDeintVNNIR<>+0(SB), X3, X3
 	VPMOVSXBW    X3, Y3
@@ -6640,7 +6721,7 @@ DATA q6kDeintVNNIR<>+15(SB)/1, $0x0f
 GLOBL q6kDeintVNNIR<>(SB), RODATA|NOPTR, $16
 
 // func dotQ5_KVNNIRows(w []byte, q []int8, d []float32, s32 []int32, dst []float32)
-// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3
+// Requires: AVX, AVX2, AVX512VL, AVX512_VNNI, F16C, FMA3, MMX+
 TEXT ·dotQ5_KVNNIRows(SB), NOSPLIT, $0-120
 	MOVQ         w_base+0(FP), AX
 	MOVQ         q_base+24(FP), CX
@@ -6666,6 +6747,9 @@ row:
 loop:
 	TESTQ        SI, SI
 	JZ           done
+	PREFETCHNTA  8192(AX)
+	PREFETCHNTA  8256(AX)
+	PREFETCHNTA  8320(AX)
 	VMOVDQU      4(AX), X2
 	VPSHUFB      q4kScaleR0<>+0(SB), X2, X3
 	VPSHUFB      q4kScaleR1<>+0(SB), X2, X2
@@ -7160,9 +7244,9 @@ row:
 loop:
 	TESTQ       SI, SI
 	JZ          done
-	PREFETCHT0  8192(AX)
-	PREFETCHT0  8256(AX)
-	PREFETCHT0  8320(AX)
+	PREFETCHNTA 8192(AX)
+	PREFETCHNTA 8256(AX)
+	PREFETCHNTA 8320(AX)
 	VMOVDQU     2(AX), X3
 	VINSERTI128 $0x01, 20(AX), Y3, Y3
 	VPAND       Y1, Y3, Y4
@@ -7294,9 +7378,9 @@ row:
 loop:
 	TESTQ       SI, SI
 	JZ          done
-	PREFETCHT0  8192(AX)
-	PREFETCHT0  8256(AX)
-	PREFETCHT0  8320(AX)
+	PREFETCHNTA 8192(AX)
+	PREFETCHNTA 8256(AX)
+	PREFETCHNTA 8320(AX)
 	VMOVDQU     4(AX), X4
 	VINSERTI128 $0x01, 24(AX), Y4, Y4
 	VPAND       Y2, Y4, Y5
