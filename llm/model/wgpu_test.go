@@ -15,12 +15,6 @@ import (
 	"github.com/aethertensor/aether/backend/wgpu"
 )
 
-// webgpuParity lists the files TestParityWebGPU runs by default (llvmpipe
-// compiles many pipelines per model, ~3–15 s a file); AETHER_WGPU_ALL=1
-// runs every file of parityModels. On 2026-11-25 all 15 gave llama.cpp's
-// 32 greedy ids on llvmpipe.
-var webgpuParity = []string{"stories260K", "synth-llama-256-F16", "synth-llama-256-Q8_0", "synth-llama-256-Q6_K", "synth-llama-256-Q4_K_S", "synth-llama-256-Q2_K"}
-
 // webgpuTol bounds the first-step top-10 probability gaps to llama.cpp of
 // files that miss the 1e-3 on WebGPU; none does. On 2026-11-25
 // llvmpipe gave 14 files within 1.3e-6 (BF16 1.1e-6: its weights stay in
@@ -44,8 +38,8 @@ var webgpuTol = map[string]float64{}
 // f16.
 var webgpuInexact []string
 
-// TestParityWebGPU runs the parity models on the WebGPU backend (llvmpipe
-// in CI) with Options.LlamaCppArith and checks llama.cpp's greedy ids and
+// TestParityWebGPU runs every parity model on the WebGPU backend
+// (llvmpipe in CI, ~45 s for the 15 files) with Options.LlamaCppArith and checks llama.cpp's greedy ids and
 // first-step probabilities, and the CPU backend's probabilities under the
 // same options (the CPU posing as a device without float64, so that both
 // build the same graph).
@@ -67,12 +61,8 @@ func TestParityWebGPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer qdot.SetLevel(prev)
-	all := os.Getenv("AETHER_WGPU_ALL") == "1"
 	for _, tc := range parityModels {
 		name := strings.TrimSuffix(filepath.Base(tc.file), ".gguf")
-		if !all && !slices.Contains(webgpuParity, name) {
-			continue
-		}
 		t.Run(name, func(t *testing.T) {
 			tol := 1e-3
 			if b, ok := webgpuTol[name]; ok {
