@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"sync"
 
@@ -406,21 +405,28 @@ func isInPlace(v compiler.Value) bool {
 // checkInPlace makes sure that the state an UpdateSlice writes during the
 // run is used by nothing else, so that no read sees the write early.
 func checkInPlace(f *compiler.Func) error {
+	updated := map[int]int{} // state -> its in-place update
 	for i, v := range f.Values {
-		if !isInPlace(v) {
-			continue
+		if isInPlace(v) {
+			if b := f.Values[v.In[0]]; b.Op != op.Param && b.Op != op.Variable {
+				return errorf(ErrArg, "Compile: in-place update of a %v, not a param or variable", b.Op)
+			}
+			updated[v.In[0]] = i
 		}
-		base := v.In[0]
-		if b := f.Values[base]; b.Op != op.Param && b.Op != op.Variable {
-			return errorf(ErrArg, "Compile: in-place update of a %v, not a param or variable", b.Op)
-		}
-		for j, u := range f.Values {
-			if j != i && slices.Contains(u.In, base) {
-				return errorf(ErrArg, "Compile: %q is updated in place and also used by %v", f.Values[base].Attrs.Name, u.Op)
+	}
+	if len(updated) == 0 {
+		return nil
+	}
+	for j, u := range f.Values {
+		for _, in := range u.In {
+			if i, ok := updated[in]; ok && i != j {
+				return errorf(ErrArg, "Compile: %q is updated in place and also used by %v", f.Values[in].Attrs.Name, u.Op)
 			}
 		}
-		if slices.Contains(f.Outputs, base) {
-			return errorf(ErrArg, "Compile: %q is updated in place and also an output", f.Values[base].Attrs.Name)
+	}
+	for _, o := range f.Outputs {
+		if _, ok := updated[o]; ok {
+			return errorf(ErrArg, "Compile: %q is updated in place and also an output", f.Values[o].Attrs.Name)
 		}
 	}
 	return nil

@@ -144,12 +144,7 @@ func (p *PackedB[T]) Pack(b []T, trans bool) error {
 			return nil
 		}
 		for bi := 0; bi < bt; bi++ {
-			src, dst := b[bi*bs:bi*bs+n*k], p.data[bi*k*n:(bi+1)*k*n]
-			for j := 0; j < n; j++ {
-				for q, v := range src[j*k : (j+1)*k] {
-					dst[q*n+j] = v
-				}
-			}
+			transpose(p.data[bi*k*n:(bi+1)*k*n], b[bi*bs:bi*bs+n*k], n, k)
 		}
 		return nil
 	}
@@ -530,6 +525,15 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// transpose writes the rows×cols row-major src into dst as cols×rows.
+func transpose[T any](dst, src []T, rows, cols int) {
+	for r := range rows {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

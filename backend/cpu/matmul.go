@@ -192,12 +192,7 @@ func fewColumnsKernel[T float](g *GEMM[T], ep *epi[T]) kernelFunc {
 			return fmt.Errorf("%w: operands of %d, %d and %d values for %d x [%d, %d] x [%d, %d]", ErrGEMM, len(a), len(b), len(c), batch, m, k, k, n)
 		}
 		for bi := range batch {
-			src, dst := b[bi*bs:bi*bs+k*n], bt[bi*n*k:(bi+1)*n*k]
-			for p := range k {
-				for j, v := range src[p*n : (p+1)*n] {
-					dst[j*k+p] = v
-				}
-			}
+			transpose(bt[bi*n*k:(bi+1)*n*k], b[bi*bs:bi*bs+k*n], k, n)
 		}
 		parallelRun(batch*m, k*n, rows)
 		if e := ep.bind(in); e != nil {
@@ -242,12 +237,7 @@ func transBKernel[T float](batch, m, k, n, bs int, constB bool, ep *epi[T]) (ker
 			}
 			parallelRun(batch*n, m*k, dots)
 			for bi := range batch {
-				src, dst := ct[bi*n*m:(bi+1)*n*m], c[bi*m*n:(bi+1)*m*n]
-				for j := range n {
-					for i, v := range src[j*m : (j+1)*m] {
-						dst[i*n+j] = v
-					}
-				}
+				transpose(c[bi*m*n:(bi+1)*m*n], ct[bi*n*m:(bi+1)*n*m], n, m)
 			}
 			if e != nil {
 				e.apply(c, n)
