@@ -374,9 +374,7 @@ func legacy32(s isa, name string, bsize int) {
 	Label("loop")
 	CMPQ(n, U8(unroll))
 	JL(LabelRef("tail"))
-	for o := 0; o < unroll*bsize; o += 64 {
-		PREFETCHNTA(w.Offset(prefetchDist + o))
-	}
+	prefetch(w, unroll*bsize, PREFETCHNTA)
 	for k := 0; k < unroll; k++ {
 		block(k)
 	}
@@ -463,9 +461,7 @@ func q4K(s isa, five bool) {
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for _, o := range []int{0, 64, 128} {
-		PREFETCHNTA(w.Offset(prefetchDist + o))
-	}
+	prefetch(w, 144, PREFETCHNTA)
 
 	// Unpack the 12 bytes of 6-bit scales and mins (s0..s11, at byte 4)
 	// into R: bytes 0-7 the scales, 8-15 the mins. For j < 4 scale j is
@@ -615,9 +611,7 @@ func q6K(s isa) {
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for o := 0; o < 210; o += 64 {
-		PREFETCHNTA(w.Offset(prefetchDist + o))
-	}
+	prefetch(w, 210, PREFETCHNTA)
 
 	sc := YMM()
 	VMOVDQU(w.Offset(192), sc.AsX())
@@ -977,6 +971,41 @@ func q23K(s isa, three bool) {
 // there.
 const prefetchDist = 8192
 
+// q4BlockSums returns the integer dot products of eight 4-bit blocks of
+// bsize bytes at w (nibbles from byte qsOff of each block) with their
+// activations at q (acts.qp's pair layout), in the order
+// 0,2,4,6,1,3,5,7: one 256-bit load per pair of blocks, vpdpbusd into
+// lanes 0-3 and 4-7, three vphaddd.
+func q4BlockSums(w, q Mem, mask VecVirtual, bsize, qsOff int) VecVirtual {
+	pairs := make([]VecVirtual, 4)
+	for p := range pairs {
+		a := w.Offset(2 * bsize * p)
+		raw, lo, hi, sum := YMM(), YMM(), YMM(), YMM()
+		VMOVDQU(a.Offset(qsOff), raw.AsX())
+		VINSERTI128(U8(1), a.Offset(bsize+qsOff), raw, raw)
+		VPAND(mask, raw, lo)
+		VPSRLW(U8(4), raw, hi)
+		VPAND(mask, hi, hi)
+		VPXOR(sum, sum, sum)
+		vpdpbusd(q.Offset(64*p), lo, sum)
+		vpdpbusd(q.Offset(64*p+32), hi, sum)
+		pairs[p] = sum
+	}
+	t, u := YMM(), YMM()
+	VPHADDD(pairs[1], pairs[0], t)
+	VPHADDD(pairs[3], pairs[2], u)
+	VPHADDD(u, t, t)
+	return t
+}
+
+// prefetch issues ins (PREFETCHNTA or PREFETCHT0) for each cache line of
+// the next bytes of weights, prefetchDist ahead of w.
+func prefetch(w Mem, bytes int, ins func(Op)) {
+	for o := 0; o < bytes; o += 64 {
+		ins(w.Offset(prefetchDist + o))
+	}
+}
+
 func q40Wide() {
 	kernelText("dotQ4_0VNNI8", "func(w []byte, qp []int8, dp []float32, cp []int32) float32",
 		"dotQ4_0VNNI8 dots a Q4_0 row with activations prepared in groups of eight blocks (quants qp, scales dp, corrections cp); len(cp) blocks, a multiple of 8.")
@@ -1010,27 +1039,8 @@ func q40Wide() {
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for _, o := range []int{0, 64, 128} {
-		PREFETCHNTA(w.Offset(prefetchDist + o))
-	}
-	pairs := make([]VecVirtual, 4)
-	for p := range pairs {
-		a := w.Offset(36 * p)
-		raw, lo, hi, sum := YMM(), YMM(), YMM(), YMM()
-		VMOVDQU(a.Offset(2), raw.AsX())
-		VINSERTI128(U8(1), a.Offset(18+2), raw, raw)
-		VPAND(mask, raw, lo)
-		VPSRLW(U8(4), raw, hi)
-		VPAND(mask, hi, hi)
-		VPXOR(sum, sum, sum)
-		vpdpbusd(q.Offset(64*p), lo, sum)
-		vpdpbusd(q.Offset(64*p+32), hi, sum)
-		pairs[p] = sum
-	}
-	t, u := YMM(), YMM()
-	VPHADDD(pairs[1], pairs[0], t)
-	VPHADDD(pairs[3], pairs[2], u)
-	VPHADDD(u, t, t)
+	prefetch(w, 8*18, PREFETCHNTA)
+	t := q4BlockSums(w, q, mask, 18, 2)
 	VPADDD(cp, t, t)
 	VCVTDQ2PS(t, t)
 	// The weight scales in the order 0,2,4,6 | 1,3,5,7: block b's scale is
@@ -1124,9 +1134,7 @@ func q40Tile(tileRows int) {
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for _, o := range []int{0, 64, 128} {
-		PREFETCHT0(w.Offset(prefetchDist + o))
-	}
+	prefetch(w, 8*18, PREFETCHT0)
 	// The weight scales as dotQ4_0VNNI8 takes them.
 	scaleIdx, tab, sc := ZMM(), ZMM(), YMM()
 	VMOVDQU64(idx, scaleIdx)
@@ -1305,9 +1313,7 @@ func q40Lanes(wr int) {
 	nib := make([][]VecVirtual, wr) // q40LaneOrder's operands 0-3
 	sc := make([]VecVirtual, wr)
 	for j, w := range ws {
-		for _, o := range []int{0, 64, 128} {
-			PREFETCHT0(w.Offset(prefetchDist + o))
-		}
+		prefetch(w, 8*18, PREFETCHT0)
 		t0 := ZMM()
 		VMOVDQU64(w, t0)
 		nib[j] = make([]VecVirtual, 4)
@@ -2332,27 +2338,8 @@ func q41Wide() {
 	Label("loop")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	for _, o := range []int{0, 64, 128} {
-		PREFETCHNTA(w.Offset(prefetchDist + o))
-	}
-	pairs := make([]VecVirtual, 4)
-	for p := range pairs {
-		a := w.Offset(40 * p)
-		raw, lo, hi, sum := YMM(), YMM(), YMM(), YMM()
-		VMOVDQU(a.Offset(4), raw.AsX())
-		VINSERTI128(U8(1), a.Offset(20+4), raw, raw)
-		VPAND(mask, raw, lo)
-		VPSRLW(U8(4), raw, hi)
-		VPAND(mask, hi, hi)
-		VPXOR(sum, sum, sum)
-		vpdpbusd(q.Offset(64*p), lo, sum)
-		vpdpbusd(q.Offset(64*p+32), hi, sum)
-		pairs[p] = sum
-	}
-	t, u := YMM(), YMM()
-	VPHADDD(pairs[1], pairs[0], t)
-	VPHADDD(pairs[3], pairs[2], u)
-	VPHADDD(u, t, t)
+	prefetch(w, 8*20, PREFETCHNTA)
+	t := q4BlockSums(w, q, mask, 20, 4)
 	VCVTDQ2PS(t, t)
 	tab := ZMM()
 	VMOVDQU64(w, tab)
