@@ -160,8 +160,12 @@ func HalfStorage(d Device) bool {
 
 // CheckDynUpdate validates the shapes of an op.DynUpdate kernel: the
 // update in and the result out match base but along axis, where in is no
-// longer than out and out no longer than base.
-func CheckDynUpdate(base, in, out tensor.Shape, axis int) error {
+// longer than out and out no longer than base (equal to it when the
+// update is in place, its result being the base).
+func CheckDynUpdate(base, in, out tensor.Shape, axis int, inPlace bool) error {
+	if inPlace && !base.Equal(out) {
+		return fmt.Errorf("%w: in-place dyn_update of %v into %v", ErrUnsupported, out, base)
+	}
 	ok := len(base) == len(out) && len(in) == len(out) && axis >= 0 && axis < len(out)
 	for i := 0; ok && i < len(out); i++ {
 		if i == axis {

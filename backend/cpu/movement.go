@@ -449,11 +449,8 @@ func startOf(a *tensor.Array, size, n int) int {
 // into it at a run-time start; in place, the output is the base and only
 // x is written.
 func dynUpdateKernel(base, in, out tensor.Shape, axis int, inPlace bool) (kernelFunc, error) {
-	if err := backend.CheckDynUpdate(base, in, out, axis); err != nil {
+	if err := backend.CheckDynUpdate(base, in, out, axis, inPlace); err != nil {
 		return nil, err
-	}
-	if inPlace && !base.Equal(out) {
-		return nil, fmt.Errorf("%w: in-place dyn_update of %v into %v", backend.ErrUnsupported, out, base)
 	}
 	bv, dv, sv := contiguous(base), contiguous(out), contiguous(in)
 	return func(x []*tensor.Array, y *tensor.Array) error {

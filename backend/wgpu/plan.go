@@ -212,17 +212,15 @@ func (p planner) plan(k backend.Kernel) ([]pass, error) {
 		return p.copy(out, contiguous(in), contiguous(out), d)
 	case op.DynUpdate:
 		base, in := k.In[0].Shape, k.In[1].Shape
-		if err := backend.CheckDynUpdate(base, in, out, a.Axis); err != nil {
+		if err := backend.CheckDynUpdate(base, in, out, a.Axis, a.InPlace); err != nil {
 			return nil, err
 		}
-		var ps []pass
+		var ps []pass // in place, the output is the base: only x is written
 		var err error
-		if a.InPlace {
-			if !base.Equal(out) {
-				return nil, fmt.Errorf("%w: in-place dyn_update of %v into %v", backend.ErrUnsupported, out, base)
+		if !a.InPlace {
+			if ps, err = p.copy(out, contiguous(base), contiguous(out), nil); err != nil {
+				return nil, err
 			}
-		} else if ps, err = p.copy(out, contiguous(base), contiguous(out), nil); err != nil {
-			return nil, err
 		}
 		d := &dynamic{side: 2, stride: out.Strides()[a.Axis], lim: out[a.Axis] - in[a.Axis]}
 		xs, err := p.copy(in, contiguous(in), contiguous(out), d)
