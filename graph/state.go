@@ -61,24 +61,16 @@ func (t Tensor) UnsliceAt(shape tensor.Shape, axis int, start Tensor) Tensor {
 }
 
 // UpdateAt returns t with x written along axis at the run-time position
-// start (clamped so x fits): a cache with this step's rows in place, read
-// by the same run, where AssignSlice writes the state after it. x has t's
-// shape but along axis, where it may be shorter.
+// start (clamped so x fits), leaving t itself unchanged (UpdateSlice
+// writes into state instead). x has t's shape but along axis, where it
+// may be shorter.
 func (t Tensor) UpdateAt(axis int, start, x Tensor) Tensor {
 	g, ok := check("update_at", t, x, start)
 	if !ok {
 		return Tensor{g, -1}
 	}
-	a, ok := normAxis(axis, t.Rank())
-	if !ok || x.Rank() != t.Rank() || x.DType() != t.DType() {
-		return g.fail("update_at", errorf(ErrShape, "%v%v into %v%v along axis %d", x.DType(), x.Shape(), t.DType(), t.Shape(), axis))
-	}
-	for i, n := range t.Shape() {
-		if (i == a && x.Shape()[i] > n) || (i != a && x.Shape()[i] != n) {
-			return g.fail("update_at", errorf(ErrShape, "%v into %v along axis %d", x.Shape(), t.Shape(), axis))
-		}
-	}
-	if !checkStart(g, "update_at", start) {
+	a, ok := fitsAlong(g, "update_at", t, x, axis, start)
+	if !ok {
 		return Tensor{g, -1}
 	}
 	s := t.Shape().Clone()
@@ -129,21 +121,26 @@ func (g *Graph) sliceWrite(name string, v, value Tensor, axis int, start Tensor)
 	if d := v.DType(); isHalf(d) && value.DType() != d && (value.DType() == tensor.F32 || value.DType() == tensor.F64) {
 		value = value.StoreAs(d) // a write into half state rounds
 	}
-	a, ok := normAxis(axis, v.Rank())
-	if !ok || value.Rank() != v.Rank() || value.DType() != v.DType() {
-		g.fail(name, errorf(ErrShape, "target %v%v, value %v%v, axis %d", v.DType(), v.Shape(), value.DType(), value.Shape(), axis))
-		return value, 0, false
+	a, ok := fitsAlong(g, name, v, value, axis, start)
+	return value, a, ok
+}
+
+// fitsAlong validates a write of value into target along axis at a
+// run-time start: equal ranks and dtypes, value's shape target's but
+// along axis, where it may be shorter. It returns the normalised axis.
+func fitsAlong(g *Graph, name string, target, value Tensor, axis int, start Tensor) (int, bool) {
+	a, ok := normAxis(axis, target.Rank())
+	if !ok || value.Rank() != target.Rank() || value.DType() != target.DType() {
+		g.fail(name, errorf(ErrShape, "target %v%v, value %v%v, axis %d", target.DType(), target.Shape(), value.DType(), value.Shape(), axis))
+		return 0, false
 	}
-	for i := range v.Shape() {
-		if (i == a && value.Shape()[i] > v.Shape()[i]) || (i != a && value.Shape()[i] != v.Shape()[i]) {
-			g.fail(name, errorf(ErrShape, "value %v does not fit target %v along axis %d", value.Shape(), v.Shape(), axis))
-			return value, 0, false
+	for i, n := range target.Shape() {
+		if (i == a && value.Shape()[i] > n) || (i != a && value.Shape()[i] != n) {
+			g.fail(name, errorf(ErrShape, "value %v does not fit target %v along axis %d", value.Shape(), target.Shape(), axis))
+			return 0, false
 		}
 	}
-	if !checkStart(g, name, start) {
-		return value, 0, false
-	}
-	return value, a, true
+	return a, checkStart(g, name, start)
 }
 
 // isHalf reports whether d is a two-byte storage type.
